@@ -1,0 +1,147 @@
+-- Atende: the whole current schema. A fresh database runs this file once;
+-- existing databases are upgraded by the append-only steps in src/db/migrate.rs.
+-- Times are UTC unix seconds. Names are unique case-insensitively.
+
+CREATE TABLE settings (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    business_name  TEXT NOT NULL,
+    time_zone      TEXT NOT NULL,
+    locale         TEXT NOT NULL CHECK (locale IN ('pt-BR', 'en')),
+    updated_at     INTEGER NOT NULL
+);
+INSERT INTO settings (id, business_name, time_zone, locale, updated_at)
+VALUES (1, 'Minha empresa', 'America/Sao_Paulo', 'pt-BR', 0);
+
+-- Business hours: one row per weekday (0 = Monday .. 6 = Sunday), HH:MM local.
+CREATE TABLE business_hours (
+    weekday  INTEGER PRIMARY KEY CHECK (weekday BETWEEN 0 AND 6),
+    open     INTEGER NOT NULL DEFAULT 0,
+    opens    TEXT NOT NULL DEFAULT '08:00',
+    closes   TEXT NOT NULL DEFAULT '18:00'
+);
+INSERT INTO business_hours (weekday, open) VALUES (0,1),(1,1),(2,1),(3,1),(4,1),(5,0),(6,0);
+
+-- Access groups carry permissions (space-separated codes, see domain/users.rs).
+CREATE TABLE access_groups (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    permissions  TEXT NOT NULL DEFAULT '',
+    active       INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    login            TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    password_hash    TEXT NOT NULL,
+    role             TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
+    access_group_id  INTEGER REFERENCES access_groups(id),
+    locale           TEXT CHECK (locale IN ('pt-BR', 'en')),
+    active           INTEGER NOT NULL DEFAULT 1,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+
+CREATE TABLE teams (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE user_teams (
+    user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    team_id  INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, team_id)
+) WITHOUT ROWID;
+CREATE INDEX user_teams_team ON user_teams(team_id, user_id);
+
+CREATE TABLE queues (
+    id                       INTEGER PRIMARY KEY,
+    name                     TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    channel                  TEXT NOT NULL CHECK (channel IN ('webchat', 'email', 'whatsapp')),
+    team_id                  INTEGER NOT NULL REFERENCES teams(id),
+    closing_script_required  INTEGER NOT NULL DEFAULT 0,
+    offer_timeout_secs       INTEGER NOT NULL DEFAULT 30,
+    agent_capacity           INTEGER NOT NULL DEFAULT 5,
+    active                   INTEGER NOT NULL DEFAULT 1,
+    created_at               INTEGER NOT NULL
+);
+
+CREATE TABLE pause_reasons (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    limit_minutes  INTEGER NOT NULL,
+    allowed_from   TEXT,
+    allowed_to     TEXT,
+    active         INTEGER NOT NULL DEFAULT 1,
+    created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE closing_reasons (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE tags (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL COLLATE NOCASE,
+    scope       TEXT NOT NULL CHECK (scope IN ('conversation', 'contact')),
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (scope, name)
+);
+
+CREATE TABLE contact_fields (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('text', 'number', 'date', 'choice')),
+    options     TEXT NOT NULL DEFAULT '',
+    required    INTEGER NOT NULL DEFAULT 0,
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL
+);
+
+-- Sessions: only the SHA-256 of the cookie token is stored.
+CREATE TABLE sessions (
+    token_hash    BLOB PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    ip            TEXT NOT NULL DEFAULT '',
+    user_agent    TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- One-time links that create the first administrator.
+CREATE TABLE setup_tokens (
+    token_hash  BLOB PRIMARY KEY,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+) WITHOUT ROWID;
+
+-- Failed logins per account name (not per IP: a whole office shares one).
+CREATE TABLE login_throttle (
+    login          TEXT PRIMARY KEY COLLATE NOCASE,
+    failures       INTEGER NOT NULL,
+    window_start   INTEGER NOT NULL,
+    blocked_until  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    actor_id    INTEGER,
+    actor_name  TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    target      TEXT NOT NULL DEFAULT '',
+    detail      TEXT NOT NULL DEFAULT '',
+    ip          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_action ON audit_log(action, id);
+CREATE INDEX audit_actor ON audit_log(actor_id, id);
+CREATE INDEX audit_at ON audit_log(at);

@@ -1,0 +1,30 @@
+//! The rules and the SQL, one module per noun. Functions take the `Db` (or a
+//! connection inside a write job) and never see HTTP.
+
+pub mod audit;
+pub mod auth;
+pub mod registers;
+pub mod settings;
+pub mod teams;
+pub mod users;
+pub mod validate;
+
+/// Who performs a change, for the audit log.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The user, if logged in.
+    pub user_id: Option<i64>,
+    /// Display name at the time of the action.
+    pub name: String,
+    /// Client IP address.
+    pub ip: String,
+    /// When it happens (unix seconds).
+    pub now: i64,
+}
+
+impl Actor {
+    /// An action taken by the system itself (jobs, CLI).
+    pub fn system(name: &str, now: i64) -> Actor {
+        Actor { user_id: None, name: name.to_string(), ip: String::new(), now }
+    }
+}

@@ -1,0 +1,116 @@
+//! Business settings: name, time zone, default language, business hours.
+
+use rusqlite::{Connection, params};
+
+use super::validate::{self, FormErrors, Input};
+use super::{Actor, audit};
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::i18n::Locale;
+
+/// Opening hours of one weekday.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayHours {
+    /// Open at all that day.
+    pub open: bool,
+    /// Opening time "HH:MM".
+    pub opens: String,
+    /// Closing time "HH:MM".
+    pub closes: String,
+}
+
+/// The business settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Shown in the UI and on transcripts.
+    pub business_name: String,
+    /// IANA time zone, e.g. America/Sao_Paulo.
+    pub time_zone: String,
+    /// Default UI language.
+    pub locale: Locale,
+    /// Monday..Sunday.
+    pub hours: Vec<DayHours>,
+}
+
+impl Settings {
+    /// The business time zone (UTC if the stored name is somehow unknown).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+/// Weekday catalog keys, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["wd.0", "wd.1", "wd.2", "wd.3", "wd.4", "wd.5", "wd.6"];
+
+/// Reads the settings.
+pub fn load(conn: &Connection) -> AppResult<Settings> {
+    let (business_name, time_zone, locale): (String, String, String) = conn
+        .prepare_cached("SELECT business_name, time_zone, locale FROM settings WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let mut stmt = conn.prepare_cached("SELECT open, opens, closes FROM business_hours ORDER BY weekday")?;
+    let hours = stmt
+        .query_map([], |r| Ok(DayHours { open: r.get::<_, i64>(0)? == 1, opens: r.get(1)?, closes: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(Settings { business_name, time_zone, locale: Locale::from_code(&locale).unwrap_or_default(), hours })
+}
+
+/// Validates the settings form; on failure returns the errors and what was typed.
+pub fn parse(input: &Input) -> Result<Settings, (FormErrors, Settings)> {
+    let mut errs = FormErrors::default();
+    let business_name = validate::text(input, "business_name", true, 100, &mut errs);
+    let time_zone = input.get("time_zone").to_string();
+    if time_zone.is_empty() {
+        errs.add("time_zone", "val.required");
+    } else if jiff::tz::TimeZone::get(&time_zone).is_err() {
+        errs.add("time_zone", "val.time_zone");
+    }
+    let locale = match Locale::from_code(input.get("locale")) {
+        Some(l) => l,
+        None => {
+            errs.add("locale", "val.invalid_choice");
+            Locale::PtBr
+        }
+    };
+    const OPENS: [&str; 7] = ["opens0", "opens1", "opens2", "opens3", "opens4", "opens5", "opens6"];
+    const CLOSES: [&str; 7] = ["closes0", "closes1", "closes2", "closes3", "closes4", "closes5", "closes6"];
+    let mut hours = Vec::with_capacity(7);
+    for d in 0..7 {
+        let open = input.checked(&format!("open{d}"));
+        let opens = validate::time(input, OPENS[d], &mut errs);
+        let closes = validate::time(input, CLOSES[d], &mut errs);
+        let (o, c) = (
+            opens.unwrap_or_else(|| input.get(OPENS[d]).to_string()),
+            closes.unwrap_or_else(|| input.get(CLOSES[d]).to_string()),
+        );
+        if open && errs.get(OPENS[d]).is_none() && errs.get(CLOSES[d]).is_none() {
+            if o.is_empty() || c.is_empty() {
+                errs.add(CLOSES[d], "val.both_times");
+            } else if o >= c {
+                errs.add(CLOSES[d], "val.closes_after_opens");
+            }
+        }
+        hours.push(DayHours { open, opens: o, closes: c });
+    }
+    let s = Settings { business_name, time_zone, locale, hours };
+    if errs.is_empty() { Ok(s) } else { Err((errs, s)) }
+}
+
+/// Saves the settings.
+pub async fn save(db: &Db, s: Settings, actor: Actor) -> AppResult<()> {
+    db.write(move |conn| {
+        conn.prepare_cached(
+            "UPDATE settings SET business_name = ?1, time_zone = ?2, locale = ?3, updated_at = ?4 WHERE id = 1",
+        )?
+        .execute(params![s.business_name, s.time_zone, s.locale.code(), actor.now])?;
+        let mut stmt =
+            conn.prepare_cached("UPDATE business_hours SET open = ?1, opens = ?2, closes = ?3 WHERE weekday = ?4")?;
+        for (d, h) in s.hours.iter().enumerate() {
+            let (opens, closes) = if h.opens.is_empty() { ("08:00", "18:00") } else { (h.opens.as_str(), h.closes.as_str()) };
+            stmt.execute(params![h.open as i64, opens, closes, d as i64])?;
+        }
+        let detail = format!("name={}; tz={}; locale={}", s.business_name, s.time_zone, s.locale.code());
+        audit::record(conn, &actor, "settings.update", "settings", &detail)?;
+        Ok(())
+    })
+    .await
+}

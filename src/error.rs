@@ -1,0 +1,88 @@
+//! One error type for the whole application. The user sees a short, localized
+//! message chosen by the variant; the underlying cause is only logged.
+
+use crate::i18n::{Locale, t};
+
+/// Everything that can go wrong while serving a request or running a job.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The object does not exist or the caller may not know it exists.
+    #[error("not found")]
+    NotFound,
+    /// The caller is known but lacks the permission.
+    #[error("forbidden")]
+    Forbidden,
+    /// No valid session: the caller must log in.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The CSRF token or Origin check failed.
+    #[error("csrf check failed")]
+    Csrf,
+    /// Bad input; the payload is an i18n key for the message shown to the user.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// Form input failed validation; each entry is (field, i18n message key).
+    #[error("invalid input: {0:?}")]
+    Invalid(crate::domain::validate::FormErrors),
+    /// The request body is larger than allowed.
+    #[error("payload too large")]
+    TooLarge,
+    /// A unique name/login is taken; payload is the i18n key of the message.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// An internal failure; the cause is logged and never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Wraps any displayable cause as an internal error.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> warp::http::StatusCode {
+        use warp::http::StatusCode as S;
+        match self {
+            AppError::NotFound => S::NOT_FOUND,
+            AppError::Forbidden | AppError::Csrf => S::FORBIDDEN,
+            AppError::Unauthenticated => S::UNAUTHORIZED,
+            AppError::BadRequest(_) => S::BAD_REQUEST,
+            AppError::Invalid(_) => S::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge => S::PAYLOAD_TOO_LARGE,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::Internal(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The title and explanation shown to the user, in their language.
+    pub fn user_message(&self, loc: Locale) -> (&'static str, &'static str) {
+        match self {
+            AppError::NotFound => (t(loc, "err.404.title"), t(loc, "err.404.text")),
+            AppError::Forbidden => (t(loc, "err.403.title"), t(loc, "err.403.text")),
+            AppError::Csrf => (t(loc, "err.csrf.title"), t(loc, "err.csrf.text")),
+            AppError::Unauthenticated => (t(loc, "err.401.title"), t(loc, "err.401.text")),
+            AppError::BadRequest(k) => (t(loc, "err.400.title"), t(loc, k)),
+            AppError::Invalid(e) => (t(loc, "err.400.title"), t(loc, e.first_message())),
+            AppError::TooLarge => (t(loc, "err.413.title"), t(loc, "err.413.text")),
+            AppError::Conflict(k) => (t(loc, "err.409.title"), t(loc, k)),
+            AppError::Internal(_) => (t(loc, "err.500.title"), t(loc, "err.500.text")),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("sqlite: {e}"))
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
+        AppError::Internal(format!("io: {e}"))
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,157 @@
+//! The `atende` binary: CLI parsing and wiring.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use atende::app::AppState;
+use atende::clock::Clock;
+use atende::config::{Cli, Command, Config};
+use atende::db::{self, backup};
+use atende::domain::{Actor, audit, auth};
+use atende::{jobs, web};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::resolve(&cli.global, &cli.serve) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("atende: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        None | Some(Command::Serve) => run_async(serve(config)),
+        Some(Command::Backup { file }) => cli_backup(&config, &file),
+        Some(Command::Restore { file }) => cli_restore(&config, &file),
+        Some(Command::SetupLink) => run_async(setup_link(config)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("atende: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_async<F: std::future::Future<Output = Result<(), String>>>(f: F) -> Result<(), String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?
+        .block_on(f)
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+async fn print_setup_link(state: &AppState) -> Result<(), String> {
+    if let Some(token) = auth::issue_setup_token(&state.db, state.now()).await.map_err(|e| e.to_string())? {
+        println!(
+            "\n  No administrator yet. Create one within 24 hours at:\n\n    {}/setup/{token}\n\n  \
+             (the link works once; from another machine use this server's LAN address)\n",
+            base_url(state.config.addr)
+        );
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let _lock = backup::lock_data_dir(&config.data_dir)?;
+    let addr = config.addr;
+    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("Atende listening on {} (data: {})", base_url(addr), state.config.data_dir.display());
+    print_setup_link(&state).await?;
+    // Work that fell due while the server was down runs once now.
+    if let Err(e) = jobs::cleanup_sessions(&state).await {
+        tracing::warn!("session cleanup failed: {e}");
+    }
+    let mut sched = jobs::start(&state).await.map_err(|e| e.to_string())?;
+    let routes = web::routes(state.clone());
+    warp::serve(routes).incoming(listener).graceful(shutdown_signal()).run().await;
+    tracing::info!("shutting down");
+    let _ = sched.shutdown().await;
+    close(state);
+    Ok(())
+}
+
+fn close(state: Arc<AppState>) {
+    state.db.close();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn now() -> i64 {
+    Clock::default().now()
+}
+
+fn record(db_path: &std::path::Path, action: &str, target: &str, detail: &str) -> Result<(), String> {
+    let conn = db::open_rw(db_path).map_err(|e| e.to_string())?;
+    audit::record(&conn, &Actor::system("cli", now()), action, target, detail).map_err(|e| e.to_string())
+}
+
+fn cli_backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let src = config.db_path();
+    if !src.exists() {
+        return Err(format!("no database at {}", src.display()));
+    }
+    let info = backup::backup_file(&src, file)?;
+    record(&src, "backup.cli", &file.display().to_string(), &format!("{} bytes", info.bytes))?;
+    println!("backup written to {} ({} bytes, schema version {}, integrity ok)", file.display(), info.bytes, info.version);
+    Ok(())
+}
+
+fn cli_restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let kept = backup::restore(&config.data_dir, file, now())?;
+    let db_path = config.db_path();
+    // Bring an older backup up to this binary's schema right away.
+    let mut conn = db::open_rw(&db_path).map_err(|e| e.to_string())?;
+    db::migrate::migrate(&mut conn)?;
+    drop(conn);
+    let detail = kept.as_ref().map(|k| format!("kept {}", k.display())).unwrap_or_default();
+    record(&db_path, "restore.cli", &file.display().to_string(), &detail)?;
+    println!("restored {} into {}", file.display(), db_path.display());
+    if let Some(k) = kept {
+        println!("the replaced database was kept as {}", k.display());
+    }
+    Ok(())
+}
+
+async fn setup_link(config: Config) -> Result<(), String> {
+    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
+    print_setup_link(&state).await?;
+    if !state.db.read(|c| atende::domain::users::admin_exists(c)).await.map_err(|e| e.to_string())? {
+        return Ok(());
+    }
+    println!("an administrator already exists; use the login page");
+    Ok(())
+}

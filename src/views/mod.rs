@@ -1,0 +1,17 @@
+//! maud views: functions from domain values to HTML. Views never touch the
+//! database; everything they show arrives as arguments and is escaped.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod forms;
+pub mod layout;
+pub mod registers;
+
+/// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
+pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_second(ts) {
+        Ok(t) => t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
+        Err(_) => String::new(),
+    }
+}

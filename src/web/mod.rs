@@ -1,0 +1,339 @@
+//! THE route table. Every route is listed here, grouped by area; handlers live
+//! in the area modules and all have one shape: parse, authorize, one domain
+//! call, render or redirect.
+//!
+//! The context (session lookup) is extracted only after a route's path and
+//! method matched, so unmatched routes cost nothing. Every POST goes through
+//! `post!`, which checks CSRF before the handler runs.
+
+pub mod admin;
+pub mod ctx;
+pub mod pages;
+pub mod registers;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+use warp::{Filter, Rejection};
+
+use crate::app::AppState;
+use crate::assets;
+use crate::domain::validate::Input;
+use crate::i18n::t;
+use crate::views::layout;
+use ctx::Ctx;
+
+/// Largest form body accepted (forms here are small; uploads get their own limit).
+pub const FORM_LIMIT: u64 = 64 * 1024;
+
+/// GET handler: `get!(handler, extra args…)`.
+macro_rules! get {
+    ($f:path $(, $a:ident)*) => {
+        |ctx: Ctx $(, $a)*| async move {
+            let c = ctx.clone();
+            c.finish($f(ctx $(, $a)*).await)
+        }
+    };
+}
+
+/// POST handler: the CSRF check runs first, then `handler(ctx, args…, input)`.
+macro_rules! post {
+    ($f:path $(, $a:ident)*) => {
+        |ctx: Ctx $(, $a)*, input: Input| async move {
+            let c = ctx.clone();
+            let r = match ctx.verify_csrf(&input) {
+                Ok(()) => $f(ctx $(, $a)*, input).await,
+                Err(e) => Err(e),
+            };
+            c.finish(r)
+        }
+    };
+}
+
+fn form() -> impl Filter<Extract = (Input,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(FORM_LIMIT)
+        .and(warp::body::bytes())
+        .map(|b: bytes::Bytes| Input::parse(&b))
+}
+
+fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify().map(|q: String| Input::parse(q.as_bytes()))
+}
+
+/// Builds the whole application.
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let cx = ctx::filter(state.clone());
+    let get = || warp::get().and(warp::path::end());
+    let post = || warp::post().and(warp::path::end());
+
+    // -- static files and health
+    let assets = warp::get()
+        .and(warp::path("assets"))
+        .and(warp::path::param::<String>())
+        .and(warp::path::tail())
+        .map(|hash: String, tail: warp::path::Tail| serve_asset(&hash, tail.as_str()));
+    let health = warp::path("healthz").and(get()).map(|| "ok".into_response());
+
+    // -- login, setup, account
+    let home = get().and(cx.clone()).then(get!(pages::home));
+    let login_page = warp::path("entrar").and(get()).and(cx.clone()).and(query()).then(get!(pages::login_page, q));
+    let login_submit = warp::path("entrar").and(post()).and(cx.clone()).and(form()).then(post!(pages::login_submit));
+    let logout = warp::path("sair").and(post()).and(cx.clone()).and(form()).then(post!(pages::logout));
+    let setup_page = warp::path!("setup" / String).and(warp::get()).and(cx.clone()).then(|token: String, ctx: Ctx| async move {
+        let c = ctx.clone();
+        c.finish(pages::setup_page(ctx, token).await)
+    });
+    let setup_submit = warp::path!("setup" / String).and(warp::post()).and(cx.clone()).and(form()).then(
+        |token: String, ctx: Ctx, input: Input| async move {
+            let c = ctx.clone();
+            let r = match ctx.verify_csrf(&input) {
+                Ok(()) => pages::setup_submit(ctx, token, input).await,
+                Err(e) => Err(e),
+            };
+            c.finish(r)
+        },
+    );
+    let account = warp::path("conta").and(get()).and(cx.clone()).and(query()).then(get!(pages::account, q));
+    let account_prefs =
+        warp::path!("conta" / "preferencias").and(warp::post()).and(cx.clone()).and(form()).then(post!(pages::account_prefs));
+    let account_password =
+        warp::path!("conta" / "senha").and(warp::post()).and(cx.clone()).and(form()).then(post!(pages::account_password));
+    let teams = warp::path("equipes").and(get()).and(cx.clone()).then(get!(pages::teams_list));
+    let team = warp::path!("equipes" / i64).and(warp::get()).and(cx.clone()).then(|id: i64, ctx: Ctx| async move {
+        let c = ctx.clone();
+        c.finish(pages::team_page(ctx, id).await)
+    });
+
+    let public = assets
+        .or(health)
+        .unify()
+        .or(home)
+        .unify()
+        .or(login_page)
+        .unify()
+        .or(login_submit)
+        .unify()
+        .or(logout)
+        .unify()
+        .or(setup_page)
+        .unify()
+        .or(setup_submit)
+        .unify()
+        .or(account)
+        .unify()
+        .or(account_prefs)
+        .unify()
+        .or(account_password)
+        .unify()
+        .or(teams)
+        .unify()
+        .or(team)
+        .unify()
+        .boxed();
+
+    // -- administration (every handler checks the admin role itself)
+    let a = || warp::path("admin");
+    let admin_index = a().and(get()).and(cx.clone()).then(get!(admin::index));
+    let users_list = a().and(warp::path("usuarios")).and(get()).and(cx.clone()).and(query()).then(get!(admin::users_list, q));
+    let user_new = a().and(warp::path!("usuarios" / "novo")).and(warp::get()).and(cx.clone()).then(get!(admin::user_new));
+    let user_create = a().and(warp::path("usuarios")).and(post()).and(cx.clone()).and(form()).then(post!(admin::user_create));
+    let user_edit = a()
+        .and(warp::path!("usuarios" / i64))
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(|id: i64, ctx: Ctx, q: Input| async move {
+            let c = ctx.clone();
+            c.finish(admin::user_edit(ctx, id, q).await)
+        });
+    let user_update = a()
+        .and(warp::path!("usuarios" / i64))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_update));
+    let user_password = a()
+        .and(warp::path!("usuarios" / i64 / "senha"))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_password));
+    let user_active = a()
+        .and(warp::path!("usuarios" / i64 / "ativo"))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_active));
+    let settings_page = a().and(warp::path("configuracoes")).and(get()).and(cx.clone()).and(query()).then(get!(admin::settings_page, q));
+    let settings_save =
+        a().and(warp::path("configuracoes")).and(post()).and(cx.clone()).and(form()).then(post!(admin::settings_save));
+    let audit_page = a().and(warp::path("auditoria")).and(get()).and(cx.clone()).and(query()).then(get!(admin::audit_page, q));
+    let audit_csv = a().and(warp::path("auditoria.csv")).and(get()).and(cx.clone()).and(query()).then(get!(admin::audit_csv, q));
+    let backup_page = a().and(warp::path("backup")).and(get()).and(cx.clone()).then(get!(admin::backup_page));
+    let backup_download = a()
+        .and(warp::path!("backup" / "baixar"))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(admin::backup_download));
+
+    // -- generic registers: /admin/{slug}[/novo|/{id}[/ativo]]
+    let reg_list = a().and(warp::path::param::<String>()).and(get()).and(cx.clone()).and(query()).then(
+        |slug: String, ctx: Ctx, q: Input| async move {
+            let c = ctx.clone();
+            c.finish(registers::list(ctx, slug, q).await)
+        },
+    );
+    let reg_new = a().and(warp::path!(String / "novo")).and(warp::get()).and(cx.clone()).then(|slug: String, ctx: Ctx| async move {
+        let c = ctx.clone();
+        c.finish(registers::new(ctx, slug).await)
+    });
+    let reg_create = a().and(warp::path::param::<String>()).and(post()).and(cx.clone()).and(form()).then(
+        |slug: String, ctx: Ctx, input: Input| async move {
+            let c = ctx.clone();
+            let r = match ctx.verify_csrf(&input) {
+                Ok(()) => registers::create(ctx, slug, input).await,
+                Err(e) => Err(e),
+            };
+            c.finish(r)
+        },
+    );
+    let reg_edit = a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).then(
+        |slug: String, id: i64, ctx: Ctx| async move {
+            let c = ctx.clone();
+            c.finish(registers::edit(ctx, slug, id).await)
+        },
+    );
+    let reg_update = a().and(warp::path!(String / i64)).and(warp::post()).and(cx.clone()).and(form()).then(
+        |slug: String, id: i64, ctx: Ctx, input: Input| async move {
+            let c = ctx.clone();
+            let r = match ctx.verify_csrf(&input) {
+                Ok(()) => registers::update(ctx, slug, id, input).await,
+                Err(e) => Err(e),
+            };
+            c.finish(r)
+        },
+    );
+    let reg_active = a().and(warp::path!(String / i64 / "ativo")).and(warp::post()).and(cx.clone()).and(form()).then(
+        |slug: String, id: i64, ctx: Ctx, input: Input| async move {
+            let c = ctx.clone();
+            let r = match ctx.verify_csrf(&input) {
+                Ok(()) => registers::set_active(ctx, slug, id, input).await,
+                Err(e) => Err(e),
+            };
+            c.finish(r)
+        },
+    );
+
+    let admin_routes = admin_index
+        .or(users_list)
+        .unify()
+        .or(user_new)
+        .unify()
+        .or(user_create)
+        .unify()
+        .or(user_edit)
+        .unify()
+        .or(user_update)
+        .unify()
+        .or(user_password)
+        .unify()
+        .or(user_active)
+        .unify()
+        .or(settings_page)
+        .unify()
+        .or(settings_save)
+        .unify()
+        .or(audit_page)
+        .unify()
+        .or(audit_csv)
+        .unify()
+        .or(backup_page)
+        .unify()
+        .or(backup_download)
+        .unify()
+        .boxed();
+    let register_routes =
+        reg_list.or(reg_new).unify().or(reg_create).unify().or(reg_edit).unify().or(reg_update).unify().or(reg_active).unify().boxed();
+
+    let locale_state = state.clone();
+    public
+        .or(admin_routes)
+        .unify()
+        .or(register_routes)
+        .unify()
+        .recover(move |r: Rejection| {
+            let s = locale_state.clone();
+            async move { Ok::<Response, Infallible>(rejection_page(&s, r)) }
+        })
+        .unify()
+        .map(security_headers)
+        .boxed()
+}
+
+async fn post_with_id<F, Fut>(ctx: Ctx, id: i64, input: Input, f: F) -> Response
+where
+    F: FnOnce(Ctx, i64, Input) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<Response>>,
+{
+    let c = ctx.clone();
+    let r = match ctx.verify_csrf(&input) {
+        Ok(()) => f(ctx, id, input).await,
+        Err(e) => Err(e),
+    };
+    c.finish(r)
+}
+
+fn serve_asset(hash: &str, path: &str) -> Response {
+    match assets::get(hash, path) {
+        Some((data, mime)) => {
+            let mut r = data.into_owned().into_response();
+            if let Ok(v) = HeaderValue::from_str(&mime) {
+                r.headers_mut().insert(CONTENT_TYPE, v);
+            }
+            r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+            r
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn rejection_page(state: &AppState, r: Rejection) -> Response {
+    let loc = state.settings().locale;
+    let (status, title, text) = if r.is_not_found() || r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (StatusCode::NOT_FOUND, "err.404.title", "err.404.text")
+    } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (StatusCode::PAYLOAD_TOO_LARGE, "err.413.title", "err.413.text")
+    } else if r.find::<warp::reject::LengthRequired>().is_some() {
+        (StatusCode::LENGTH_REQUIRED, "err.400.title", "err.411.text")
+    } else {
+        (StatusCode::BAD_REQUEST, "err.400.title", "err.400.text")
+    };
+    let content = layout::error_content(loc, status.as_u16(), t(loc, title), t(loc, text));
+    let chrome = layout::Chrome { loc, user: None, csrf: "", active: "" };
+    let mut resp = ctx::html(layout::page(&chrome, t(loc, title), content));
+    *resp.status_mut() = status;
+    resp
+}
+
+fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}

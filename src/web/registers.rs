@@ -1,0 +1,103 @@
+//! Generic handlers for the registers in `domain::registers::SPECS`.
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::admin::{flash, parse_active};
+use super::ctx::{Ctx, redirect};
+use crate::domain::registers::{self, Kind, Spec, Value};
+use crate::domain::validate::{FormErrors, Input};
+use crate::error::{AppError, AppResult};
+use crate::views;
+use crate::views::registers::RefOptions;
+
+fn spec(slug: &str) -> AppResult<&'static Spec> {
+    registers::spec(slug).ok_or(AppError::NotFound)
+}
+
+/// GET /admin/{slug}
+pub async fn list(ctx: Ctx, slug: String, q: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    let (rows, names) = ctx
+        .state
+        .db
+        .read(move |c| Ok((registers::list(c, spec)?, registers::ref_names(c, spec)?)))
+        .await?;
+    let body = views::registers::list(ctx.loc, ctx.csrf(), spec, &rows, &names, flash(&q));
+    Ok(ctx.page(ctx.t(spec.title), "/admin", body))
+}
+
+async fn render_form(ctx: &Ctx, spec: &'static Spec, id: Option<i64>, values: &[Value], errs: &FormErrors) -> AppResult<Response> {
+    let refs: RefOptions = ctx
+        .state
+        .db
+        .read(move |c| {
+            let mut m = RefOptions::new();
+            for f in spec.fields {
+                if let Kind::Ref(table) = f.kind {
+                    m.insert(table, registers::options(c, table)?);
+                }
+            }
+            Ok(m)
+        })
+        .await?;
+    let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs);
+    let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.page_status(status, ctx.t(spec.title), "/admin", body))
+}
+
+/// GET /admin/{slug}/novo
+pub async fn new(ctx: Ctx, slug: String) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    render_form(&ctx, spec, None, &registers::blank(spec), &FormErrors::default()).await
+}
+
+/// POST /admin/{slug}
+pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    let values = match registers::parse(spec, &input) {
+        Ok(v) => v,
+        Err((errs, typed)) => return render_form(&ctx, spec, None, &typed, &errs).await,
+    };
+    match registers::create(&ctx.state.db, spec, values.clone(), ctx.actor()).await {
+        Ok(_) => Ok(redirect(&format!("/admin/{}?ok=created", spec.slug))),
+        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, None, &values, &errs).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /admin/{slug}/{id}
+pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    let row = ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
+    render_form(&ctx, spec, Some(id), &row.values, &FormErrors::default()).await
+}
+
+/// POST /admin/{slug}/{id}
+pub async fn update(ctx: Ctx, slug: String, id: i64, input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
+    let values = match registers::parse(spec, &input) {
+        Ok(v) => v,
+        Err((errs, typed)) => return render_form(&ctx, spec, Some(id), &typed, &errs).await,
+    };
+    match registers::update(&ctx.state.db, spec, id, values.clone(), ctx.actor()).await {
+        Ok(()) => Ok(redirect(&format!("/admin/{}?ok=saved", spec.slug))),
+        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, Some(id), &values, &errs).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /admin/{slug}/{id}/ativo
+pub async fn set_active(ctx: Ctx, slug: String, id: i64, input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    let spec = spec(&slug)?;
+    let active = parse_active(&input)?;
+    registers::set_active(&ctx.state.db, spec, id, active, ctx.actor()).await?;
+    Ok(redirect(&format!("/admin/{}?ok={}", spec.slug, if active { "activated" } else { "deactivated" })))
+}
