@@ -60,7 +60,11 @@ pub fn check_version(app: i64, ver: i64, target: i64) -> Result<(), String> {
 
 /// The migration mechanism, with the schema and steps as parameters so tests
 /// can exercise upgrades with their own steps.
-pub fn migrate_with(conn: &mut Connection, schema: &str, steps: &[&str]) -> Result<Outcome, String> {
+pub fn migrate_with(
+    conn: &mut Connection,
+    schema: &str,
+    steps: &[&str],
+) -> Result<Outcome, String> {
     let target = 1 + steps.len() as i64;
     let (app, ver) = read_version(conn).map_err(|e| e.to_string())?;
     let map = |e: rusqlite::Error| format!("migration failed: {e}");
@@ -89,7 +93,8 @@ pub fn migrate_with(conn: &mut Connection, schema: &str, steps: &[&str]) -> Resu
         tx.execute_batch(step)
             .map_err(|e| format!("upgrade step {} -> {} failed: {e}", i + 1, i + 2))?;
     }
-    tx.execute_batch(&format!("PRAGMA user_version = {target};")).map_err(map)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {target};"))
+        .map_err(map)?;
     tx.commit().map_err(map)?;
     Ok(Outcome::Upgraded(ver))
 }

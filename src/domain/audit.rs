@@ -26,12 +26,26 @@ pub struct Entry {
 
 /// Records an action inside the caller's write job, so the entry commits (or
 /// not) together with the change it describes.
-pub fn record(conn: &Connection, actor: &Actor, action: &str, target: &str, detail: &str) -> AppResult<()> {
+pub fn record(
+    conn: &Connection,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> AppResult<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail, ip)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![actor.now, actor.user_id, actor.name, action, target, detail, actor.ip])?;
+    .execute(params![
+        actor.now,
+        actor.user_id,
+        actor.name,
+        action,
+        target,
+        detail,
+        actor.ip
+    ])?;
     Ok(())
 }
 

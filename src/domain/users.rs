@@ -150,8 +150,13 @@ fn user_from_row(r: &rusqlite::Row) -> rusqlite::Result<User> {
 
 /// Loads a user with their teams.
 pub fn get(conn: &Connection, id: i64) -> AppResult<Option<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users u LEFT JOIN access_groups g ON g.id = u.access_group_id WHERE u.id = ?1");
-    let user = conn.prepare_cached(&sql)?.query_row([id], user_from_row).optional()?;
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u LEFT JOIN access_groups g ON g.id = u.access_group_id WHERE u.id = ?1"
+    );
+    let user = conn
+        .prepare_cached(&sql)?
+        .query_row([id], user_from_row)
+        .optional()?;
     match user {
         Some(mut u) => {
             u.team_ids = team_ids(conn, u.id)?;
@@ -163,8 +168,11 @@ pub fn get(conn: &Connection, id: i64) -> AppResult<Option<User>> {
 
 /// Team ids of a user.
 pub fn team_ids(conn: &Connection, user_id: i64) -> AppResult<Vec<i64>> {
-    let mut stmt = conn.prepare_cached("SELECT team_id FROM user_teams WHERE user_id = ?1 ORDER BY team_id")?;
-    let ids = stmt.query_map([user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut stmt =
+        conn.prepare_cached("SELECT team_id FROM user_teams WHERE user_id = ?1 ORDER BY team_id")?;
+    let ids = stmt
+        .query_map([user_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(ids)
 }
 
@@ -282,7 +290,9 @@ fn check_refs(conn: &Connection, u: &UserInput) -> AppResult<()> {
     let mut errs = FormErrors::default();
     if let Some(g) = u.access_group_id {
         let ok: bool = conn
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM access_groups WHERE id = ?1 AND active = 1)")?
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM access_groups WHERE id = ?1 AND active = 1)",
+            )?
             .query_row([g], |r| r.get(0))?;
         if !ok {
             errs.add("access_group_id", "val.invalid_choice");
@@ -301,8 +311,10 @@ fn check_refs(conn: &Connection, u: &UserInput) -> AppResult<()> {
 }
 
 fn set_teams(conn: &Connection, user_id: i64, teams: &[i64]) -> AppResult<()> {
-    conn.prepare_cached("DELETE FROM user_teams WHERE user_id = ?1")?.execute([user_id])?;
-    let mut ins = conn.prepare_cached("INSERT INTO user_teams (user_id, team_id) VALUES (?1, ?2)")?;
+    conn.prepare_cached("DELETE FROM user_teams WHERE user_id = ?1")?
+        .execute([user_id])?;
+    let mut ins =
+        conn.prepare_cached("INSERT INTO user_teams (user_id, team_id) VALUES (?1, ?2)")?;
     for t in teams {
         ins.execute([user_id, *t])?;
     }
@@ -310,7 +322,11 @@ fn set_teams(conn: &Connection, user_id: i64, teams: &[i64]) -> AppResult<()> {
 }
 
 fn map_login_conflict(e: rusqlite::Error) -> AppError {
-    if validate::is_unique_violation(&e) { FormErrors::one("login", "val.login_taken") } else { e.into() }
+    if validate::is_unique_violation(&e) {
+        FormErrors::one("login", "val.login_taken")
+    } else {
+        e.into()
+    }
 }
 
 /// Hashes a password off the async workers (argon2id costs ~100 ms).
@@ -339,7 +355,13 @@ pub async fn create(db: &Db, u: UserInput, actor: Actor) -> AppResult<i64> {
     db.write(move |conn| {
         check_refs(conn, &u)?;
         let id = insert(conn, &u, &hash, actor.now)?;
-        audit::record(conn, &actor, "user.create", &format!("{} <{}>", u.name, u.login), u.role.code())?;
+        audit::record(
+            conn,
+            &actor,
+            "user.create",
+            &format!("{} <{}>", u.name, u.login),
+            u.role.code(),
+        )?;
         Ok(id)
     })
     .await
@@ -348,7 +370,9 @@ pub async fn create(db: &Db, u: UserInput, actor: Actor) -> AppResult<i64> {
 /// Number of active administrators other than `except`.
 fn other_active_admins(conn: &Connection, except: i64) -> AppResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND id <> ?1")?
+        .prepare_cached(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND id <> ?1",
+        )?
         .query_row([except], |r| r.get(0))?)
 }
 
@@ -384,12 +408,23 @@ pub async fn set_active(db: &Db, id: i64, active: bool, actor: Actor) -> AppResu
             if u.role == Role::Admin && other_active_admins(conn, id)? == 0 {
                 return Err(AppError::BadRequest("val.last_admin"));
             }
-            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+                .execute([id])?;
         }
         conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?
             .execute(params![active as i64, actor.now, id])?;
-        let action = if active { "user.activate" } else { "user.deactivate" };
-        audit::record(conn, &actor, action, &format!("{} <{}>", u.name, u.login), "")?;
+        let action = if active {
+            "user.activate"
+        } else {
+            "user.deactivate"
+        };
+        audit::record(
+            conn,
+            &actor,
+            action,
+            &format!("{} <{}>", u.name, u.login),
+            "",
+        )?;
         Ok(())
     })
     .await
@@ -409,8 +444,15 @@ pub async fn reset_password(db: &Db, id: i64, password: String, actor: Actor) ->
         let u = get(conn, id)?.ok_or(AppError::NotFound)?;
         conn.prepare_cached("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3")?
             .execute(params![hash, actor.now, id])?;
-        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
-        audit::record(conn, &actor, "user.password_reset", &format!("{} <{}>", u.name, u.login), "")?;
+        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+            .execute([id])?;
+        audit::record(
+            conn,
+            &actor,
+            "user.password_reset",
+            &format!("{} <{}>", u.name, u.login),
+            "",
+        )?;
         Ok(())
     })
     .await
@@ -437,7 +479,9 @@ pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
 pub fn form_options(conn: &Connection) -> AppResult<(Vec<(i64, String)>, Vec<(i64, String)>)> {
     let pick = |sql: &str| -> AppResult<Vec<(i64, String)>> {
         let mut stmt = conn.prepare(sql)?;
-        let v = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let v = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         Ok(v)
     };
     Ok((

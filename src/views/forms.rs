@@ -35,7 +35,14 @@ pub struct Opts<'a> {
 }
 
 /// A labelled input with its error message.
-pub fn input(loc: Locale, name: &str, label: &str, value: &str, errs: &FormErrors, o: Opts) -> Markup {
+pub fn input(
+    loc: Locale,
+    name: &str,
+    label: &str,
+    value: &str,
+    errs: &FormErrors,
+    o: Opts,
+) -> Markup {
     let err = errs.get(name);
     let id = format!("f-{name}");
     html! {
@@ -51,7 +58,15 @@ pub fn input(loc: Locale, name: &str, label: &str, value: &str, errs: &FormError
 }
 
 /// A labelled select of (value, label) with its error message.
-pub fn select(loc: Locale, name: &str, label: &str, options: &[(String, String)], selected: &str, errs: &FormErrors, empty: Option<&str>) -> Markup {
+pub fn select(
+    loc: Locale,
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errs: &FormErrors,
+    empty: Option<&str>,
+) -> Markup {
     let err = errs.get(name);
     let id = format!("f-{name}");
     html! {
@@ -78,7 +93,14 @@ pub fn checkbox(name: &str, label: &str, checked: bool) -> Markup {
 }
 
 /// A group of checkboxes sharing one name.
-pub fn checks(loc: Locale, name: &str, legend: &str, options: &[(String, String)], checked: &[String], errs: &FormErrors) -> Markup {
+pub fn checks(
+    loc: Locale,
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    checked: &[String],
+    errs: &FormErrors,
+) -> Markup {
     html! {
         fieldset.checks {
             legend { (legend) }

@@ -28,7 +28,13 @@ pub async fn list(ctx: Ctx, slug: String, q: Input) -> AppResult<Response> {
     Ok(ctx.page(ctx.t(spec.title), "/admin", body))
 }
 
-async fn render_form(ctx: &Ctx, spec: &'static Spec, id: Option<i64>, values: &[Value], errs: &FormErrors) -> AppResult<Response> {
+async fn render_form(
+    ctx: &Ctx,
+    spec: &'static Spec,
+    id: Option<i64>,
+    values: &[Value],
+    errs: &FormErrors,
+) -> AppResult<Response> {
     let refs: RefOptions = ctx
         .state
         .db
@@ -43,7 +49,11 @@ async fn render_form(ctx: &Ctx, spec: &'static Spec, id: Option<i64>, values: &[
         })
         .await?;
     let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs);
-    let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errs.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(ctx.page_status(status, ctx.t(spec.title), "/admin", body))
 }
 
@@ -51,7 +61,14 @@ async fn render_form(ctx: &Ctx, spec: &'static Spec, id: Option<i64>, values: &[
 pub async fn new(ctx: Ctx, slug: String) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    render_form(&ctx, spec, None, &registers::blank(spec), &FormErrors::default()).await
+    render_form(
+        &ctx,
+        spec,
+        None,
+        &registers::blank(spec),
+        &FormErrors::default(),
+    )
+    .await
 }
 
 /// POST /admin/{slug}
@@ -73,7 +90,12 @@ pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response>
 pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    let row = ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
+    let row = ctx
+        .state
+        .db
+        .read(move |c| registers::get(c, spec, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     render_form(&ctx, spec, Some(id), &row.values, &FormErrors::default()).await
 }
 
@@ -81,7 +103,11 @@ pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
 pub async fn update(ctx: Ctx, slug: String, id: i64, input: Input) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
+    ctx.state
+        .db
+        .read(move |c| registers::get(c, spec, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let values = match registers::parse(spec, &input) {
         Ok(v) => v,
         Err((errs, typed)) => return render_form(&ctx, spec, Some(id), &typed, &errs).await,
@@ -99,5 +125,9 @@ pub async fn set_active(ctx: Ctx, slug: String, id: i64, input: Input) -> AppRes
     let spec = spec(&slug)?;
     let active = parse_active(&input)?;
     registers::set_active(&ctx.state.db, spec, id, active, ctx.actor()).await?;
-    Ok(redirect(&format!("/admin/{}?ok={}", spec.slug, if active { "activated" } else { "deactivated" })))
+    Ok(redirect(&format!(
+        "/admin/{}?ok={}",
+        spec.slug,
+        if active { "activated" } else { "deactivated" }
+    )))
 }
