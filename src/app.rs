@@ -28,12 +28,7 @@ impl AppState {
             .await
             .map_err(AppError::internal)??;
         let s = db.read(|c| settings::load(c)).await?;
-        Ok(Arc::new(AppState {
-            db,
-            config,
-            clock,
-            settings: RwLock::new(s),
-        }))
+        Ok(Arc::new(AppState { db, config, clock, settings: RwLock::new(s) }))
     }
 
     /// Current unix time.
@@ -43,10 +38,7 @@ impl AppState {
 
     /// A copy of the cached settings.
     pub fn settings(&self) -> Settings {
-        self.settings
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.settings.read().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// Re-reads the settings after a change.

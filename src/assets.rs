@@ -46,8 +46,6 @@ pub fn get(hash: &str, path: &str) -> Option<(std::borrow::Cow<'static, [u8]>, S
         return None;
     }
     let f = Files::get(path)?;
-    let mime = mime_guess::from_path(path)
-        .first_or_octet_stream()
-        .to_string();
+    let mime = mime_guess::from_path(path).first_or_octet_stream().to_string();
     Some((f.data, mime))
 }

@@ -161,27 +161,19 @@ impl Config {
         let cfg = Config {
             data_dir: global.data.clone().or(file.data).unwrap_or(d.data_dir),
             addr: serve.addr.or(file.addr).unwrap_or(d.addr),
-            backup_retention: serve
-                .backup_retention
-                .or(file.backup_retention)
-                .unwrap_or(d.backup_retention),
+            backup_retention: serve.backup_retention.or(file.backup_retention).unwrap_or(d.backup_retention),
             backup_time,
             session_idle_secs: idle.map(|m| m * 60).unwrap_or(d.session_idle_secs),
             session_max_secs: max.map(|h| h * 3600).unwrap_or(d.session_max_secs),
             trust_proxy: serve.trust_proxy.or(file.trust_proxy).unwrap_or(false),
-            secure_cookies: serve
-                .secure_cookies
-                .or(file.secure_cookies)
-                .unwrap_or(false),
+            secure_cookies: serve.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             log: global.log.clone().or(file.log).unwrap_or(d.log),
         };
         if cfg.backup_retention == 0 || cfg.backup_retention > 365 {
             return Err("backup_retention must be between 1 and 365".into());
         }
         if cfg.session_idle_secs < 60 || cfg.session_max_secs < cfg.session_idle_secs {
-            return Err(
-                "session_idle_minutes must be >= 1 and session_max_hours must cover it".into(),
-            );
+            return Err("session_idle_minutes must be >= 1 and session_max_hours must cover it".into());
         }
         Ok(cfg)
     }
@@ -198,8 +190,7 @@ impl Config {
 }
 
 fn read_file(p: &Path) -> Result<FileConfig, String> {
-    let text =
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
     toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", p.display()))
 }
 

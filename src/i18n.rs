@@ -40,12 +40,7 @@ impl Locale {
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    T.get_or_init(|| {
-        catalog::ENTRIES
-            .iter()
-            .map(|(k, pt, en)| (*k, (*pt, *en)))
-            .collect()
-    })
+    T.get_or_init(|| catalog::ENTRIES.iter().map(|(k, pt, en)| (*k, (*pt, *en))).collect())
 }
 
 /// Looks up `key` in `loc`. An unknown key shows itself, which the catalog test

@@ -16,19 +16,14 @@ use crate::error::{AppError, AppResult};
 pub async fn backup_if_due(state: &AppState) -> AppResult<Option<String>> {
     let now = state.now();
     let tz = state.settings().tz();
-    let local = jiff::Timestamp::from_second(now)
-        .map_err(AppError::internal)?
-        .to_zoned(tz);
+    let local = jiff::Timestamp::from_second(now).map_err(AppError::internal)?.to_zoned(tz);
     let (h, m) = state.config.backup_time;
     if (local.hour() as u8, local.minute() as u8) < (h, m) {
         return Ok(None);
     }
     let day = local.strftime("%Y%m%d").to_string();
     let dir = state.config.backup_dir();
-    if backup::list_backups(&dir)
-        .iter()
-        .any(|n| n.starts_with(&format!("atende-{day}-")))
-    {
+    if backup::list_backups(&dir).iter().any(|n| n.starts_with(&format!("atende-{day}-"))) {
         return Ok(None);
     }
     run_daily_backup(state).await.map(Some)
@@ -37,38 +32,21 @@ pub async fn backup_if_due(state: &AppState) -> AppResult<Option<String>> {
 /// Makes a timestamped backup in DATA/backups now and prunes beyond retention.
 pub async fn run_daily_backup(state: &AppState) -> AppResult<String> {
     let now = state.now();
-    let local = jiff::Timestamp::from_second(now)
-        .map_err(AppError::internal)?
-        .to_zoned(state.settings().tz());
+    let local = jiff::Timestamp::from_second(now).map_err(AppError::internal)?.to_zoned(state.settings().tz());
     let stamp = local.strftime("%Y%m%d-%H%M%S").to_string();
     let dir = state.config.backup_dir();
     let keep = state.config.backup_retention as usize;
-    let path = state
-        .db
-        .read(move |c| backup::daily(c, &dir, &stamp, keep).map_err(AppError::Internal))
-        .await?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let path = state.db.read(move |c| backup::daily(c, &dir, &stamp, keep).map_err(AppError::Internal)).await?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let n2 = name.clone();
-    state
-        .db
-        .write(move |c| audit::record(c, &Actor::system("sistema", now), "backup.daily", &n2, ""))
-        .await?;
+    state.db.write(move |c| audit::record(c, &Actor::system("sistema", now), "backup.daily", &n2, "")).await?;
     Ok(name)
 }
 
 /// Deletes expired sessions and setup links.
 pub async fn cleanup_sessions(state: &AppState) -> AppResult<usize> {
     let c = &state.config;
-    auth::cleanup(
-        &state.db,
-        state.now(),
-        c.session_idle_secs,
-        c.session_max_secs,
-    )
-    .await
+    auth::cleanup(&state.db, state.now(), c.session_idle_secs, c.session_max_secs).await
 }
 
 fn add<F, Fut>(state: &Arc<AppState>, name: &'static str, cron: &str, f: F) -> AppResult<Job>
@@ -96,24 +74,12 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
     let sched = JobScheduler::new().await.map_err(AppError::internal)?;
     let jobs = [
         add(state, "backup.daily", "0 * * * * *", |s| async move {
-            Ok(backup_if_due(&s)
-                .await?
-                .map(|n| format!("backup written: {n}"))
-                .unwrap_or_default())
+            Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
-        add(
-            state,
-            "sessions.cleanup",
-            "0 */10 * * * *",
-            |s| async move {
-                let n = cleanup_sessions(&s).await?;
-                Ok(if n > 0 {
-                    format!("removed {n} expired rows")
-                } else {
-                    String::new()
-                })
-            },
-        )?,
+        add(state, "sessions.cleanup", "0 */10 * * * *", |s| async move {
+            let n = cleanup_sessions(&s).await?;
+            Ok(if n > 0 { format!("removed {n} expired rows") } else { String::new() })
+        })?,
     ];
     for job in jobs {
         sched.add(job).await.map_err(AppError::internal)?;

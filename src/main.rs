@@ -23,9 +23,7 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
@@ -52,18 +50,11 @@ fn run_async<F: std::future::Future<Output = Result<(), String>>>(f: F) -> Resul
 }
 
 fn base_url(addr: SocketAddr) -> String {
-    if addr.ip().is_unspecified() {
-        format!("http://localhost:{}", addr.port())
-    } else {
-        format!("http://{addr}")
-    }
+    if addr.ip().is_unspecified() { format!("http://localhost:{}", addr.port()) } else { format!("http://{addr}") }
 }
 
 async fn print_setup_link(state: &AppState) -> Result<(), String> {
-    if let Some(token) = auth::issue_setup_token(&state.db, state.now())
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if let Some(token) = auth::issue_setup_token(&state.db, state.now()).await.map_err(|e| e.to_string())? {
         println!(
             "\n  No administrator yet. Create one within 24 hours at:\n\n    {}/setup/{token}\n\n  \
              (the link works once; from another machine use this server's LAN address)\n",
@@ -76,17 +67,9 @@ async fn print_setup_link(state: &AppState) -> Result<(), String> {
 async fn serve(config: Config) -> Result<(), String> {
     let _lock = backup::lock_data_dir(&config.data_dir)?;
     let addr = config.addr;
-    let state = AppState::open(config, Clock::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    tracing::info!(
-        "Atende listening on {} (data: {})",
-        base_url(addr),
-        state.config.data_dir.display()
-    );
+    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("Atende listening on {} (data: {})", base_url(addr), state.config.data_dir.display());
     print_setup_link(&state).await?;
     // Work that fell due while the server was down runs once now.
     if let Err(e) = jobs::cleanup_sessions(&state).await {
@@ -94,11 +77,7 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let mut sched = jobs::start(&state).await.map_err(|e| e.to_string())?;
     let routes = web::routes(state.clone());
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(shutdown_signal())
-        .run()
-        .await;
+    warp::serve(routes).incoming(listener).graceful(shutdown_signal()).run().await;
     tracing::info!("shutting down");
     let _ = sched.shutdown().await;
     close(state);
@@ -131,15 +110,9 @@ fn now() -> i64 {
     Clock::default().now()
 }
 
-fn record(
-    db_path: &std::path::Path,
-    action: &str,
-    target: &str,
-    detail: &str,
-) -> Result<(), String> {
+fn record(db_path: &std::path::Path, action: &str, target: &str, detail: &str) -> Result<(), String> {
     let conn = db::open_rw(db_path).map_err(|e| e.to_string())?;
-    audit::record(&conn, &Actor::system("cli", now()), action, target, detail)
-        .map_err(|e| e.to_string())
+    audit::record(&conn, &Actor::system("cli", now()), action, target, detail).map_err(|e| e.to_string())
 }
 
 fn cli_backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
@@ -148,12 +121,7 @@ fn cli_backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
         return Err(format!("no database at {}", src.display()));
     }
     let info = backup::backup_file(&src, file)?;
-    record(
-        &src,
-        "backup.cli",
-        &file.display().to_string(),
-        &format!("{} bytes", info.bytes),
-    )?;
+    record(&src, "backup.cli", &file.display().to_string(), &format!("{} bytes", info.bytes))?;
     println!(
         "backup written to {} ({} bytes, schema version {}, integrity ok)",
         file.display(),
@@ -170,16 +138,8 @@ fn cli_restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
     let mut conn = db::open_rw(&db_path).map_err(|e| e.to_string())?;
     db::migrate::migrate(&mut conn)?;
     drop(conn);
-    let detail = kept
-        .as_ref()
-        .map(|k| format!("kept {}", k.display()))
-        .unwrap_or_default();
-    record(
-        &db_path,
-        "restore.cli",
-        &file.display().to_string(),
-        &detail,
-    )?;
+    let detail = kept.as_ref().map(|k| format!("kept {}", k.display())).unwrap_or_default();
+    record(&db_path, "restore.cli", &file.display().to_string(), &detail)?;
     println!("restored {} into {}", file.display(), db_path.display());
     if let Some(k) = kept {
         println!("the replaced database was kept as {}", k.display());
@@ -188,16 +148,9 @@ fn cli_restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
 }
 
 async fn setup_link(config: Config) -> Result<(), String> {
-    let state = AppState::open(config, Clock::default())
-        .await
-        .map_err(|e| e.to_string())?;
+    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
     print_setup_link(&state).await?;
-    if !state
-        .db
-        .read(|c| atende::domain::users::admin_exists(c))
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if !state.db.read(|c| atende::domain::users::admin_exists(c)).await.map_err(|e| e.to_string())? {
         return Ok(());
     }
     println!("an administrator already exists; use the login page");

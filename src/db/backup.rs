@@ -43,13 +43,10 @@ pub fn backup_from(source: &Connection, dest: &Path) -> Result<FileInfo, String>
             // concurrent write and might never finish under load.
             b.step(-1).map_err(|e| format!("backup failed: {e}"))?;
         }
-        out.pragma_update(None, "journal_mode", "DELETE")
-            .map_err(|e| e.to_string())?;
+        out.pragma_update(None, "journal_mode", "DELETE").map_err(|e| e.to_string())?;
         drop(out);
         let info = verify(&partial)?;
-        File::open(&partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| e.to_string())?;
+        File::open(&partial).and_then(|f| f.sync_all()).map_err(|e| e.to_string())?;
         std::fs::rename(&partial, dest).map_err(|e| e.to_string())?;
         Ok(info)
     })();
@@ -77,16 +74,12 @@ pub fn verify(path: &Path) -> Result<FileInfo, String> {
         return Err(format!("integrity check failed: {check}"));
     }
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    Ok(FileInfo {
-        version: ver,
-        bytes,
-    })
+    Ok(FileInfo { version: ver, bytes })
 }
 
 /// Takes the data folder's lock, held by a running server for its lifetime.
 pub fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let path = data_dir.join("atende.lock");
     let f = File::options()
         .create(true)
@@ -96,10 +89,9 @@ pub fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another Atende server is using {}; stop it first",
-            data_dir.display()
-        )),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(format!("another Atende server is using {}; stop it first", data_dir.display()))
+        }
         Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
     }
 }
@@ -121,8 +113,7 @@ pub fn restore(data_dir: &Path, file: &Path, now: i64) -> Result<Option<PathBuf>
         let conn = super::open_rw(&db).map_err(|e| e.to_string())?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|e| format!("cannot checkpoint the current database: {e}"))?;
-        conn.pragma_update(None, "journal_mode", "DELETE")
-            .map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| e.to_string())?;
         drop(conn);
         let kept = data_dir.join(format!("atende.db.replaced-{now}"));
         std::fs::rename(&db, &kept).map_err(|e| e.to_string())?;

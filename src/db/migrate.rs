@@ -60,27 +60,19 @@ pub fn check_version(app: i64, ver: i64, target: i64) -> Result<(), String> {
 
 /// The migration mechanism, with the schema and steps as parameters so tests
 /// can exercise upgrades with their own steps.
-pub fn migrate_with(
-    conn: &mut Connection,
-    schema: &str,
-    steps: &[&str],
-) -> Result<Outcome, String> {
+pub fn migrate_with(conn: &mut Connection, schema: &str, steps: &[&str]) -> Result<Outcome, String> {
     let target = 1 + steps.len() as i64;
     let (app, ver) = read_version(conn).map_err(|e| e.to_string())?;
     let map = |e: rusqlite::Error| format!("migration failed: {e}");
     if ver == 0 && app == 0 {
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(map)?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(map)?;
         if tables > 0 {
             return Err("this file is not an Atende database".into());
         }
         let tx = conn.transaction().map_err(map)?;
         tx.execute_batch(schema).map_err(map)?;
-        tx.execute_batch(&format!(
-            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target};"
-        ))
-        .map_err(map)?;
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target};"))
+            .map_err(map)?;
         tx.commit().map_err(map)?;
         return Ok(Outcome::Created);
     }
@@ -90,11 +82,9 @@ pub fn migrate_with(
     }
     let tx = conn.transaction().map_err(map)?;
     for (i, step) in steps.iter().enumerate().skip((ver - 1) as usize) {
-        tx.execute_batch(step)
-            .map_err(|e| format!("upgrade step {} -> {} failed: {e}", i + 1, i + 2))?;
+        tx.execute_batch(step).map_err(|e| format!("upgrade step {} -> {} failed: {e}", i + 1, i + 2))?;
     }
-    tx.execute_batch(&format!("PRAGMA user_version = {target};"))
-        .map_err(map)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {target};")).map_err(map)?;
     tx.commit().map_err(map)?;
     Ok(Outcome::Upgraded(ver))
 }

@@ -39,10 +39,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions {
-            readers: 4,
-            max_batch: 512,
-        }
+        DbOptions { readers: 4, max_batch: 512 }
     }
 }
 
@@ -83,9 +80,7 @@ pub fn open_rw(path: &Path) -> rusqlite::Result<Connection> {
 pub fn open_ro(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     configure(&conn)?;
     conn.execute_batch("PRAGMA query_only = ON;")?;
@@ -107,18 +102,14 @@ impl Db {
         let n = readers.len();
         let (tx, rx) = mpsc::channel::<Msg>();
         let max_batch = opts.max_batch.max(1);
-        let handle = std::thread::Builder::new()
-            .name("atende-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_batch))?;
+        let handle =
+            std::thread::Builder::new().name("atende-writer".into()).spawn(move || writer_loop(conn, rx, max_batch))?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
-                readers: Readers {
-                    conns: Mutex::new(readers),
-                    sem: Semaphore::new(n),
-                },
+                readers: Readers { conns: Mutex::new(readers), sem: Semaphore::new(n) },
             }),
         })
     }
@@ -151,20 +142,11 @@ impl Db {
             (ok, fin)
         });
         {
-            let guard = self
-                .inner
-                .tx
-                .lock()
-                .map_err(|_| AppError::internal("writer lock poisoned"))?;
-            let sender = guard
-                .as_ref()
-                .ok_or_else(|| AppError::internal("database closed"))?;
-            sender
-                .send(Msg::Job(job))
-                .map_err(|_| AppError::internal("writer thread gone"))?;
+            let guard = self.inner.tx.lock().map_err(|_| AppError::internal("writer lock poisoned"))?;
+            let sender = guard.as_ref().ok_or_else(|| AppError::internal("database closed"))?;
+            sender.send(Msg::Job(job)).map_err(|_| AppError::internal("writer thread gone"))?;
         }
-        orx.await
-            .map_err(|_| AppError::internal("write job lost (panic in job?)"))?
+        orx.await.map_err(|_| AppError::internal("write job lost (panic in job?)"))?
     }
 
     /// Runs `f` on a pooled read-only connection on a blocking thread.
@@ -175,11 +157,7 @@ impl Db {
     {
         let readers = &self.inner.readers;
         let _permit = readers.sem.acquire().await.map_err(AppError::internal)?;
-        let conn = readers
-            .conns
-            .lock()
-            .map_err(|_| AppError::internal("reader pool poisoned"))?
-            .pop();
+        let conn = readers.conns.lock().map_err(|_| AppError::internal("reader pool poisoned"))?.pop();
         let path = self.inner.path.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let conn = match conn {

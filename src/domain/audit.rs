@@ -26,26 +26,12 @@ pub struct Entry {
 
 /// Records an action inside the caller's write job, so the entry commits (or
 /// not) together with the change it describes.
-pub fn record(
-    conn: &Connection,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    detail: &str,
-) -> AppResult<()> {
+pub fn record(conn: &Connection, actor: &Actor, action: &str, target: &str, detail: &str) -> AppResult<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (at, actor_id, actor_name, action, target, detail, ip)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![
-        actor.now,
-        actor.user_id,
-        actor.name,
-        action,
-        target,
-        detail,
-        actor.ip
-    ])?;
+    .execute(params![actor.now, actor.user_id, actor.name, action, target, detail, actor.ip])?;
     Ok(())
 }
 
@@ -76,9 +62,7 @@ pub fn query(conn: &Connection, f: &Filter) -> AppResult<(Vec<Entry>, bool)> {
 
 /// The newest `limit` entries matching `f`, and whether more follow.
 pub fn query_limit(conn: &Connection, f: &Filter, limit: usize) -> AppResult<(Vec<Entry>, bool)> {
-    let mut sql = String::from(
-        "SELECT id, at, actor_name, action, target, detail, ip FROM audit_log WHERE 1=1",
-    );
+    let mut sql = String::from("SELECT id, at, actor_name, action, target, detail, ip FROM audit_log WHERE 1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if !f.action.is_empty() {
         if let Some(prefix) = f.action.strip_suffix('.') {

@@ -32,17 +32,13 @@ pub fn hash_password(pw: &str) -> AppResult<String> {
 /// Checks a password against a PHC hash. Blocking.
 pub fn verify_password(hash: &str, pw: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(pw.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
 async fn verify_async(hash: String, pw: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
-        .await
-        .map_err(AppError::internal)
+    tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await.map_err(AppError::internal)
 }
 
 /// A fresh random token (256 bits, URL-safe base64).
@@ -59,11 +55,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 /// Compares two secrets in constant time.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 // ---- setup link -------------------------------------------------------
@@ -111,37 +103,19 @@ pub struct NewSession {
     pub user_id: i64,
 }
 
-fn insert_session(
-    conn: &Connection,
-    user_id: i64,
-    actor: &Actor,
-    ua: &str,
-) -> AppResult<NewSession> {
+fn insert_session(conn: &Connection, user_id: i64, actor: &Actor, ua: &str) -> AppResult<NewSession> {
     let token = new_token();
     conn.prepare_cached(
         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
     )?
-    .execute(params![
-        token_hash(&token),
-        user_id,
-        new_token(),
-        actor.now,
-        actor.ip,
-        ua
-    ])?;
+    .execute(params![token_hash(&token), user_id, new_token(), actor.now, actor.ip, ua])?;
     Ok(NewSession { token, user_id })
 }
 
 /// Creates the first administrator through a setup link (single use) and logs
 /// them in.
-pub async fn complete_setup(
-    db: &Db,
-    token: &str,
-    input: &Input,
-    actor: Actor,
-    ua: String,
-) -> AppResult<NewSession> {
+pub async fn complete_setup(db: &Db, token: &str, input: &Input, actor: Actor, ua: String) -> AppResult<NewSession> {
     let mut errs = FormErrors::default();
     let name = super::validate::text(input, "name", true, 100, &mut errs);
     let login = users::check_login(input, &mut errs);
@@ -153,14 +127,7 @@ pub async fn complete_setup(
     errs.into_result()?;
     let hash = users::hash_password_async(pw.to_string()).await?;
     let th = token_hash(token);
-    let u = UserInput {
-        name,
-        login,
-        role: Role::Admin,
-        access_group_id: None,
-        team_ids: vec![],
-        password: None,
-    };
+    let u = UserInput { name, login, role: Role::Admin, access_group_id: None, team_ids: vec![], password: None };
     db.write(move |conn| {
         if !setup_token_ok(conn, &th, actor.now)? {
             return Err(AppError::NotFound);
@@ -168,18 +135,8 @@ pub async fn complete_setup(
         conn.prepare_cached("UPDATE setup_tokens SET used_at = ?1 WHERE token_hash = ?2")?
             .execute(params![actor.now, th])?;
         let id = users::insert(conn, &u, &hash, actor.now)?;
-        let actor = Actor {
-            user_id: Some(id),
-            name: u.name.clone(),
-            ..actor
-        };
-        audit::record(
-            conn,
-            &actor,
-            "setup.admin_created",
-            &format!("{} <{}>", u.name, u.login),
-            "",
-        )?;
+        let actor = Actor { user_id: Some(id), name: u.name.clone(), ..actor };
+        audit::record(conn, &actor, "setup.admin_created", &format!("{} <{}>", u.name, u.login), "")?;
         audit::record(conn, &actor, "auth.login", &u.login, "")?;
         insert_session(conn, id, &actor, &ua)
     })
@@ -207,13 +164,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Logs in by login and password with per-account throttling.
-pub async fn login(
-    db: &Db,
-    login: &str,
-    password: &str,
-    actor: Actor,
-    ua: String,
-) -> AppResult<LoginResult> {
+pub async fn login(db: &Db, login: &str, password: &str, actor: Actor, ua: String) -> AppResult<LoginResult> {
     let login = login.trim().to_string();
     let now = actor.now;
     let l2 = login.clone();
@@ -225,12 +176,8 @@ pub async fn login(
                 .optional()?
                 .unwrap_or(0);
             let user = c
-                .prepare_cached(
-                    "SELECT id, name, password_hash, active FROM users WHERE login = ?1",
-                )?
-                .query_row([&l2], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? == 1))
-                })
+                .prepare_cached("SELECT id, name, password_hash, active FROM users WHERE login = ?1")?
+                .query_row([&l2], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? == 1)))
                 .optional()?;
             Ok((blocked, user))
         })
@@ -238,10 +185,7 @@ pub async fn login(
     if blocked_until > now {
         return Ok(LoginResult::Throttled((blocked_until - now + 59) / 60));
     }
-    let hash = user
-        .as_ref()
-        .map(|u| u.2.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
+    let hash = user.as_ref().map(|u| u.2.clone()).unwrap_or_else(|| dummy_hash().to_string());
     let ok = verify_async(hash, password.to_string()).await? && user.as_ref().is_some_and(|u| u.3);
     db.write(move |conn| {
         if ok {
@@ -287,21 +231,13 @@ pub struct Session {
 
 /// Resolves a cookie token into a session, enforcing idle and absolute expiry
 /// and that the user is still active. Refreshes last-seen now and then.
-pub async fn session(
-    db: &Db,
-    token: &str,
-    now: i64,
-    idle: i64,
-    max: i64,
-) -> AppResult<Option<Session>> {
+pub async fn session(db: &Db, token: &str, now: i64, idle: i64, max: i64) -> AppResult<Option<Session>> {
     let th = token_hash(token);
     let th2 = th.clone();
     let found = db
         .read(move |c| {
             let row: Option<(i64, String, i64, i64)> = c
-                .prepare_cached(
-                    "SELECT user_id, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = ?1",
-                )?
+                .prepare_cached("SELECT user_id, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = ?1")?
                 .query_row([&th2], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?;
             let Some((uid, csrf, created, seen)) = row else { return Ok(None) };
@@ -318,8 +254,7 @@ pub async fn session(
         None => Ok(None),
         Some(Err(())) => {
             db.write(move |c| {
-                c.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
-                    .execute([&th])?;
+                c.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([&th])?;
                 Ok(())
             })
             .await?;
@@ -328,10 +263,8 @@ pub async fn session(
         Some(Ok((s, seen))) => {
             if now - seen >= TOUCH_EVERY {
                 db.write(move |c| {
-                    c.prepare_cached(
-                        "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
-                    )?
-                    .execute(params![now, th])?;
+                    c.prepare_cached("UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2")?
+                        .execute(params![now, th])?;
                     Ok(())
                 })
                 .await?;
@@ -344,8 +277,7 @@ pub async fn session(
 /// Ends a session.
 pub async fn logout(db: &Db, token_hash: Vec<u8>, actor: Actor) -> AppResult<()> {
     db.write(move |conn| {
-        conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
-            .execute([&token_hash])?;
+        conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([&token_hash])?;
         audit::record(conn, &actor, "auth.logout", &actor.name, "")?;
         Ok(())
     })
@@ -354,12 +286,7 @@ pub async fn logout(db: &Db, token_hash: Vec<u8>, actor: Actor) -> AppResult<()>
 
 /// Changes one's own password after checking the current one; other sessions
 /// of the user end, this one stays.
-pub async fn change_password(
-    db: &Db,
-    session: &Session,
-    input: &Input,
-    actor: Actor,
-) -> AppResult<()> {
+pub async fn change_password(db: &Db, session: &Session, input: &Input, actor: Actor) -> AppResult<()> {
     let mut errs = FormErrors::default();
     let current = input.raw("current").to_string();
     let new = input.raw("password").to_string();
@@ -373,13 +300,7 @@ pub async fn change_password(
     errs.into_result()?;
     let uid = session.user.id;
     let hash: String = db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT password_hash FROM users WHERE id = ?1",
-                [uid],
-                |r| r.get(0),
-            )?)
-        })
+        .read(move |c| Ok(c.query_row("SELECT password_hash FROM users WHERE id = ?1", [uid], |r| r.get(0))?))
         .await?;
     if !verify_async(hash, current).await? {
         return Err(FormErrors::one("current", "val.wrong_password"));

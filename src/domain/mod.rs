@@ -25,11 +25,6 @@ pub struct Actor {
 impl Actor {
     /// An action taken by the system itself (jobs, CLI).
     pub fn system(name: &str, now: i64) -> Actor {
-        Actor {
-            user_id: None,
-            name: name.to_string(),
-            ip: String::new(),
-            now,
-        }
+        Actor { user_id: None, name: name.to_string(), ip: String::new(), now }
     }
 }

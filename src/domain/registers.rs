@@ -132,13 +132,7 @@ pub struct Row {
 }
 
 const fn f(name: &'static str, label: &'static str, kind: Kind, list: bool) -> Field {
-    Field {
-        name,
-        label,
-        kind,
-        hint: None,
-        list,
-    }
+    Field { name, label, kind, hint: None, list }
 }
 
 fn no_check(_: &[Value], _: &mut FormErrors) {}
@@ -155,31 +149,17 @@ fn check_pause(v: &[Value], errs: &mut FormErrors) {
 }
 
 fn check_field(v: &[Value], errs: &mut FormErrors) {
-    let options = v[2]
-        .as_str()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count();
+    let options = v[2].as_str().lines().filter(|l| !l.trim().is_empty()).count();
     if v[1].as_str() == "choice" && options < 2 {
         errs.add("options", "val.choice_options");
     }
 }
 
-const CHANNELS: &[(&str, &str)] = &[
-    ("webchat", "channel.webchat"),
-    ("email", "channel.email"),
-    ("whatsapp", "channel.whatsapp"),
-];
-const TAG_SCOPES: &[(&str, &str)] = &[
-    ("conversation", "tag.scope.conversation"),
-    ("contact", "tag.scope.contact"),
-];
-const FIELD_KINDS: &[(&str, &str)] = &[
-    ("text", "cf.kind.text"),
-    ("number", "cf.kind.number"),
-    ("date", "cf.kind.date"),
-    ("choice", "cf.kind.choice"),
-];
+const CHANNELS: &[(&str, &str)] =
+    &[("webchat", "channel.webchat"), ("email", "channel.email"), ("whatsapp", "channel.whatsapp")];
+const TAG_SCOPES: &[(&str, &str)] = &[("conversation", "tag.scope.conversation"), ("contact", "tag.scope.contact")];
+const FIELD_KINDS: &[(&str, &str)] =
+    &[("text", "cf.kind.text"), ("number", "cf.kind.number"), ("date", "cf.kind.date"), ("choice", "cf.kind.choice")];
 
 /// Every register, in admin menu order.
 pub static SPECS: &[Spec] = &[
@@ -214,37 +194,14 @@ pub static SPECS: &[Spec] = &[
             f("name", "f.name", Kind::Text { max: 60 }, true),
             f("channel", "f.channel", Kind::Choice(CHANNELS), true),
             f("team_id", "f.team", Kind::Ref("teams"), true),
-            f(
-                "closing_script_required",
-                "f.closing_script_required",
-                Kind::Bool,
-                true,
-            ),
+            f("closing_script_required", "f.closing_script_required", Kind::Bool, true),
             Field {
                 hint: Some("f.offer_timeout_secs.hint"),
-                ..f(
-                    "offer_timeout_secs",
-                    "f.offer_timeout_secs",
-                    Kind::Int {
-                        min: 5,
-                        max: 3600,
-                        default: 30,
-                    },
-                    true,
-                )
+                ..f("offer_timeout_secs", "f.offer_timeout_secs", Kind::Int { min: 5, max: 3600, default: 30 }, true)
             },
             Field {
                 hint: Some("f.agent_capacity.hint"),
-                ..f(
-                    "agent_capacity",
-                    "f.agent_capacity",
-                    Kind::Int {
-                        min: 1,
-                        max: 100,
-                        default: 5,
-                    },
-                    true,
-                )
+                ..f("agent_capacity", "f.agent_capacity", Kind::Int { min: 1, max: 100, default: 5 }, true)
             },
         ],
         check: no_check,
@@ -257,20 +214,8 @@ pub static SPECS: &[Spec] = &[
         about: "reg.pauses.about",
         fields: &[
             f("name", "f.name", Kind::Text { max: 60 }, true),
-            f(
-                "limit_minutes",
-                "f.limit_minutes",
-                Kind::Int {
-                    min: 1,
-                    max: 1440,
-                    default: 15,
-                },
-                true,
-            ),
-            Field {
-                hint: Some("f.allowed_hours.hint"),
-                ..f("allowed_from", "f.allowed_from", Kind::Time, true)
-            },
+            f("limit_minutes", "f.limit_minutes", Kind::Int { min: 1, max: 1440, default: 15 }, true),
+            Field { hint: Some("f.allowed_hours.hint"), ..f("allowed_from", "f.allowed_from", Kind::Time, true) },
             f("allowed_to", "f.allowed_to", Kind::Time, true),
         ],
         check: check_pause,
@@ -305,10 +250,7 @@ pub static SPECS: &[Spec] = &[
         fields: &[
             f("name", "f.name", Kind::Text { max: 60 }, true),
             f("kind", "f.kind", Kind::Choice(FIELD_KINDS), true),
-            Field {
-                hint: Some("f.options.hint"),
-                ..f("options", "f.options", Kind::Lines { max: 2000 }, false)
-            },
+            Field { hint: Some("f.options.hint"), ..f("options", "f.options", Kind::Lines { max: 2000 }, false) },
             f("required", "f.required", Kind::Bool, true),
         ],
         check: check_field,
@@ -321,11 +263,7 @@ pub fn spec(slug: &str) -> Option<&'static Spec> {
 }
 
 fn cols(spec: &Spec) -> String {
-    spec.fields
-        .iter()
-        .map(|f| f.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    spec.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
 }
 
 fn read_row(spec: &Spec, r: &rusqlite::Row) -> rusqlite::Result<Row> {
@@ -338,56 +276,35 @@ fn read_row(spec: &Spec, r: &rusqlite::Row) -> rusqlite::Result<Row> {
             _ => Value::Null,
         });
     }
-    Ok(Row {
-        id: r.get(0)?,
-        active: r.get::<_, i64>(1)? == 1,
-        values,
-    })
+    Ok(Row { id: r.get(0)?, active: r.get::<_, i64>(1)? == 1, values })
 }
 
 /// Every record of a register, active first, by name.
 pub fn list(conn: &Connection, spec: &Spec) -> AppResult<Vec<Row>> {
-    let sql = format!(
-        "SELECT id, active, {} FROM {} ORDER BY active DESC, name COLLATE NOCASE",
-        cols(spec),
-        spec.table
-    );
+    let sql =
+        format!("SELECT id, active, {} FROM {} ORDER BY active DESC, name COLLATE NOCASE", cols(spec), spec.table);
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([], |r| read_row(spec, r))?
-        .collect::<Result<_, _>>()?;
+    let rows = stmt.query_map([], |r| read_row(spec, r))?.collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
 /// One record.
 pub fn get(conn: &Connection, spec: &Spec, id: i64) -> AppResult<Option<Row>> {
     use rusqlite::OptionalExtension;
-    let sql = format!(
-        "SELECT id, active, {} FROM {} WHERE id = ?1",
-        cols(spec),
-        spec.table
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| read_row(spec, r))
-        .optional()?)
+    let sql = format!("SELECT id, active, {} FROM {} WHERE id = ?1", cols(spec), spec.table);
+    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| read_row(spec, r)).optional()?)
 }
 
 /// (id, name) of the active rows of `table`, for selects.
 pub fn options(conn: &Connection, table: &str) -> AppResult<Vec<(i64, String)>> {
     let sql = format!("SELECT id, name FROM {table} WHERE active = 1 ORDER BY name COLLATE NOCASE");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let v = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let v = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(v)
 }
 
 /// Names of every row (active or not) of each table a spec refers to.
-pub fn ref_names(
-    conn: &Connection,
-    spec: &Spec,
-) -> AppResult<HashMap<(&'static str, i64), String>> {
+pub fn ref_names(conn: &Connection, spec: &Spec) -> AppResult<HashMap<(&'static str, i64), String>> {
     let mut out = HashMap::new();
     for field in spec.fields {
         if let Kind::Ref(table) = field.kind {
@@ -422,29 +339,17 @@ pub fn parse(spec: &Spec, input: &Input) -> Result<Vec<Value>, (FormErrors, Vec<
     let mut values = Vec::with_capacity(spec.fields.len());
     for field in spec.fields {
         let v = match &field.kind {
-            Kind::Text { max } => {
-                Value::Text(validate::text(input, field.name, true, *max, &mut errs))
-            }
+            Kind::Text { max } => Value::Text(validate::text(input, field.name, true, *max, &mut errs)),
             Kind::Int { min, max, .. } => {
                 let raw = input.get(field.name).to_string();
                 let n = validate::int(input, field.name, *min, *max, &mut errs);
-                if errs.get(field.name).is_some() {
-                    Value::Text(raw)
-                } else {
-                    Value::Int(n)
-                }
+                if errs.get(field.name).is_some() { Value::Text(raw) } else { Value::Int(n) }
             }
             Kind::Bool => Value::Int(input.checked(field.name) as i64),
-            Kind::Time => validate::time(input, field.name, &mut errs)
-                .map(Value::Text)
-                .unwrap_or_else(|| {
-                    let raw = input.get(field.name);
-                    if raw.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::Text(raw.to_string())
-                    }
-                }),
+            Kind::Time => validate::time(input, field.name, &mut errs).map(Value::Text).unwrap_or_else(|| {
+                let raw = input.get(field.name);
+                if raw.is_empty() { Value::Null } else { Value::Text(raw.to_string()) }
+            }),
             Kind::Choice(opts) => {
                 let codes: Vec<&str> = opts.iter().map(|o| o.0).collect();
                 Value::Text(validate::choice(input, field.name, &codes, &mut errs).to_string())
@@ -471,11 +376,7 @@ pub fn parse(spec: &Spec, input: &Input) -> Result<Vec<Value>, (FormErrors, Vec<
             }
             Kind::Lines { max } => {
                 let raw = validate::text(input, field.name, false, *max, &mut errs);
-                let mut lines: Vec<&str> = raw
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect();
+                let mut lines: Vec<&str> = raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
                 lines.dedup();
                 Value::Text(lines.join("\n"))
             }
@@ -489,11 +390,7 @@ pub fn parse(spec: &Spec, input: &Input) -> Result<Vec<Value>, (FormErrors, Vec<
     if spec.table == "contact_fields" && values[1].as_str() != "choice" {
         values[2] = Value::Text(String::new());
     }
-    if errs.is_empty() {
-        Ok(values)
-    } else {
-        Err((errs, values))
-    }
+    if errs.is_empty() { Ok(values) } else { Err((errs, values)) }
 }
 
 fn check_refs(conn: &Connection, spec: &Spec, values: &[Value]) -> AppResult<()> {
@@ -525,38 +422,19 @@ fn summary(spec: &Spec, values: &[Value]) -> String {
 }
 
 fn map_conflict(e: rusqlite::Error) -> AppError {
-    if validate::is_unique_violation(&e) {
-        FormErrors::one("name", "val.name_taken")
-    } else {
-        e.into()
-    }
+    if validate::is_unique_violation(&e) { FormErrors::one("name", "val.name_taken") } else { e.into() }
 }
 
 /// Creates a record.
-pub async fn create(
-    db: &Db,
-    spec: &'static Spec,
-    values: Vec<Value>,
-    actor: Actor,
-) -> AppResult<i64> {
+pub async fn create(db: &Db, spec: &'static Spec, values: Vec<Value>, actor: Actor) -> AppResult<i64> {
     db.write(move |conn| {
         check_refs(conn, spec, &values)?;
-        let marks = (1..=values.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let marks = (1..=values.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
         let n = values.len() + 1;
-        let sql = format!(
-            "INSERT INTO {} ({}, active, created_at) VALUES ({marks}, 1, ?{n})",
-            spec.table,
-            cols(spec)
-        );
-        let mut args: Vec<&dyn rusqlite::ToSql> =
-            values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+        let sql = format!("INSERT INTO {} ({}, active, created_at) VALUES ({marks}, 1, ?{n})", spec.table, cols(spec));
+        let mut args: Vec<&dyn rusqlite::ToSql> = values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
         args.push(&actor.now);
-        conn.prepare_cached(&sql)?
-            .execute(args.as_slice())
-            .map_err(map_conflict)?;
+        conn.prepare_cached(&sql)?.execute(args.as_slice()).map_err(map_conflict)?;
         let id = conn.last_insert_rowid();
         audit::record(
             conn,
@@ -571,34 +449,15 @@ pub async fn create(
 }
 
 /// Updates a record.
-pub async fn update(
-    db: &Db,
-    spec: &'static Spec,
-    id: i64,
-    values: Vec<Value>,
-    actor: Actor,
-) -> AppResult<()> {
+pub async fn update(db: &Db, spec: &'static Spec, id: i64, values: Vec<Value>, actor: Actor) -> AppResult<()> {
     db.write(move |conn| {
         get(conn, spec, id)?.ok_or(AppError::NotFound)?;
         check_refs(conn, spec, &values)?;
-        let sets = spec
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| format!("{} = ?{}", f.name, i + 1))
-            .collect::<Vec<_>>();
-        let sql = format!(
-            "UPDATE {} SET {} WHERE id = ?{}",
-            spec.table,
-            sets.join(", "),
-            values.len() + 1
-        );
-        let mut args: Vec<&dyn rusqlite::ToSql> =
-            values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+        let sets = spec.fields.iter().enumerate().map(|(i, f)| format!("{} = ?{}", f.name, i + 1)).collect::<Vec<_>>();
+        let sql = format!("UPDATE {} SET {} WHERE id = ?{}", spec.table, sets.join(", "), values.len() + 1);
+        let mut args: Vec<&dyn rusqlite::ToSql> = values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
         args.push(&id);
-        conn.prepare_cached(&sql)?
-            .execute(args.as_slice())
-            .map_err(map_conflict)?;
+        conn.prepare_cached(&sql)?.execute(args.as_slice()).map_err(map_conflict)?;
         audit::record(
             conn,
             &actor,
@@ -613,32 +472,13 @@ pub async fn update(
 
 /// Activates or deactivates a record (records are never deleted: history
 /// keeps pointing at them).
-pub async fn set_active(
-    db: &Db,
-    spec: &'static Spec,
-    id: i64,
-    active: bool,
-    actor: Actor,
-) -> AppResult<()> {
+pub async fn set_active(db: &Db, spec: &'static Spec, id: i64, active: bool, actor: Actor) -> AppResult<()> {
     db.write(move |conn| {
         let row = get(conn, spec, id)?.ok_or(AppError::NotFound)?;
-        conn.prepare_cached(&format!(
-            "UPDATE {} SET active = ?1 WHERE id = ?2",
-            spec.table
-        ))?
-        .execute([active as i64, id])?;
-        let action = if active {
-            "register.activate"
-        } else {
-            "register.deactivate"
-        };
-        audit::record(
-            conn,
-            &actor,
-            action,
-            &format!("{}: {}", spec.table, row.values[0].as_str()),
-            "",
-        )?;
+        conn.prepare_cached(&format!("UPDATE {} SET active = ?1 WHERE id = ?2", spec.table))?
+            .execute([active as i64, id])?;
+        let action = if active { "register.activate" } else { "register.deactivate" };
+        audit::record(conn, &actor, action, &format!("{}: {}", spec.table, row.values[0].as_str()), "")?;
         Ok(())
     })
     .await

@@ -47,23 +47,11 @@ pub fn load(conn: &Connection) -> AppResult<Settings> {
     let (business_name, time_zone, locale): (String, String, String) = conn
         .prepare_cached("SELECT business_name, time_zone, locale FROM settings WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let mut stmt =
-        conn.prepare_cached("SELECT open, opens, closes FROM business_hours ORDER BY weekday")?;
+    let mut stmt = conn.prepare_cached("SELECT open, opens, closes FROM business_hours ORDER BY weekday")?;
     let hours = stmt
-        .query_map([], |r| {
-            Ok(DayHours {
-                open: r.get::<_, i64>(0)? == 1,
-                opens: r.get(1)?,
-                closes: r.get(2)?,
-            })
-        })?
+        .query_map([], |r| Ok(DayHours { open: r.get::<_, i64>(0)? == 1, opens: r.get(1)?, closes: r.get(2)? }))?
         .collect::<Result<_, _>>()?;
-    Ok(Settings {
-        business_name,
-        time_zone,
-        locale: Locale::from_code(&locale).unwrap_or_default(),
-        hours,
-    })
+    Ok(Settings { business_name, time_zone, locale: Locale::from_code(&locale).unwrap_or_default(), hours })
 }
 
 /// Validates the settings form; on failure returns the errors and what was typed.
@@ -83,12 +71,8 @@ pub fn parse(input: &Input) -> Result<Settings, (FormErrors, Settings)> {
             Locale::PtBr
         }
     };
-    const OPENS: [&str; 7] = [
-        "opens0", "opens1", "opens2", "opens3", "opens4", "opens5", "opens6",
-    ];
-    const CLOSES: [&str; 7] = [
-        "closes0", "closes1", "closes2", "closes3", "closes4", "closes5", "closes6",
-    ];
+    const OPENS: [&str; 7] = ["opens0", "opens1", "opens2", "opens3", "opens4", "opens5", "opens6"];
+    const CLOSES: [&str; 7] = ["closes0", "closes1", "closes2", "closes3", "closes4", "closes5", "closes6"];
     let mut hours = Vec::with_capacity(7);
     for d in 0..7 {
         let open = input.checked(&format!("open{d}"));
@@ -105,23 +89,10 @@ pub fn parse(input: &Input) -> Result<Settings, (FormErrors, Settings)> {
                 errs.add(CLOSES[d], "val.closes_after_opens");
             }
         }
-        hours.push(DayHours {
-            open,
-            opens: o,
-            closes: c,
-        });
+        hours.push(DayHours { open, opens: o, closes: c });
     }
-    let s = Settings {
-        business_name,
-        time_zone,
-        locale,
-        hours,
-    };
-    if errs.is_empty() {
-        Ok(s)
-    } else {
-        Err((errs, s))
-    }
+    let s = Settings { business_name, time_zone, locale, hours };
+    if errs.is_empty() { Ok(s) } else { Err((errs, s)) }
 }
 
 /// Saves the settings.
@@ -134,7 +105,8 @@ pub async fn save(db: &Db, s: Settings, actor: Actor) -> AppResult<()> {
         let mut stmt =
             conn.prepare_cached("UPDATE business_hours SET open = ?1, opens = ?2, closes = ?3 WHERE weekday = ?4")?;
         for (d, h) in s.hours.iter().enumerate() {
-            let (opens, closes) = if h.opens.is_empty() { ("08:00", "18:00") } else { (h.opens.as_str(), h.closes.as_str()) };
+            let (opens, closes) =
+                if h.opens.is_empty() { ("08:00", "18:00") } else { (h.opens.as_str(), h.closes.as_str()) };
             stmt.execute(params![h.open as i64, opens, closes, d as i64])?;
         }
         let detail = format!("name={}; tz={}; locale={}", s.business_name, s.time_zone, s.locale.code());

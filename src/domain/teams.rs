@@ -26,9 +26,7 @@ pub fn visible(conn: &Connection, viewer: &User) -> AppResult<Vec<(i64, String)>
          AND (?1 OR id IN (SELECT team_id FROM user_teams WHERE user_id = ?2)) ORDER BY name COLLATE NOCASE",
     )?;
     let v = stmt
-        .query_map(rusqlite::params![viewer.is_admin(), viewer.id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
+        .query_map(rusqlite::params![viewer.is_admin(), viewer.id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(v)
 }
@@ -50,23 +48,11 @@ pub fn view(conn: &Connection, id: i64, viewer: &User) -> AppResult<TeamView> {
     let members = stmt
         .query_map([id], |r| {
             let role: String = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                Role::from_code(&role).unwrap_or(Role::Agent),
-                r.get::<_, i64>(2)? == 1,
-            ))
+            Ok((r.get(0)?, Role::from_code(&role).unwrap_or(Role::Agent), r.get::<_, i64>(2)? == 1))
         })?
         .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, channel FROM queues WHERE team_id = ?1 AND active = 1 ORDER BY name",
-    )?;
-    let queues = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(TeamView {
-        id,
-        name,
-        members,
-        queues,
-    })
+    let mut stmt =
+        conn.prepare_cached("SELECT name, channel FROM queues WHERE team_id = ?1 AND active = 1 ORDER BY name")?;
+    let queues = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(TeamView { id, name, members, queues })
 }

@@ -89,9 +89,7 @@ impl Permission {
     }
     /// Parses a space-separated list, ignoring unknown codes.
     pub fn parse_list(s: &str) -> Vec<Permission> {
-        s.split_whitespace()
-            .filter_map(|c| Permission::ALL.into_iter().find(|p| p.code() == c))
-            .collect()
+        s.split_whitespace().filter_map(|c| Permission::ALL.into_iter().find(|p| p.code() == c)).collect()
     }
 }
 
@@ -153,10 +151,7 @@ pub fn get(conn: &Connection, id: i64) -> AppResult<Option<User>> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users u LEFT JOIN access_groups g ON g.id = u.access_group_id WHERE u.id = ?1"
     );
-    let user = conn
-        .prepare_cached(&sql)?
-        .query_row([id], user_from_row)
-        .optional()?;
+    let user = conn.prepare_cached(&sql)?.query_row([id], user_from_row).optional()?;
     match user {
         Some(mut u) => {
             u.team_ids = team_ids(conn, u.id)?;
@@ -168,11 +163,8 @@ pub fn get(conn: &Connection, id: i64) -> AppResult<Option<User>> {
 
 /// Team ids of a user.
 pub fn team_ids(conn: &Connection, user_id: i64) -> AppResult<Vec<i64>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT team_id FROM user_teams WHERE user_id = ?1 ORDER BY team_id")?;
-    let ids = stmt
-        .query_map([user_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached("SELECT team_id FROM user_teams WHERE user_id = ?1 ORDER BY team_id")?;
+    let ids = stmt.query_map([user_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(ids)
 }
 
@@ -191,7 +183,8 @@ pub struct UserRow {
 pub fn list(conn: &Connection) -> AppResult<Vec<UserRow>> {
     let sql = format!(
         "SELECT {USER_COLS}, g.name,
-           (SELECT group_concat(t.name, ', ') FROM user_teams ut JOIN teams t ON t.id = ut.team_id WHERE ut.user_id = u.id)
+           (SELECT group_concat(name, ', ') FROM (SELECT t.name FROM user_teams ut JOIN teams t ON t.id = ut.team_id
+            WHERE ut.user_id = u.id ORDER BY t.name COLLATE NOCASE))
          FROM users u LEFT JOIN access_groups g ON g.id = u.access_group_id
          ORDER BY u.active DESC, u.name COLLATE NOCASE"
     );
@@ -290,9 +283,7 @@ fn check_refs(conn: &Connection, u: &UserInput) -> AppResult<()> {
     let mut errs = FormErrors::default();
     if let Some(g) = u.access_group_id {
         let ok: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS(SELECT 1 FROM access_groups WHERE id = ?1 AND active = 1)",
-            )?
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM access_groups WHERE id = ?1 AND active = 1)")?
             .query_row([g], |r| r.get(0))?;
         if !ok {
             errs.add("access_group_id", "val.invalid_choice");
@@ -311,10 +302,8 @@ fn check_refs(conn: &Connection, u: &UserInput) -> AppResult<()> {
 }
 
 fn set_teams(conn: &Connection, user_id: i64, teams: &[i64]) -> AppResult<()> {
-    conn.prepare_cached("DELETE FROM user_teams WHERE user_id = ?1")?
-        .execute([user_id])?;
-    let mut ins =
-        conn.prepare_cached("INSERT INTO user_teams (user_id, team_id) VALUES (?1, ?2)")?;
+    conn.prepare_cached("DELETE FROM user_teams WHERE user_id = ?1")?.execute([user_id])?;
+    let mut ins = conn.prepare_cached("INSERT INTO user_teams (user_id, team_id) VALUES (?1, ?2)")?;
     for t in teams {
         ins.execute([user_id, *t])?;
     }
@@ -322,18 +311,12 @@ fn set_teams(conn: &Connection, user_id: i64, teams: &[i64]) -> AppResult<()> {
 }
 
 fn map_login_conflict(e: rusqlite::Error) -> AppError {
-    if validate::is_unique_violation(&e) {
-        FormErrors::one("login", "val.login_taken")
-    } else {
-        e.into()
-    }
+    if validate::is_unique_violation(&e) { FormErrors::one("login", "val.login_taken") } else { e.into() }
 }
 
 /// Hashes a password off the async workers (argon2id costs ~100 ms).
 pub async fn hash_password_async(pw: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || super::auth::hash_password(&pw))
-        .await
-        .map_err(AppError::internal)?
+    tokio::task::spawn_blocking(move || super::auth::hash_password(&pw)).await.map_err(AppError::internal)?
 }
 
 /// Inserts a user (already validated) inside a write job.
@@ -355,13 +338,7 @@ pub async fn create(db: &Db, u: UserInput, actor: Actor) -> AppResult<i64> {
     db.write(move |conn| {
         check_refs(conn, &u)?;
         let id = insert(conn, &u, &hash, actor.now)?;
-        audit::record(
-            conn,
-            &actor,
-            "user.create",
-            &format!("{} <{}>", u.name, u.login),
-            u.role.code(),
-        )?;
+        audit::record(conn, &actor, "user.create", &format!("{} <{}>", u.name, u.login), u.role.code())?;
         Ok(id)
     })
     .await
@@ -370,9 +347,7 @@ pub async fn create(db: &Db, u: UserInput, actor: Actor) -> AppResult<i64> {
 /// Number of active administrators other than `except`.
 fn other_active_admins(conn: &Connection, except: i64) -> AppResult<i64> {
     Ok(conn
-        .prepare_cached(
-            "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND id <> ?1",
-        )?
+        .prepare_cached("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND id <> ?1")?
         .query_row([except], |r| r.get(0))?)
 }
 
@@ -408,23 +383,15 @@ pub async fn set_active(db: &Db, id: i64, active: bool, actor: Actor) -> AppResu
             if u.role == Role::Admin && other_active_admins(conn, id)? == 0 {
                 return Err(AppError::BadRequest("val.last_admin"));
             }
-            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
-                .execute([id])?;
+            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
         }
-        conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?
-            .execute(params![active as i64, actor.now, id])?;
-        let action = if active {
-            "user.activate"
-        } else {
-            "user.deactivate"
-        };
-        audit::record(
-            conn,
-            &actor,
-            action,
-            &format!("{} <{}>", u.name, u.login),
-            "",
-        )?;
+        conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
+            active as i64,
+            actor.now,
+            id
+        ])?;
+        let action = if active { "user.activate" } else { "user.deactivate" };
+        audit::record(conn, &actor, action, &format!("{} <{}>", u.name, u.login), "")?;
         Ok(())
     })
     .await
@@ -444,15 +411,8 @@ pub async fn reset_password(db: &Db, id: i64, password: String, actor: Actor) ->
         let u = get(conn, id)?.ok_or(AppError::NotFound)?;
         conn.prepare_cached("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3")?
             .execute(params![hash, actor.now, id])?;
-        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
-            .execute([id])?;
-        audit::record(
-            conn,
-            &actor,
-            "user.password_reset",
-            &format!("{} <{}>", u.name, u.login),
-            "",
-        )?;
+        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
+        audit::record(conn, &actor, "user.password_reset", &format!("{} <{}>", u.name, u.login), "")?;
         Ok(())
     })
     .await
@@ -470,18 +430,14 @@ pub async fn set_locale(db: &Db, id: i64, locale: Option<&'static str>, now: i64
 
 /// Whether any active administrator exists (setup is over once one does).
 pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')")?
-        .query_row([], |r| r.get(0))?)
+    Ok(conn.prepare_cached("SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')")?.query_row([], |r| r.get(0))?)
 }
 
 /// Active access groups and teams for the user form's selects.
 pub fn form_options(conn: &Connection) -> AppResult<(Vec<(i64, String)>, Vec<(i64, String)>)> {
     let pick = |sql: &str| -> AppResult<Vec<(i64, String)>> {
         let mut stmt = conn.prepare(sql)?;
-        let v = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let v = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(v)
     };
     Ok((

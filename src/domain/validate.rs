@@ -9,48 +9,27 @@ pub struct Input {
 impl Input {
     /// Parses an `application/x-www-form-urlencoded` body or query string.
     pub fn parse(raw: &[u8]) -> Input {
-        Input {
-            pairs: form_urlencoded::parse(raw).into_owned().collect(),
-        }
+        Input { pairs: form_urlencoded::parse(raw).into_owned().collect() }
     }
 
     /// Builds input from pairs (tests, internal callers).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Input {
-        Input {
-            pairs: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Input {
+        Input { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     /// The first value of `name`, trimmed; empty when missing.
     pub fn get(&self, name: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")
     }
 
     /// The first value of `name` exactly as sent (passwords).
     pub fn raw(&self, name: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
     /// Every value of `name` (checkbox groups, multi-selects).
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .collect()
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
     }
 
     /// Whether a checkbox named `name` was ticked.
@@ -86,11 +65,7 @@ impl FormErrors {
 
     /// `Ok(())` when empty, else the errors as an `AppError`.
     pub fn into_result(self) -> Result<(), crate::AppError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::AppError::Invalid(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(crate::AppError::Invalid(self)) }
     }
 
     /// A single-field error.
@@ -101,13 +76,7 @@ impl FormErrors {
 
 /// Validates a text field: trimmed, required or not, at most `max` characters,
 /// no control characters.
-pub fn text(
-    input: &Input,
-    field: &'static str,
-    required: bool,
-    max: usize,
-    errs: &mut FormErrors,
-) -> String {
+pub fn text(input: &Input, field: &'static str, required: bool, max: usize, errs: &mut FormErrors) -> String {
     let v = input.get(field);
     if v.is_empty() {
         if required {
@@ -115,10 +84,7 @@ pub fn text(
         }
     } else if v.chars().count() > max {
         errs.add(field, "val.too_long");
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         errs.add(field, "val.invalid_chars");
     }
     v.to_string()
@@ -160,24 +126,12 @@ pub fn time(input: &Input, field: &'static str, errs: &mut FormErrors) -> Option
 }
 
 /// Validates a field whose value must be one of `allowed`.
-pub fn choice<'a>(
-    input: &Input,
-    field: &'static str,
-    allowed: &[&'a str],
-    errs: &mut FormErrors,
-) -> &'a str {
+pub fn choice<'a>(input: &Input, field: &'static str, allowed: &[&'a str], errs: &mut FormErrors) -> &'a str {
     let v = input.get(field);
     match allowed.iter().find(|a| **a == v) {
         Some(a) => a,
         None => {
-            errs.add(
-                field,
-                if v.is_empty() {
-                    "val.required"
-                } else {
-                    "val.invalid_choice"
-                },
-            );
+            errs.add(field, if v.is_empty() { "val.required" } else { "val.invalid_choice" });
             allowed.first().copied().unwrap_or("")
         }
     }

@@ -20,13 +20,7 @@ pub struct AdminCounts {
 }
 
 /// The home page.
-pub fn home(
-    loc: Locale,
-    user: &User,
-    s: &Settings,
-    teams: &[(i64, String)],
-    counts: Option<&AdminCounts>,
-) -> Markup {
+pub fn home(loc: Locale, user: &User, s: &Settings, teams: &[(i64, String)], counts: Option<&AdminCounts>) -> Markup {
     html! {
         div.page-head { h1 { (t(loc, "home.hello")) ", " (user.name) } }
         p.lead { (s.business_name) " · " (t(loc, user.role.label())) }
@@ -61,20 +55,10 @@ pub fn home(
 }
 
 /// "My account": language preference and password change.
-pub fn account(
-    loc: Locale,
-    csrf: &str,
-    user: &User,
-    flash: Option<&'static str>,
-    errs: &FormErrors,
-) -> Markup {
-    let langs: Vec<(String, String)> =
-        std::iter::once((String::new(), t(loc, "account.locale.default").to_string()))
-            .chain([
-                ("pt-BR".to_string(), "Português (Brasil)".to_string()),
-                ("en".to_string(), "English".to_string()),
-            ])
-            .collect();
+pub fn account(loc: Locale, csrf: &str, user: &User, flash: Option<&'static str>, errs: &FormErrors) -> Markup {
+    let langs: Vec<(String, String)> = std::iter::once((String::new(), t(loc, "account.locale.default").to_string()))
+        .chain([("pt-BR".to_string(), "Português (Brasil)".to_string()), ("en".to_string(), "English".to_string())])
+        .collect();
     html! {
         div.page-head { h1 { (t(loc, "menu.account")) } }
         @if let Some(f) = flash { div.flash.flash-ok role="status" { (t(loc, f)) } }

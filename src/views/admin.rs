@@ -13,34 +13,15 @@ use crate::i18n::{Locale, t};
 
 /// The administration index.
 pub fn index(loc: Locale) -> Markup {
-    let tiles: Vec<(String, &str, &str)> = std::iter::once((
-        "/admin/usuarios".to_string(),
-        "reg.users",
-        "reg.users.about",
-    ))
-    .chain(
-        SPECS
-            .iter()
-            .map(|s| (format!("/admin/{}", s.slug), s.title, s.about)),
-    )
-    .chain([
-        (
-            "/admin/configuracoes".to_string(),
-            "admin.settings",
-            "admin.settings.about",
-        ),
-        (
-            "/admin/auditoria".to_string(),
-            "admin.audit",
-            "admin.audit.about",
-        ),
-        (
-            "/admin/backup".to_string(),
-            "admin.backup",
-            "admin.backup.about",
-        ),
-    ])
-    .collect();
+    let tiles: Vec<(String, &str, &str)> =
+        std::iter::once(("/admin/usuarios".to_string(), "reg.users", "reg.users.about"))
+            .chain(SPECS.iter().map(|s| (format!("/admin/{}", s.slug), s.title, s.about)))
+            .chain([
+                ("/admin/configuracoes".to_string(), "admin.settings", "admin.settings.about"),
+                ("/admin/auditoria".to_string(), "admin.audit", "admin.audit.about"),
+                ("/admin/backup".to_string(), "admin.backup", "admin.backup.about"),
+            ])
+            .collect();
     html! {
         div.page-head { h1 { (t(loc, "menu.admin")) } }
         ul.admin-grid {
@@ -103,35 +84,16 @@ pub struct UserForm<'a> {
 
 /// Create/edit a user; editing also offers password reset and deactivation.
 pub fn user_form(loc: Locale, csrf: &str, f: &UserForm) -> Markup {
-    let roles: Vec<(String, String)> = Role::ALL
-        .iter()
-        .map(|r| (r.code().to_string(), t(loc, r.label()).to_string()))
-        .collect();
-    let groups: Vec<(String, String)> = f
-        .groups
-        .iter()
-        .map(|(i, n)| (i.to_string(), n.clone()))
-        .collect();
-    let teams: Vec<(String, String)> = f
-        .teams
-        .iter()
-        .map(|(i, n)| (i.to_string(), n.clone()))
-        .collect();
-    let checked: Vec<String> = f
-        .input
-        .all("team_ids")
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let roles: Vec<(String, String)> =
+        Role::ALL.iter().map(|r| (r.code().to_string(), t(loc, r.label()).to_string())).collect();
+    let groups: Vec<(String, String)> = f.groups.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+    let teams: Vec<(String, String)> = f.teams.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+    let checked: Vec<String> = f.input.all("team_ids").into_iter().map(String::from).collect();
     let action = match f.id {
         Some(id) => format!("/admin/usuarios/{id}"),
         None => "/admin/usuarios".into(),
     };
-    let role = if f.input.get("role").is_empty() {
-        "agent"
-    } else {
-        f.input.get("role")
-    };
+    let role = if f.input.get("role").is_empty() { "agent" } else { f.input.get("role") };
     html! {
         div.page-head { h1 { (t(loc, if f.id.is_some() { "action.edit" } else { "reg.users.new" })) " · " (t(loc, "reg.users")) } }
         @if let Some(m) = f.flash { div.flash.flash-ok role="status" { (t(loc, m)) } }
@@ -168,17 +130,9 @@ pub fn user_form(loc: Locale, csrf: &str, f: &UserForm) -> Markup {
 }
 
 /// Business settings form.
-pub fn settings(
-    loc: Locale,
-    csrf: &str,
-    s: &Settings,
-    errs: &FormErrors,
-    flash: Option<&'static str>,
-) -> Markup {
-    let langs = vec![
-        ("pt-BR".to_string(), "Português (Brasil)".to_string()),
-        ("en".to_string(), "English".to_string()),
-    ];
+pub fn settings(loc: Locale, csrf: &str, s: &Settings, errs: &FormErrors, flash: Option<&'static str>) -> Markup {
+    let langs =
+        vec![("pt-BR".to_string(), "Português (Brasil)".to_string()), ("en".to_string(), "English".to_string())];
     html! {
         div.page-head { h1 { (t(loc, "admin.settings")) } }
         @if let Some(m) = flash { div.flash.flash-ok role="status" { (t(loc, m)) } }
@@ -221,14 +175,9 @@ pub fn audit(
     next: Option<i64>,
     query_base: &str,
 ) -> Markup {
-    let actions: Vec<(String, String)> =
-        std::iter::once(("auth.".to_string(), t(loc, "audit.group.auth").to_string()))
-            .chain(
-                ACTIONS
-                    .iter()
-                    .map(|a| (a.to_string(), action_label(loc, a))),
-            )
-            .collect();
+    let actions: Vec<(String, String)> = std::iter::once(("auth.".to_string(), t(loc, "audit.group.auth").to_string()))
+        .chain(ACTIONS.iter().map(|a| (a.to_string(), action_label(loc, a))))
+        .collect();
     html! {
         div.page-head {
             h1 { (t(loc, "admin.audit")) }
@@ -270,13 +219,7 @@ pub fn action_label(loc: Locale, code: &str) -> String {
 }
 
 /// The backup page: download button and the daily copies.
-pub fn backup(
-    loc: Locale,
-    csrf: &str,
-    files: &[(String, u64)],
-    retention: u32,
-    time: (u8, u8),
-) -> Markup {
+pub fn backup(loc: Locale, csrf: &str, files: &[(String, u64)], retention: u32, time: (u8, u8)) -> Markup {
     html! {
         div.page-head { h1 { (t(loc, "admin.backup")) } }
         p.lead { (t(loc, "backup.intro")) }

@@ -8,13 +8,7 @@ use crate::domain::validate::{FormErrors, Input};
 use crate::i18n::{Locale, t};
 
 /// The login page; `message` is an error or notice key shown above the form.
-pub fn login(
-    loc: Locale,
-    csrf: &str,
-    login: &str,
-    next: &str,
-    message: Option<(&str, String)>,
-) -> Markup {
+pub fn login(loc: Locale, csrf: &str, login: &str, next: &str, message: Option<(&str, String)>) -> Markup {
     let none = FormErrors::default();
     layout::auth_page(
         loc,

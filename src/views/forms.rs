@@ -35,14 +35,7 @@ pub struct Opts<'a> {
 }
 
 /// A labelled input with its error message.
-pub fn input(
-    loc: Locale,
-    name: &str,
-    label: &str,
-    value: &str,
-    errs: &FormErrors,
-    o: Opts,
-) -> Markup {
+pub fn input(loc: Locale, name: &str, label: &str, value: &str, errs: &FormErrors, o: Opts) -> Markup {
     let err = errs.get(name);
     let id = format!("f-{name}");
     html! {

@@ -11,10 +11,7 @@ pub mod registers;
 /// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
 pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
     match jiff::Timestamp::from_second(ts) {
-        Ok(t) => t
-            .to_zoned(tz.clone())
-            .strftime("%d/%m/%Y %H:%M")
-            .to_string(),
+        Ok(t) => t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
         Err(_) => String::new(),
     }
 }

@@ -14,32 +14,16 @@ use crate::i18n::{Locale, t};
 /// Select options per referenced table: table → (id, name).
 pub type RefOptions = HashMap<&'static str, Vec<(i64, String)>>;
 
-fn cell(
-    loc: Locale,
-    kind: &Kind,
-    v: &Value,
-    names: &HashMap<(&'static str, i64), String>,
-) -> String {
+fn cell(loc: Locale, kind: &Kind, v: &Value, names: &HashMap<(&'static str, i64), String>) -> String {
     match (kind, v) {
         (Kind::Bool, Value::Int(n)) => t(loc, if *n == 1 { "yes" } else { "no" }).to_string(),
-        (Kind::Choice(opts), Value::Text(s)) => opts
-            .iter()
-            .find(|o| o.0 == s)
-            .map(|o| t(loc, o.1).to_string())
-            .unwrap_or_else(|| s.clone()),
-        (Kind::Ref(table), Value::Int(id)) => {
-            names.get(&(*table, *id)).cloned().unwrap_or_default()
+        (Kind::Choice(opts), Value::Text(s)) => {
+            opts.iter().find(|o| o.0 == s).map(|o| t(loc, o.1).to_string()).unwrap_or_else(|| s.clone())
         }
+        (Kind::Ref(table), Value::Int(id)) => names.get(&(*table, *id)).cloned().unwrap_or_default(),
         (Kind::Perms, Value::Text(s)) => {
-            let labels: Vec<&str> = Permission::parse_list(s)
-                .into_iter()
-                .map(|p| t(loc, p.label()))
-                .collect();
-            if labels.is_empty() {
-                "—".into()
-            } else {
-                labels.join(", ")
-            }
+            let labels: Vec<&str> = Permission::parse_list(s).into_iter().map(|p| t(loc, p.label())).collect();
+            if labels.is_empty() { "—".into() } else { labels.join(", ") }
         }
         (_, Value::Text(s)) if s.is_empty() => "—".into(),
         (_, Value::Text(s)) => s.clone(),
@@ -156,12 +140,7 @@ fn field_input(
             label,
             &value_text(v),
             errs,
-            Opts {
-                required: true,
-                max: Some(*max),
-                hint,
-                ..Default::default()
-            },
+            Opts { required: true, max: Some(*max), hint, ..Default::default() },
         ),
         Kind::Int { min, max, .. } => html! {
             div.field.has-error[errs.get(name).is_some()] {
@@ -172,23 +151,12 @@ fn field_input(
             }
         },
         Kind::Bool => forms::checkbox(name, label, v.as_int() == Some(1)),
-        Kind::Time => forms::input(
-            loc,
-            name,
-            label,
-            &value_text(v),
-            errs,
-            Opts {
-                kind: "time",
-                hint,
-                ..Default::default()
-            },
-        ),
+        Kind::Time => {
+            forms::input(loc, name, label, &value_text(v), errs, Opts { kind: "time", hint, ..Default::default() })
+        }
         Kind::Choice(opts) => {
-            let options: Vec<(String, String)> = opts
-                .iter()
-                .map(|(c, l)| (c.to_string(), t(loc, l).to_string()))
-                .collect();
+            let options: Vec<(String, String)> =
+                opts.iter().map(|(c, l)| (c.to_string(), t(loc, l).to_string())).collect();
             forms::select(loc, name, label, &options, v.as_str(), errs, None)
         }
         Kind::Ref(table) => {
@@ -197,21 +165,11 @@ fn field_input(
                 .map(|o| o.iter().map(|(i, n)| (i.to_string(), n.clone())).collect())
                 .unwrap_or_default();
             let sel = v.as_int().map(|n| n.to_string()).unwrap_or_default();
-            forms::select(
-                loc,
-                name,
-                label,
-                &options,
-                &sel,
-                errs,
-                Some(t(loc, "form.choose")),
-            )
+            forms::select(loc, name, label, &options, &sel, errs, Some(t(loc, "form.choose")))
         }
         Kind::Perms => {
-            let options: Vec<(String, String)> = Permission::ALL
-                .iter()
-                .map(|p| (p.code().to_string(), t(loc, p.label()).to_string()))
-                .collect();
+            let options: Vec<(String, String)> =
+                Permission::ALL.iter().map(|p| (p.code().to_string(), t(loc, p.label()).to_string())).collect();
             let checked: Vec<String> = v.as_str().split_whitespace().map(String::from).collect();
             forms::checks(loc, name, label, &options, &checked, errs)
         }

@@ -42,11 +42,7 @@ pub async fn index(ctx: Ctx) -> AppResult<Response> {
 pub async fn users_list(ctx: Ctx, q: Input) -> AppResult<Response> {
     ctx.admin()?;
     let rows = ctx.state.db.read(users::list).await?;
-    Ok(ctx.page(
-        ctx.t("reg.users"),
-        "/admin",
-        views::admin::users(ctx.loc, ctx.csrf(), &rows, flash(&q)),
-    ))
+    Ok(ctx.page(ctx.t("reg.users"), "/admin", views::admin::users(ctx.loc, ctx.csrf(), &rows, flash(&q))))
 }
 
 fn user_input(u: &User) -> Input {
@@ -54,16 +50,9 @@ fn user_input(u: &User) -> Input {
         ("name".to_string(), u.name.clone()),
         ("login".to_string(), u.login.clone()),
         ("role".to_string(), u.role.code().to_string()),
-        (
-            "access_group_id".to_string(),
-            u.access_group_id.map(|g| g.to_string()).unwrap_or_default(),
-        ),
+        ("access_group_id".to_string(), u.access_group_id.map(|g| g.to_string()).unwrap_or_default()),
     ];
-    pairs.extend(
-        u.team_ids
-            .iter()
-            .map(|t| ("team_ids".to_string(), t.to_string())),
-    );
+    pairs.extend(u.team_ids.iter().map(|t| ("team_ids".to_string(), t.to_string())));
     Input::from_pairs(pairs)
 }
 
@@ -88,17 +77,9 @@ async fn render_user_form(ctx: &Ctx, p: UserPage<'_>) -> AppResult<Response> {
         pw_errs: p.pw_errs,
         flash: p.flash,
     };
-    let status = if p.errs.is_empty() && p.pw_errs.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(ctx.page_status(
-        status,
-        ctx.t("reg.users"),
-        "/admin",
-        views::admin::user_form(ctx.loc, ctx.csrf(), &f),
-    ))
+    let status =
+        if p.errs.is_empty() && p.pw_errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.page_status(status, ctx.t("reg.users"), "/admin", views::admin::user_form(ctx.loc, ctx.csrf(), &f)))
 }
 
 /// GET /admin/usuarios/novo
@@ -107,14 +88,7 @@ pub async fn user_new(ctx: Ctx) -> AppResult<Response> {
     let none = FormErrors::default();
     render_user_form(
         &ctx,
-        UserPage {
-            id: None,
-            active: true,
-            input: &Input::default(),
-            errs: &none,
-            pw_errs: &none,
-            flash: None,
-        },
+        UserPage { id: None, active: true, input: &Input::default(), errs: &none, pw_errs: &none, flash: None },
     )
     .await
 }
@@ -132,14 +106,7 @@ pub async fn user_create(ctx: Ctx, input: Input) -> AppResult<Response> {
         Err(AppError::Invalid(errs)) => {
             render_user_form(
                 &ctx,
-                UserPage {
-                    id: None,
-                    active: true,
-                    input: &input,
-                    errs: &errs,
-                    pw_errs: &none,
-                    flash: None,
-                },
+                UserPage { id: None, active: true, input: &input, errs: &errs, pw_errs: &none, flash: None },
             )
             .await
         }
@@ -148,11 +115,7 @@ pub async fn user_create(ctx: Ctx, input: Input) -> AppResult<Response> {
 }
 
 async fn load_user(ctx: &Ctx, id: i64) -> AppResult<User> {
-    ctx.state
-        .db
-        .read(move |c| users::get(c, id))
-        .await?
-        .ok_or(AppError::NotFound)
+    ctx.state.db.read(move |c| users::get(c, id)).await?.ok_or(AppError::NotFound)
 }
 
 /// GET /admin/usuarios/{id}
@@ -163,14 +126,7 @@ pub async fn user_edit(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
     let input = user_input(&u);
     render_user_form(
         &ctx,
-        UserPage {
-            id: Some(id),
-            active: u.active,
-            input: &input,
-            errs: &none,
-            pw_errs: &none,
-            flash: flash(&q),
-        },
+        UserPage { id: Some(id), active: u.active, input: &input, errs: &none, pw_errs: &none, flash: flash(&q) },
     )
     .await
 }
@@ -208,14 +164,7 @@ pub async fn user_update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response>
 pub async fn user_password(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     ctx.admin()?;
     let current = load_user(&ctx, id).await?;
-    match users::reset_password(
-        &ctx.state.db,
-        id,
-        input.raw("password").to_string(),
-        ctx.actor(),
-    )
-    .await
-    {
+    match users::reset_password(&ctx.state.db, id, input.raw("password").to_string(), ctx.actor()).await {
         Ok(()) => Ok(redirect(&format!("/admin/usuarios/{id}?ok=password"))),
         Err(AppError::Invalid(errs)) => {
             let none = FormErrors::default();
@@ -242,10 +191,7 @@ pub async fn user_active(ctx: Ctx, id: i64, input: Input) -> AppResult<Response>
     ctx.admin()?;
     let active = parse_active(&input)?;
     users::set_active(&ctx.state.db, id, active, ctx.actor()).await?;
-    Ok(redirect(&format!(
-        "/admin/usuarios?ok={}",
-        if active { "activated" } else { "deactivated" }
-    )))
+    Ok(redirect(&format!("/admin/usuarios?ok={}", if active { "activated" } else { "deactivated" })))
 }
 
 /// Reads the `active` field of an activate/deactivate form.
@@ -278,12 +224,7 @@ pub async fn settings_save(ctx: Ctx, input: Input) -> AppResult<Response> {
         }
         Err((errs, typed)) => {
             let body = views::admin::settings(ctx.loc, ctx.csrf(), &typed, &errs, None);
-            Ok(ctx.page_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ctx.t("admin.settings"),
-                "/admin",
-                body,
-            ))
+            Ok(ctx.page_status(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("admin.settings"), "/admin", body))
         }
     }
 }
@@ -295,12 +236,8 @@ fn day_start(date: &str, tz: &jiff::tz::TimeZone, plus_days: i64) -> AppResult<O
         return Ok(None);
     }
     let d: jiff::civil::Date = date.parse().map_err(|_| AppError::BadRequest("val.date"))?;
-    let d = d
-        .checked_add(jiff::Span::new().days(plus_days))
-        .map_err(|_| AppError::BadRequest("val.date"))?;
-    let z = d
-        .to_zoned(tz.clone())
-        .map_err(|_| AppError::BadRequest("val.date"))?;
+    let d = d.checked_add(jiff::Span::new().days(plus_days)).map_err(|_| AppError::BadRequest("val.date"))?;
+    let z = d.to_zoned(tz.clone()).map_err(|_| AppError::BadRequest("val.date"))?;
     Ok(Some(z.timestamp().as_second()))
 }
 
@@ -315,10 +252,7 @@ fn audit_filter(ctx: &Ctx, q: &Input) -> AppResult<Filter> {
         to: day_start(q.get("to"), &tz, 1)?,
         before_id: match q.get("before") {
             "" => None,
-            v => Some(
-                v.parse()
-                    .map_err(|_| AppError::BadRequest("val.not_a_number"))?,
-            ),
+            v => Some(v.parse().map_err(|_| AppError::BadRequest("val.not_a_number"))?),
         },
     })
 }
@@ -339,22 +273,9 @@ pub async fn audit_page(ctx: Ctx, q: Input) -> AppResult<Response> {
     let f = audit_filter(&ctx, &q)?;
     let f2 = f.clone();
     let (rows, more) = ctx.state.db.read(move |c| audit::query(c, &f2)).await?;
-    let next = if more {
-        rows.last().map(|e| e.id)
-    } else {
-        None
-    };
+    let next = if more { rows.last().map(|e| e.id) } else { None };
     let tz = ctx.state.settings().tz();
-    let body = views::admin::audit(
-        ctx.loc,
-        &tz,
-        &f,
-        q.get("from"),
-        q.get("to"),
-        &rows,
-        next,
-        &audit_query_base(&q),
-    );
+    let body = views::admin::audit(ctx.loc, &tz, &f, q.get("from"), q.get("to"), &rows, next, &audit_query_base(&q));
     Ok(ctx.page(ctx.t("admin.audit"), "/admin", body))
 }
 
@@ -363,11 +284,7 @@ pub async fn audit_csv(ctx: Ctx, q: Input) -> AppResult<Response> {
     ctx.admin()?;
     let f = audit_filter(&ctx, &q)?;
     let f2 = f.clone();
-    let (rows, _) = ctx
-        .state
-        .db
-        .read(move |c| audit::query_limit(c, &f2, EXPORT_MAX))
-        .await?;
+    let (rows, _) = ctx.state.db.read(move |c| audit::query_limit(c, &f2, EXPORT_MAX)).await?;
     let tz = ctx.state.settings().tz();
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = ["data_hora", "usuario", "acao", "alvo", "detalhe", "ip"];
@@ -382,34 +299,17 @@ pub async fn audit_csv(ctx: Ctx, q: Input) -> AppResult<Response> {
             e.ip.clone(),
         ];
         // Cells starting with = + - @ would run as formulas in a spreadsheet.
-        let safe: Vec<String> = cells
-            .into_iter()
-            .map(|c| {
-                if c.starts_with(['=', '+', '-', '@']) {
-                    format!("'{c}")
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let safe: Vec<String> =
+            cells.into_iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c }).collect();
         w.write_record(&safe).map_err(AppError::internal)?;
     }
     let data = w.into_inner().map_err(AppError::internal)?;
     let actor = ctx.actor();
     let detail = format!("{} rows; {}", rows.len(), audit_query_base(&q));
-    ctx.state
-        .db
-        .write(move |c| audit::record(c, &actor, "export.audit", "audit_log", &detail))
-        .await?;
+    ctx.state.db.write(move |c| audit::record(c, &actor, "export.audit", "audit_log", &detail)).await?;
     let mut r = data.into_response();
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"auditoria.csv\""),
-    );
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    r.headers_mut().insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"auditoria.csv\""));
     Ok(r)
 }
 
@@ -422,21 +322,13 @@ pub async fn backup_page(ctx: Ctx) -> AppResult<Response> {
     let mut files: Vec<(String, u64)> = backup::list_backups(&dir)
         .into_iter()
         .map(|n| {
-            let size = std::fs::metadata(dir.join(&n))
-                .map(|m| m.len())
-                .unwrap_or(0);
+            let size = std::fs::metadata(dir.join(&n)).map(|m| m.len()).unwrap_or(0);
             (n, size)
         })
         .collect();
     files.sort_by(|a, b| b.0.cmp(&a.0));
     let c = &ctx.state.config;
-    let body = views::admin::backup(
-        ctx.loc,
-        ctx.csrf(),
-        &files,
-        c.backup_retention,
-        c.backup_time,
-    );
+    let body = views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time);
     Ok(ctx.page(ctx.t("admin.backup"), "/admin", body))
 }
 
@@ -446,30 +338,19 @@ pub async fn backup_download(ctx: Ctx, _input: Input) -> AppResult<Response> {
     let dir = ctx.state.config.data_dir.clone();
     let tmp = dir.join(format!(".download-{}.db", crate::domain::auth::new_token()));
     let tmp2 = tmp.clone();
-    let info = ctx
-        .state
-        .db
-        .read(move |c| backup::backup_from(c, &tmp2).map_err(AppError::Internal))
-        .await?;
+    let info = ctx.state.db.read(move |c| backup::backup_from(c, &tmp2).map_err(AppError::Internal)).await?;
     // Open, then unlink: the open handle keeps the data until the stream ends,
     // and no copy is left behind if the client goes away.
     let file = std::fs::File::open(&tmp)?;
     let _ = std::fs::remove_file(&tmp);
     let stamp = jiff::Timestamp::from_second(ctx.state.now())
-        .map(|t| {
-            t.to_zoned(ctx.state.settings().tz())
-                .strftime("%Y%m%d-%H%M%S")
-                .to_string()
-        })
+        .map(|t| t.to_zoned(ctx.state.settings().tz()).strftime("%Y%m%d-%H%M%S").to_string())
         .unwrap_or_default();
     let name = format!("atende-{stamp}.db");
     let actor = ctx.actor();
     let detail = format!("{} bytes", info.bytes);
     let n2 = name.clone();
-    ctx.state
-        .db
-        .write(move |c| audit::record(c, &actor, "backup.download", &n2, &detail))
-        .await?;
+    ctx.state.db.write(move |c| audit::record(c, &actor, "backup.download", &n2, &detail)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
@@ -479,10 +360,7 @@ pub async fn backup_download(ctx: Ctx, _input: Input) -> AppResult<Response> {
             match file.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if tx
-                        .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                        .is_err()
-                    {
+                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
                         break;
                     }
                 }
@@ -493,18 +371,13 @@ pub async fn backup_download(ctx: Ctx, _input: Input) -> AppResult<Response> {
             }
         }
     });
-    let mut r =
-        warp::reply::stream(tokio_stream::wrappers::ReceiverStream::new(rx)).into_response();
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.sqlite3"),
-    );
+    let mut r = warp::reply::stream(tokio_stream::wrappers::ReceiverStream::new(rx)).into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/vnd.sqlite3"));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         r.headers_mut().insert(CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&info.bytes.to_string()) {
-        r.headers_mut()
-            .insert(warp::http::header::CONTENT_LENGTH, v);
+        r.headers_mut().insert(warp::http::header::CONTENT_LENGTH, v);
     }
     Ok(r)
 }

@@ -47,15 +47,11 @@ pub struct Ctx {
 }
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// Builds the context after the route's path matched.
-pub fn filter(
-    state: Arc<AppState>,
-) -> impl Filter<Extract = (Ctx,), Error = std::convert::Infallible> + Clone {
+pub fn filter(state: Arc<AppState>) -> impl Filter<Extract = (Ctx,), Error = std::convert::Infallible> + Clone {
     warp::any()
         .map(move || state.clone())
         .and(warp::cookie::optional::<String>(SESSION_COOKIE))
@@ -88,45 +84,25 @@ async fn build(
         .filter(|s| !s.is_empty());
     let ip = forwarded.unwrap_or_else(|| remote.map(|a| a.ip().to_string()).unwrap_or_default());
     let session = match sid.filter(|s| !s.is_empty() && s.len() <= 100) {
-        Some(tok) => match auth::session(
-            &state.db,
-            &tok,
-            state.now(),
-            cfg.session_idle_secs,
-            cfg.session_max_secs,
-        )
-        .await
-        {
-            Ok(s) => s.map(Arc::new),
-            Err(e) => {
-                tracing::error!("session lookup failed: {e}");
-                None
+        Some(tok) => {
+            match auth::session(&state.db, &tok, state.now(), cfg.session_idle_secs, cfg.session_max_secs).await {
+                Ok(s) => s.map(Arc::new),
+                Err(e) => {
+                    tracing::error!("session lookup failed: {e}");
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     let default = state.settings().locale;
-    let loc = session
-        .as_ref()
-        .and_then(|s| s.user.locale.as_deref().and_then(Locale::from_code))
-        .unwrap_or(default);
+    let loc = session.as_ref().and_then(|s| s.user.locale.as_deref().and_then(Locale::from_code)).unwrap_or(default);
     let pre = pre.filter(|p| p.len() >= 32 && p.len() <= 64);
-    let new_pre_csrf = if session.is_none() && pre.is_none() {
-        Some(auth::new_token())
-    } else {
-        None
-    };
-    let path_and_query = if query.is_empty() {
-        path.as_str().to_string()
-    } else {
-        format!("{}?{query}", path.as_str())
-    };
+    let new_pre_csrf = if session.is_none() && pre.is_none() { Some(auth::new_token()) } else { None };
+    let path_and_query =
+        if query.is_empty() { path.as_str().to_string() } else { format!("{}?{query}", path.as_str()) };
     Ctx {
-        user_agent: header(&headers, "user-agent")
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect(),
+        user_agent: header(&headers, "user-agent").unwrap_or_default().chars().take(200).collect(),
         host: header(&headers, "host"),
         origin: header(&headers, "origin"),
         header_csrf: header(&headers, "x-csrf-token"),
@@ -144,20 +120,13 @@ async fn build(
 impl Ctx {
     /// The logged-in user, or Unauthenticated.
     pub fn user(&self) -> AppResult<&User> {
-        self.session
-            .as_ref()
-            .map(|s| &s.user)
-            .ok_or(AppError::Unauthenticated)
+        self.session.as_ref().map(|s| &s.user).ok_or(AppError::Unauthenticated)
     }
 
     /// The logged-in administrator, or Unauthenticated / Forbidden.
     pub fn admin(&self) -> AppResult<&User> {
         let u = self.user()?;
-        if u.is_admin() {
-            Ok(u)
-        } else {
-            Err(AppError::Forbidden)
-        }
+        if u.is_admin() { Ok(u) } else { Err(AppError::Forbidden) }
     }
 
     /// The actor for audit records.
@@ -166,23 +135,14 @@ impl Ctx {
             Some(s) => (Some(s.user.id), s.user.name.clone()),
             None => (None, String::new()),
         };
-        Actor {
-            user_id,
-            name,
-            ip: self.ip.clone(),
-            now: self.state.now(),
-        }
+        Actor { user_id, name, ip: self.ip.clone(), now: self.state.now() }
     }
 
     /// The CSRF token forms on this page must carry.
     pub fn csrf(&self) -> &str {
         match &self.session {
             Some(s) => &s.csrf,
-            None => self
-                .pre_csrf
-                .as_deref()
-                .or(self.new_pre_csrf.as_deref())
-                .unwrap_or(""),
+            None => self.pre_csrf.as_deref().or(self.new_pre_csrf.as_deref()).unwrap_or(""),
         }
     }
 
@@ -191,9 +151,7 @@ impl Ctx {
     /// the token must match the session's (or the pre-session cookie's).
     pub fn verify_csrf(&self, input: &Input) -> AppResult<()> {
         if let Some(origin) = &self.origin {
-            let origin_host = origin
-                .split_once("://")
-                .map(|(_, h)| h.trim_end_matches('/'));
+            let origin_host = origin.split_once("://").map(|(_, h)| h.trim_end_matches('/'));
             let same = matches!((origin_host, &self.host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h));
             if !same {
                 return Err(AppError::Csrf);
@@ -220,23 +178,12 @@ impl Ctx {
 
     /// A full page in the app layout.
     pub fn page(&self, title: &str, active: &str, content: Markup) -> Response {
-        let chrome = Chrome {
-            loc: self.loc,
-            user: self.session.as_ref().map(|s| &s.user),
-            csrf: self.csrf(),
-            active,
-        };
+        let chrome = Chrome { loc: self.loc, user: self.session.as_ref().map(|s| &s.user), csrf: self.csrf(), active };
         html(layout::page(&chrome, title, content))
     }
 
     /// Same as [`Ctx::page`] with a status (forms shown again with errors).
-    pub fn page_status(
-        &self,
-        status: StatusCode,
-        title: &str,
-        active: &str,
-        content: Markup,
-    ) -> Response {
+    pub fn page_status(&self, status: StatusCode, title: &str, active: &str, content: Markup) -> Response {
         let mut r = self.page(title, active, content);
         *r.status_mut() = status;
         r
@@ -247,8 +194,7 @@ impl Ctx {
         let mut resp = match r {
             Ok(resp) => resp,
             Err(AppError::Unauthenticated) if self.method == Method::GET => {
-                let next: String =
-                    form_urlencoded::byte_serialize(self.here().as_bytes()).collect();
+                let next: String = form_urlencoded::byte_serialize(self.here().as_bytes()).collect();
                 redirect(&format!("/entrar?next={next}"))
             }
             Err(e) => {
@@ -262,11 +208,7 @@ impl Ctx {
             }
         };
         if let Some(p) = &self.new_pre_csrf {
-            let secure = if self.state.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
+            let secure = if self.state.config.secure_cookies { "; Secure" } else { "" };
             let c = format!("{PRE_COOKIE}={p}; Path=/; HttpOnly; SameSite=Lax{secure}");
             if let Ok(v) = HeaderValue::from_str(&c) {
                 resp.headers_mut().append(SET_COOKIE, v);
@@ -279,10 +221,7 @@ impl Ctx {
     pub fn session_cookie(&self, token: &str) -> String {
         let c = &self.state.config;
         let secure = if c.secure_cookies { "; Secure" } else { "" };
-        format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            c.session_max_secs
-        )
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", c.session_max_secs)
     }
 
     /// Localized text.
@@ -315,9 +254,5 @@ pub fn with_cookie(mut r: Response, cookie: &str) -> Response {
 
 /// Only local paths are accepted as "next" targets (no open redirects).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next } else { "/" }
 }

@@ -36,11 +36,7 @@ pub async fn home(ctx: Ctx) -> AppResult<Response> {
         })
         .await?;
     let s = ctx.state.settings();
-    Ok(ctx.page(
-        ctx.t("menu.home"),
-        "/",
-        views::account::home(ctx.loc, &user, &s, &teams, counts.as_ref()),
-    ))
+    Ok(ctx.page(ctx.t("menu.home"), "/", views::account::home(ctx.loc, &user, &s, &teams, counts.as_ref())))
 }
 
 /// GET /entrar — the login form (logged-in users go home).
@@ -53,13 +49,7 @@ pub async fn login_page(ctx: Ctx, q: Input) -> AppResult<Response> {
         "expired" => Some(("flash-warn", ctx.t("login.expired").to_string())),
         _ => None,
     };
-    Ok(html(views::auth::login(
-        ctx.loc,
-        ctx.csrf(),
-        "",
-        q.get("next"),
-        msg,
-    )))
+    Ok(html(views::auth::login(ctx.loc, ctx.csrf(), "", q.get("next"), msg)))
 }
 
 /// POST /entrar — checks credentials, starts a session.
@@ -67,45 +57,23 @@ pub async fn login_submit(ctx: Ctx, input: Input) -> AppResult<Response> {
     let login = input.get("login").to_string();
     let next = safe_next(input.get("next")).to_string();
     let fail = |status: StatusCode, text: String| {
-        let mut r = html(views::auth::login(
-            ctx.loc,
-            ctx.csrf(),
-            &login,
-            &next,
-            Some(("flash-error", text)),
-        ));
+        let mut r = html(views::auth::login(ctx.loc, ctx.csrf(), &login, &next, Some(("flash-error", text))));
         *r.status_mut() = status;
         r
     };
     if login.is_empty() || input.raw("password").is_empty() {
-        return Ok(fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ctx.t("login.missing").to_string(),
-        ));
+        return Ok(fail(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("login.missing").to_string()));
     }
     if login.chars().count() > 120 || input.raw("password").chars().count() > 128 {
-        return Ok(fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ctx.t("login.bad").to_string(),
-        ));
+        return Ok(fail(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("login.bad").to_string()));
     }
-    let r = auth::login(
-        &ctx.state.db,
-        &login,
-        input.raw("password"),
-        ctx.actor(),
-        ctx.user_agent.clone(),
-    )
-    .await?;
+    let r = auth::login(&ctx.state.db, &login, input.raw("password"), ctx.actor(), ctx.user_agent.clone()).await?;
     Ok(match r {
         LoginResult::Ok(s) => with_cookie(redirect(&next), &ctx.session_cookie(&s.token)),
-        LoginResult::BadCredentials => {
-            fail(StatusCode::UNAUTHORIZED, ctx.t("login.bad").to_string())
+        LoginResult::BadCredentials => fail(StatusCode::UNAUTHORIZED, ctx.t("login.bad").to_string()),
+        LoginResult::Throttled(min) => {
+            fail(StatusCode::TOO_MANY_REQUESTS, tf(ctx.loc, "login.throttled", &[&min.to_string()]))
         }
-        LoginResult::Throttled(min) => fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            tf(ctx.loc, "login.throttled", &[&min.to_string()]),
-        ),
     })
 }
 
@@ -122,19 +90,12 @@ pub async fn logout(ctx: Ctx, _input: Input) -> AppResult<Response> {
 
 /// GET /setup/{token} — the first-administrator form.
 pub async fn setup_page(ctx: Ctx, token: String) -> AppResult<Response> {
-    if token.len() > 100 || !auth::setup_token_valid(&ctx.state.db, &token, ctx.state.now()).await?
-    {
+    if token.len() > 100 || !auth::setup_token_valid(&ctx.state.db, &token, ctx.state.now()).await? {
         let mut r = html(views::auth::setup_invalid(ctx.loc));
         *r.status_mut() = StatusCode::NOT_FOUND;
         return Ok(r);
     }
-    Ok(html(views::auth::setup(
-        ctx.loc,
-        ctx.csrf(),
-        &token,
-        &Input::default(),
-        &FormErrors::default(),
-    )))
+    Ok(html(views::auth::setup(ctx.loc, ctx.csrf(), &token, &Input::default(), &FormErrors::default())))
 }
 
 /// POST /setup/{token} — creates the administrator and logs them in.
@@ -142,24 +103,10 @@ pub async fn setup_submit(ctx: Ctx, token: String, input: Input) -> AppResult<Re
     if token.len() > 100 {
         return Err(AppError::NotFound);
     }
-    match auth::complete_setup(
-        &ctx.state.db,
-        &token,
-        &input,
-        ctx.actor(),
-        ctx.user_agent.clone(),
-    )
-    .await
-    {
+    match auth::complete_setup(&ctx.state.db, &token, &input, ctx.actor(), ctx.user_agent.clone()).await {
         Ok(s) => Ok(with_cookie(redirect("/"), &ctx.session_cookie(&s.token))),
         Err(AppError::Invalid(errs)) => {
-            let mut r = html(views::auth::setup(
-                ctx.loc,
-                ctx.csrf(),
-                &token,
-                &input,
-                &errs,
-            ));
+            let mut r = html(views::auth::setup(ctx.loc, ctx.csrf(), &token, &input, &errs));
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -183,13 +130,7 @@ fn account_flash(q: &Input) -> Option<&'static str> {
 /// GET /conta — my account.
 pub async fn account(ctx: Ctx, q: Input) -> AppResult<Response> {
     let user = ctx.user()?;
-    let body = views::account::account(
-        ctx.loc,
-        ctx.csrf(),
-        user,
-        account_flash(&q),
-        &FormErrors::default(),
-    );
+    let body = views::account::account(ctx.loc, ctx.csrf(), user, account_flash(&q), &FormErrors::default());
     Ok(ctx.page(ctx.t("menu.account"), "/conta", body))
 }
 
@@ -198,11 +139,7 @@ pub async fn account_prefs(ctx: Ctx, input: Input) -> AppResult<Response> {
     let user = ctx.user()?;
     let locale = match input.get("locale") {
         "" => None,
-        code => Some(
-            Locale::from_code(code)
-                .ok_or(AppError::BadRequest("val.invalid_choice"))?
-                .code(),
-        ),
+        code => Some(Locale::from_code(code).ok_or(AppError::BadRequest("val.invalid_choice"))?.code()),
     };
     users::set_locale(&ctx.state.db, user.id, locale, ctx.state.now()).await?;
     Ok(redirect("/conta?ok=prefs"))
@@ -215,12 +152,7 @@ pub async fn account_password(ctx: Ctx, input: Input) -> AppResult<Response> {
         Ok(()) => Ok(redirect("/conta?ok=password")),
         Err(AppError::Invalid(errs)) => {
             let body = views::account::account(ctx.loc, ctx.csrf(), &session.user, None, &errs);
-            Ok(ctx.page_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ctx.t("menu.account"),
-                "/conta",
-                body,
-            ))
+            Ok(ctx.page_status(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("menu.account"), "/conta", body))
         }
         Err(e) => Err(e),
     }
@@ -230,24 +162,12 @@ pub async fn account_password(ctx: Ctx, input: Input) -> AppResult<Response> {
 pub async fn teams_list(ctx: Ctx) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let list = ctx.state.db.read(move |c| teams::visible(c, &user)).await?;
-    Ok(ctx.page(
-        ctx.t("menu.teams"),
-        "/equipes",
-        views::account::teams(ctx.loc, &list),
-    ))
+    Ok(ctx.page(ctx.t("menu.teams"), "/equipes", views::account::teams(ctx.loc, &list)))
 }
 
 /// GET /equipes/{id} — one team (404 unless I am in it or an admin).
 pub async fn team_page(ctx: Ctx, id: i64) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let v = ctx
-        .state
-        .db
-        .read(move |c| teams::view(c, id, &user))
-        .await?;
-    Ok(ctx.page(
-        &v.name.clone(),
-        "/equipes",
-        views::account::team(ctx.loc, &v),
-    ))
+    let v = ctx.state.db.read(move |c| teams::view(c, id, &user)).await?;
+    Ok(ctx.page(&v.name.clone(), "/equipes", views::account::team(ctx.loc, &v)))
 }

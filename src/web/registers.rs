@@ -19,11 +19,8 @@ fn spec(slug: &str) -> AppResult<&'static Spec> {
 pub async fn list(ctx: Ctx, slug: String, q: Input) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    let (rows, names) = ctx
-        .state
-        .db
-        .read(move |c| Ok((registers::list(c, spec)?, registers::ref_names(c, spec)?)))
-        .await?;
+    let (rows, names) =
+        ctx.state.db.read(move |c| Ok((registers::list(c, spec)?, registers::ref_names(c, spec)?))).await?;
     let body = views::registers::list(ctx.loc, ctx.csrf(), spec, &rows, &names, flash(&q));
     Ok(ctx.page(ctx.t(spec.title), "/admin", body))
 }
@@ -49,11 +46,7 @@ async fn render_form(
         })
         .await?;
     let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs);
-    let status = if errs.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.page_status(status, ctx.t(spec.title), "/admin", body))
 }
 
@@ -61,14 +54,7 @@ async fn render_form(
 pub async fn new(ctx: Ctx, slug: String) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    render_form(
-        &ctx,
-        spec,
-        None,
-        &registers::blank(spec),
-        &FormErrors::default(),
-    )
-    .await
+    render_form(&ctx, spec, None, &registers::blank(spec), &FormErrors::default()).await
 }
 
 /// POST /admin/{slug}
@@ -90,12 +76,7 @@ pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response>
 pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    let row = ctx
-        .state
-        .db
-        .read(move |c| registers::get(c, spec, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
     render_form(&ctx, spec, Some(id), &row.values, &FormErrors::default()).await
 }
 
@@ -103,11 +84,7 @@ pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
 pub async fn update(ctx: Ctx, slug: String, id: i64, input: Input) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    ctx.state
-        .db
-        .read(move |c| registers::get(c, spec, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
     let values = match registers::parse(spec, &input) {
         Ok(v) => v,
         Err((errs, typed)) => return render_form(&ctx, spec, Some(id), &typed, &errs).await,
@@ -125,9 +102,5 @@ pub async fn set_active(ctx: Ctx, slug: String, id: i64, input: Input) -> AppRes
     let spec = spec(&slug)?;
     let active = parse_active(&input)?;
     registers::set_active(&ctx.state.db, spec, id, active, ctx.actor()).await?;
-    Ok(redirect(&format!(
-        "/admin/{}?ok={}",
-        spec.slug,
-        if active { "activated" } else { "deactivated" }
-    )))
+    Ok(redirect(&format!("/admin/{}?ok={}", spec.slug, if active { "activated" } else { "deactivated" })))
 }

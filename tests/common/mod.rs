@@ -43,31 +43,19 @@ pub struct Resp {
 impl Resp {
     /// The Location header.
     pub fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
     /// Asserts the body contains every needle.
     pub fn has(&self, needles: &[&str]) -> &Self {
         for n in needles {
-            assert!(
-                self.body.contains(n),
-                "expected {n:?} in body (status {}):\n{}",
-                self.status,
-                self.body
-            );
+            assert!(self.body.contains(n), "expected {n:?} in body (status {}):\n{}", self.status, self.body);
         }
         self
     }
     /// Asserts the body contains none of the needles.
     pub fn lacks(&self, needles: &[&str]) -> &Self {
         for n in needles {
-            assert!(
-                !self.body.contains(n),
-                "did not expect {n:?} in body:\n{}",
-                self.body
-            );
+            assert!(!self.body.contains(n), "did not expect {n:?} in body:\n{}", self.body);
         }
         self
     }
@@ -82,47 +70,29 @@ impl TestApp {
     /// A fresh app with config tweaks.
     pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
+        let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
         tweak(&mut config);
-        let state = AppState::open(config, Clock::default())
-            .await
-            .expect("open app");
+        let state = AppState::open(config, Clock::default()).await.expect("open app");
         let routes = atende::web::routes(state.clone());
         TestApp { state, routes, dir }
     }
 
     /// A client with no cookies.
     pub fn client(&self) -> Client<'_> {
-        Client {
-            app: self,
-            cookies: HashMap::new(),
-            csrf: None,
-            ip: [10, 0, 0, 7],
-        }
+        Client { app: self, cookies: HashMap::new(), csrf: None, ip: [10, 0, 0, 7] }
     }
 
     /// Creates the first administrator through the setup link; returns a
     /// logged-in client.
     pub async fn admin(&self) -> Client<'_> {
-        let token = auth::issue_setup_token(&self.state.db, self.state.now())
-            .await
-            .unwrap()
-            .expect("no admin yet");
+        let token = auth::issue_setup_token(&self.state.db, self.state.now()).await.unwrap().expect("no admin yet");
         let mut c = self.client();
         let r = c.get(&format!("/setup/{token}")).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let r = c
             .post(
                 &format!("/setup/{token}"),
-                &[
-                    ("name", "Ana Admin"),
-                    ("login", "admin@empresa.com"),
-                    ("password", PW),
-                    ("password2", PW),
-                ],
+                &[("name", "Ana Admin"), ("login", "admin@empresa.com"), ("password", PW), ("password2", PW)],
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -133,14 +103,7 @@ impl TestApp {
     /// Creates a team directly through the domain; returns its id.
     pub async fn team(&self, name: &str) -> i64 {
         let spec = registers::spec("equipes").unwrap();
-        registers::create(
-            &self.state.db,
-            spec,
-            vec![Value::Text(name.into())],
-            self.actor(),
-        )
-        .await
-        .unwrap()
+        registers::create(&self.state.db, spec, vec![Value::Text(name.into())], self.actor()).await.unwrap()
     }
 
     /// Creates a user directly through the domain; returns its id.
@@ -153,9 +116,7 @@ impl TestApp {
             team_ids: teams.to_vec(),
             password: Some(PW.into()),
         };
-        users::create(&self.state.db, u, self.actor())
-            .await
-            .unwrap()
+        users::create(&self.state.db, u, self.actor()).await.unwrap()
     }
 
     /// A system actor for direct domain calls.
@@ -185,9 +146,7 @@ impl TestApp {
     pub async fn count(&self, table: &'static str) -> i64 {
         self.state
             .db
-            .read(move |c| {
-                Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-            })
+            .read(move |c| Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?))
             .await
             .unwrap()
     }
@@ -196,13 +155,7 @@ impl TestApp {
     pub async fn audits(&self, action: &'static str) -> i64 {
         self.state
             .db
-            .read(move |c| {
-                Ok(c.query_row(
-                    "SELECT count(*) FROM audit_log WHERE action = ?1",
-                    [action],
-                    |r| r.get(0),
-                )?)
-            })
+            .read(move |c| Ok(c.query_row("SELECT count(*) FROM audit_log WHERE action = ?1", [action], |r| r.get(0))?))
             .await
             .unwrap()
     }
@@ -227,17 +180,11 @@ fn find_between<'b>(s: &'b str, start: &str, end: &str) -> Option<&'b str> {
 
 impl Client<'_> {
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     async fn send(&mut self, req: warp::test::RequestBuilder, extra: &[(&str, &str)]) -> Resp {
-        let mut req = req
-            .remote_addr(SocketAddr::from((self.ip, 50000)))
-            .header("host", "atende.local:8080");
+        let mut req = req.remote_addr(SocketAddr::from((self.ip, 50000))).header("host", "atende.local:8080");
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
@@ -262,31 +209,21 @@ impl Client<'_> {
         let body = String::from_utf8_lossy(res.body()).into_owned();
         if let Some(tok) = find_between(&body, "name=\"_csrf\" value=\"", "\"") {
             self.csrf = Some(tok.to_string());
-        } else if let Some(tok) =
-            find_between(&body, "name=\"csrf-token\" content=\"", "\"").filter(|t| !t.is_empty())
+        } else if let Some(tok) = find_between(&body, "name=\"csrf-token\" content=\"", "\"").filter(|t| !t.is_empty())
         {
             self.csrf = Some(tok.to_string());
         }
-        Resp {
-            status: res.status().as_u16(),
-            body,
-            headers: res.headers().clone(),
-        }
+        Resp { status: res.status().as_u16(), body, headers: res.headers().clone() }
     }
 
     /// GET a path.
     pub async fn get(&mut self, path: &str) -> Resp {
-        self.send(warp::test::request().method("GET").path(path), &[])
-            .await
+        self.send(warp::test::request().method("GET").path(path), &[]).await
     }
 
     async fn token(&mut self) -> String {
         if self.csrf.is_none() {
-            let page = if self.cookies.contains_key("atende_sid") {
-                "/conta"
-            } else {
-                "/entrar"
-            };
+            let page = if self.cookies.contains_key("atende_sid") { "/conta" } else { "/entrar" };
             self.get(page).await;
         }
         self.csrf.clone().unwrap_or_default()
@@ -313,8 +250,7 @@ impl Client<'_> {
 
     /// Logs in through the form.
     pub async fn login(&mut self, login: &str, pw: &str) -> Resp {
-        self.post("/entrar", &[("login", login), ("password", pw)])
-            .await
+        self.post("/entrar", &[("login", login), ("password", pw)]).await
     }
 }
 
