@@ -36,6 +36,8 @@ pub struct Resp {
     pub status: u16,
     /// Body as text (lossy).
     pub body: String,
+    /// Body as sent.
+    pub bytes: Vec<u8>,
     /// Headers.
     pub headers: warp::http::HeaderMap,
 }
@@ -213,7 +215,7 @@ impl Client<'_> {
         {
             self.csrf = Some(tok.to_string());
         }
-        Resp { status: res.status().as_u16(), body, headers: res.headers().clone() }
+        Resp { status: res.status().as_u16(), body, bytes: res.body().to_vec(), headers: res.headers().clone() }
     }
 
     /// GET a path.
