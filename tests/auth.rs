@@ -15,42 +15,20 @@ async fn setup_link_creates_first_admin_once() {
     assert_eq!(r.status, 303);
     assert!(r.location().starts_with("/entrar?next="));
 
-    let token = auth::issue_setup_token(&app.state.db, app.state.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let token = auth::issue_setup_token(&app.state.db, app.state.now()).await.unwrap().unwrap();
     let mut c = app.client();
-    c.get(&format!("/setup/{token}"))
-        .await
-        .has(&["Configuração inicial", "Criar administrador"]);
+    c.get(&format!("/setup/{token}")).await.has(&["Configuração inicial", "Criar administrador"]);
     // Bad input: nothing created, clear messages.
     let r = c
-        .post(
-            &format!("/setup/{token}"),
-            &[
-                ("name", ""),
-                ("login", "a b"),
-                ("password", "curta"),
-                ("password2", "x"),
-            ],
-        )
+        .post(&format!("/setup/{token}"), &[("name", ""), ("login", "a b"), ("password", "curta"), ("password2", "x")])
         .await;
     assert_eq!(r.status, 422);
-    r.has(&[
-        "Campo obrigatório.",
-        "nenhum espaço",
-        "pelo menos 8 caracteres",
-    ]);
+    r.has(&["Campo obrigatório.", "nenhum espaço", "pelo menos 8 caracteres"]);
     assert_eq!(app.count("users").await, 0);
     let r = c
         .post(
             &format!("/setup/{token}"),
-            &[
-                ("name", "Ana"),
-                ("login", "ana@x.com"),
-                ("password", PW),
-                ("password2", "outra-senha-123"),
-            ],
+            &[("name", "Ana"), ("login", "ana@x.com"), ("password", PW), ("password2", "outra-senha-123")],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -59,12 +37,7 @@ async fn setup_link_creates_first_admin_once() {
     let r = c
         .post(
             &format!("/setup/{token}"),
-            &[
-                ("name", "Ana"),
-                ("login", "ana@x.com"),
-                ("password", PW),
-                ("password2", PW),
-            ],
+            &[("name", "Ana"), ("login", "ana@x.com"), ("password", PW), ("password2", PW)],
         )
         .await;
     assert_eq!(r.status, 303);
@@ -78,35 +51,19 @@ async fn setup_link_creates_first_admin_once() {
     let r = other
         .post(
             &format!("/setup/{token}"),
-            &[
-                ("name", "Eve"),
-                ("login", "eve@x.com"),
-                ("password", PW),
-                ("password2", PW),
-            ],
+            &[("name", "Eve"), ("login", "eve@x.com"), ("password", PW), ("password2", PW)],
         )
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(app.count("users").await, 1);
-    assert!(
-        auth::issue_setup_token(&app.state.db, app.state.now())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(auth::issue_setup_token(&app.state.db, app.state.now()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn setup_link_expires_after_24h_and_new_link_replaces_old() {
     let app = TestApp::new().await;
-    let old = auth::issue_setup_token(&app.state.db, app.state.now())
-        .await
-        .unwrap()
-        .unwrap();
-    let new = auth::issue_setup_token(&app.state.db, app.state.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let old = auth::issue_setup_token(&app.state.db, app.state.now()).await.unwrap().unwrap();
+    let new = auth::issue_setup_token(&app.state.db, app.state.now()).await.unwrap().unwrap();
     let mut c = app.client();
     assert_eq!(c.get(&format!("/setup/{old}")).await.status, 404);
     assert_eq!(c.get(&format!("/setup/{new}")).await.status, 200);
@@ -133,10 +90,7 @@ async fn login_logout_and_session_cookie_flags() {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|s| s.starts_with("atende_sid="))
         .unwrap();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     // The session token is stored only as a hash.
     let token = c.cookies["atende_sid"].clone();
     let stored: i64 = app
@@ -175,28 +129,10 @@ async fn login_redirects_to_next_but_never_offsite() {
     let app = TestApp::new().await;
     app.admin().await;
     let mut c = app.client();
-    let r = c
-        .post(
-            "/entrar",
-            &[
-                ("login", "admin@empresa.com"),
-                ("password", PW),
-                ("next", "/admin/equipes"),
-            ],
-        )
-        .await;
+    let r = c.post("/entrar", &[("login", "admin@empresa.com"), ("password", PW), ("next", "/admin/equipes")]).await;
     assert_eq!(r.location(), "/admin/equipes");
     let mut c = app.client();
-    let r = c
-        .post(
-            "/entrar",
-            &[
-                ("login", "admin@empresa.com"),
-                ("password", PW),
-                ("next", "//evil.example/x"),
-            ],
-        )
-        .await;
+    let r = c.post("/entrar", &[("login", "admin@empresa.com"), ("password", PW), ("next", "//evil.example/x")]).await;
     assert_eq!(r.location(), "/");
 }
 
@@ -212,11 +148,7 @@ async fn sessions_expire_when_idle_and_absolutely() {
     app.state.clock.advance(500);
     assert_eq!(c.get("/").await.status, 200, "still within idle time");
     app.state.clock.advance(500);
-    assert_eq!(
-        c.get("/").await.status,
-        200,
-        "activity refreshed the idle timer"
-    );
+    assert_eq!(c.get("/").await.status, 200, "activity refreshed the idle timer");
     app.state.clock.advance(601);
     assert_eq!(c.get("/").await.status, 303, "idle expiry");
     let mut c = app.login("admin@empresa.com").await;
@@ -224,11 +156,7 @@ async fn sessions_expire_when_idle_and_absolutely() {
         app.state.clock.advance(500);
         let _ = c.get("/").await;
     }
-    assert_eq!(
-        c.get("/").await.status,
-        303,
-        "absolute expiry despite activity"
-    );
+    assert_eq!(c.get("/").await.status, 303, "absolute expiry despite activity");
 }
 
 #[tokio::test]
@@ -239,24 +167,12 @@ async fn csrf_is_required_on_every_post_and_works_by_lan_ip_or_name() {
     // Same-origin requests through a LAN IP or a hostname both work.
     for host in ["192.168.0.10:8080", "atende-pc:8080", "localhost:8080"] {
         let body = common::form_body(&[("_csrf", &tok), ("name", &format!("Equipe {host}"))]);
-        let r = admin
-            .post_raw(
-                "/admin/equipes",
-                &body,
-                &[("host", host), ("origin", &format!("http://{host}"))],
-            )
-            .await;
+        let r = admin.post_raw("/admin/equipes", &body, &[("host", host), ("origin", &format!("http://{host}"))]).await;
         assert_eq!(r.status, 303, "host {host}: {}", r.body);
     }
     // A cross-site Origin is refused even with the right token.
     let body = common::form_body(&[("_csrf", &tok), ("name", "Forjada")]);
-    let r = admin
-        .post_raw(
-            "/admin/equipes",
-            &body,
-            &[("origin", "http://evil.example")],
-        )
-        .await;
+    let r = admin.post_raw("/admin/equipes", &body, &[("origin", "http://evil.example")]).await;
     assert_eq!(r.status, 403);
     r.has(&["Formulário inválido"]);
     // Missing or wrong token: refused, nothing changes.
@@ -276,9 +192,7 @@ async fn csrf_is_required_on_every_post_and_works_by_lan_ip_or_name() {
     ];
     let before = app.count("audit_log").await;
     for p in posts {
-        let r = admin
-            .post_raw(p, "name=X&active=0&password=nova-senha-123", &[])
-            .await;
+        let r = admin.post_raw(p, "name=X&active=0&password=nova-senha-123", &[]).await;
         assert_eq!(r.status, 403, "{p} without token");
         let r = admin.post_raw(p, "_csrf=wrong&name=X&active=0", &[]).await;
         assert_eq!(r.status, 403, "{p} with a wrong token");
@@ -287,13 +201,7 @@ async fn csrf_is_required_on_every_post_and_works_by_lan_ip_or_name() {
     assert_eq!(admin.get("/").await.status, 200, "still logged in");
     // Login form: needs the pre-session cookie's token.
     let mut c = app.client();
-    let r = c
-        .post_raw(
-            "/entrar",
-            &common::form_body(&[("login", "admin@empresa.com"), ("password", PW)]),
-            &[],
-        )
-        .await;
+    let r = c.post_raw("/entrar", &common::form_body(&[("login", "admin@empresa.com"), ("password", PW)]), &[]).await;
     assert_eq!(r.status, 403);
 }
 
@@ -335,81 +243,35 @@ async fn change_own_password_and_admin_reset() {
     let r = caio
         .post(
             "/conta/senha",
-            &[
-                ("current", "nao-e-essa"),
-                ("password", "nova-senha-456"),
-                ("password2", "nova-senha-456"),
-            ],
+            &[("current", "nao-e-essa"), ("password", "nova-senha-456"), ("password2", "nova-senha-456")],
         )
         .await;
     assert_eq!(r.status, 422);
     r.has(&["Senha atual incorreta."]);
-    let r = caio
-        .post(
-            "/conta/senha",
-            &[
-                ("current", PW),
-                ("password", "curta"),
-                ("password2", "curta"),
-            ],
-        )
-        .await;
+    let r = caio.post("/conta/senha", &[("current", PW), ("password", "curta"), ("password2", "curta")]).await;
     assert_eq!(r.status, 422);
     let r = caio
-        .post(
-            "/conta/senha",
-            &[
-                ("current", PW),
-                ("password", "nova-senha-456"),
-                ("password2", "nova-senha-456"),
-            ],
-        )
+        .post("/conta/senha", &[("current", PW), ("password", "nova-senha-456"), ("password2", "nova-senha-456")])
         .await;
     assert_eq!(r.status, 303);
-    assert_eq!(
-        caio.get("/conta?ok=password").await.status,
-        200,
-        "this session stays"
-    );
+    assert_eq!(caio.get("/conta?ok=password").await.status, 200, "this session stays");
     assert_eq!(caio2.get("/").await.status, 303, "other sessions end");
     let mut c = app.client();
     assert_eq!(c.login("caio@x.com", PW).await.status, 401);
     assert_eq!(c.login("caio@x.com", "nova-senha-456").await.status, 303);
     // Admin resets it; the user's sessions end.
-    let r = admin
-        .post(
-            &format!("/admin/usuarios/{id}/senha"),
-            &[("password", "1234")],
-        )
-        .await;
+    let r = admin.post(&format!("/admin/usuarios/{id}/senha"), &[("password", "1234")]).await;
     assert_eq!(r.status, 422);
     r.has(&["pelo menos 8 caracteres"]);
-    let r = admin
-        .post(
-            &format!("/admin/usuarios/{id}/senha"),
-            &[("password", "definida-pelo-admin")],
-        )
-        .await;
+    let r = admin.post(&format!("/admin/usuarios/{id}/senha"), &[("password", "definida-pelo-admin")]).await;
     assert_eq!(r.status, 303);
     assert_eq!(caio.get("/").await.status, 303);
     let mut c = app.client();
-    assert_eq!(
-        c.login("caio@x.com", "definida-pelo-admin").await.status,
-        303
-    );
+    assert_eq!(c.login("caio@x.com", "definida-pelo-admin").await.status, 303);
     assert_eq!(app.audits("auth.password_changed").await, 1);
     assert_eq!(app.audits("user.password_reset").await, 1);
     // Unknown user id: 404.
-    assert_eq!(
-        admin
-            .post(
-                "/admin/usuarios/9999/senha",
-                &[("password", "definida-pelo-admin")]
-            )
-            .await
-            .status,
-        404
-    );
+    assert_eq!(admin.post("/admin/usuarios/9999/senha", &[("password", "definida-pelo-admin")]).await.status, 404);
 }
 
 #[tokio::test]
@@ -418,16 +280,12 @@ async fn deactivated_user_cannot_log_in_and_loses_sessions() {
     let mut admin = app.admin().await;
     let id = app.user("dani@x.com", Role::Agent, &[]).await;
     let mut dani = app.login("dani@x.com").await;
-    let r = admin
-        .post(&format!("/admin/usuarios/{id}/ativo"), &[("active", "0")])
-        .await;
+    let r = admin.post(&format!("/admin/usuarios/{id}/ativo"), &[("active", "0")]).await;
     assert_eq!(r.status, 303);
     assert_eq!(dani.get("/").await.status, 303);
     assert_eq!(app.client().login("dani@x.com", PW).await.status, 401);
     // Nobody deactivates themselves or the last admin.
-    let r = admin
-        .post("/admin/usuarios/1/ativo", &[("active", "0")])
-        .await;
+    let r = admin.post("/admin/usuarios/1/ativo", &[("active", "0")]).await;
     assert_eq!(r.status, 400);
     r.has(&["Você não pode desativar o seu próprio usuário."]);
 }
@@ -439,14 +297,8 @@ async fn user_preference_switches_language_to_english() {
     admin.get("/").await.has(&["Início", "Administração"]);
     let r = admin.post("/conta/preferencias", &[("locale", "en")]).await;
     assert_eq!(r.status, 303);
-    admin
-        .get("/")
-        .await
-        .has(&["Home", "Administration", "Log out"])
-        .lacks(&["Administração"]);
-    let r = admin
-        .post("/conta/preferencias", &[("locale", "klingon")])
-        .await;
+    admin.get("/").await.has(&["Home", "Administration", "Log out"]).lacks(&["Administração"]);
+    let r = admin.post("/conta/preferencias", &[("locale", "klingon")]).await;
     assert_eq!(r.status, 400);
     admin.post("/conta/preferencias", &[("locale", "")]).await;
     admin.get("/").await.has(&["Início"]);
