@@ -27,7 +27,7 @@ impl AppState {
         let db = tokio::task::spawn_blocking(move || Db::open(&path, DbOptions::default()))
             .await
             .map_err(AppError::internal)??;
-        let s = db.read(|c| settings::load(c)).await?;
+        let s = db.read(settings::load).await?;
         Ok(Arc::new(AppState { db, config, clock, settings: RwLock::new(s) }))
     }
 
@@ -43,7 +43,7 @@ impl AppState {
 
     /// Re-reads the settings after a change.
     pub async fn reload_settings(&self) -> AppResult<()> {
-        let s = self.db.read(|c| settings::load(c)).await?;
+        let s = self.db.read(settings::load).await?;
         if let Ok(mut g) = self.settings.write() {
             *g = s;
         }

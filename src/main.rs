@@ -150,7 +150,7 @@ fn cli_restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
 async fn setup_link(config: Config) -> Result<(), String> {
     let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
     print_setup_link(&state).await?;
-    if !state.db.read(|c| atende::domain::users::admin_exists(c)).await.map_err(|e| e.to_string())? {
+    if !state.db.read(atende::domain::users::admin_exists).await.map_err(|e| e.to_string())? {
         return Ok(());
     }
     println!("an administrator already exists; use the login page");

@@ -36,12 +36,20 @@ async fn cli_backup_under_writes_then_restore_on_a_fresh_folder() {
     let writer = tokio::spawn(async move {
         let mut i = 0i64;
         let started = Instant::now();
-        while !stop2.load(std::sync::atomic::Ordering::Relaxed) && started.elapsed() < Duration::from_secs(30) && i < 1_000_000 {
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed)
+            && started.elapsed() < Duration::from_secs(30)
+            && i < 1_000_000
+        {
             i += 1;
             let name = format!("motivo {i} – cobrança");
-            db2.write(move |c| Ok(c.execute("INSERT INTO closing_reasons (id, name, created_at) VALUES (?1, ?2, 0)", rusqlite::params![i, name])?))
-                .await
-                .unwrap();
+            db2.write(move |c| {
+                Ok(c.execute(
+                    "INSERT INTO closing_reasons (id, name, created_at) VALUES (?1, ?2, 0)",
+                    rusqlite::params![i, name],
+                )?)
+            })
+            .await
+            .unwrap();
         }
         i
     });
@@ -50,7 +58,8 @@ async fn cli_backup_under_writes_then_restore_on_a_fresh_folder() {
     let file = out_dir.path().join("copia.db");
     let data_path = data.path().to_path_buf();
     let file2 = file.clone();
-    let out = tokio::task::spawn_blocking(move || atende(&data_path, &["backup", file2.to_str().unwrap()])).await.unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || atende(&data_path, &["backup", file2.to_str().unwrap()])).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("integrity ok"));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -76,11 +85,13 @@ async fn cli_backup_under_writes_then_restore_on_a_fresh_folder() {
     let name: String = conn.query_row("SELECT name FROM closing_reasons WHERE id = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(name, "motivo 1 – cobrança");
     // The restore itself is audited in the restored database.
-    let audits: i64 = conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'restore.cli'", [], |r| r.get(0)).unwrap();
+    let audits: i64 =
+        conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'restore.cli'", [], |r| r.get(0)).unwrap();
     assert_eq!(audits, 1);
     // The source recorded the CLI backup.
     let src = rusqlite::Connection::open(data.path().join("atende.db")).unwrap();
-    let audits: i64 = src.query_row("SELECT count(*) FROM audit_log WHERE action = 'backup.cli'", [], |r| r.get(0)).unwrap();
+    let audits: i64 =
+        src.query_row("SELECT count(*) FROM audit_log WHERE action = 'backup.cli'", [], |r| r.get(0)).unwrap();
     assert_eq!(audits, 1);
 }
 
@@ -90,13 +101,19 @@ fn restore_verifies_before_replacing_and_keeps_the_old_file() {
     let db_path = data.path().join("atende.db");
     let db = Db::open(&db_path, DbOptions::default()).unwrap();
     db.close();
-    rusqlite::Connection::open(&db_path).unwrap().execute("INSERT INTO teams (name, created_at) VALUES ('Antiga', 0)", []).unwrap();
+    rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .execute("INSERT INTO teams (name, created_at) VALUES ('Antiga', 0)", [])
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     // A good backup with different content.
     let other = dir.path().join("other");
     let odb = Db::open(&other.join("atende.db"), DbOptions::default()).unwrap();
     odb.close();
-    rusqlite::Connection::open(other.join("atende.db")).unwrap().execute("INSERT INTO teams (name, created_at) VALUES ('Nova', 0)", []).unwrap();
+    rusqlite::Connection::open(other.join("atende.db"))
+        .unwrap()
+        .execute("INSERT INTO teams (name, created_at) VALUES ('Nova', 0)", [])
+        .unwrap();
     let good = dir.path().join("good.db");
     backup::backup_file(&other.join("atende.db"), &good).unwrap();
     // Garbage, a foreign SQLite file, a newer schema, a corrupt page: refused, nothing replaced.
@@ -106,7 +123,10 @@ fn restore_verifies_before_replacing_and_keeps_the_old_file() {
     rusqlite::Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE x (y);").unwrap();
     let newer = dir.path().join("newer.db");
     std::fs::copy(&good, &newer).unwrap();
-    rusqlite::Connection::open(&newer).unwrap().execute_batch(&format!("PRAGMA user_version = {};", atende::db::migrate::VERSION + 5)).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {};", atende::db::migrate::VERSION + 5))
+        .unwrap();
     let corrupt = dir.path().join("corrupt.db");
     let mut bytes = std::fs::read(&good).unwrap();
     let page = 4096;
@@ -172,7 +192,11 @@ fn restore_refuses_while_a_server_runs() {
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let status = server.wait().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another Atende server"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another Atende server"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(status.success(), "SIGTERM is a clean shutdown");
     // Once stopped, restore proceeds.
     let out = atende(data.path(), &["restore", copy.to_str().unwrap()]);
@@ -193,11 +217,16 @@ async fn admin_downloads_a_consistent_copy() {
     let f = app.dir.path().join("downloaded.db");
     std::fs::write(&f, &r.bytes).unwrap();
     backup::verify(&f).unwrap();
-    let login: String = rusqlite::Connection::open(&f).unwrap().query_row("SELECT login FROM users", [], |r| r.get(0)).unwrap();
+    let login: String =
+        rusqlite::Connection::open(&f).unwrap().query_row("SELECT login FROM users", [], |r| r.get(0)).unwrap();
     assert_eq!(login, "admin@empresa.com");
     assert_eq!(app.audits("backup.download").await, 1);
     // No temporary file is left behind in the data folder.
-    let leftovers = std::fs::read_dir(app.dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with(".download-")).count();
+    let leftovers = std::fs::read_dir(app.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".download-"))
+        .count();
     assert_eq!(leftovers, 0);
 }
 

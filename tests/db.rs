@@ -133,7 +133,12 @@ fn kill9_child() {
                 for i in 0..100_000i64 {
                     let id = w * 1_000_000 + i;
                     if db
-                        .write(move |c| Ok(c.execute("INSERT INTO closing_reasons (id, name, created_at) VALUES (?1, ?1, 0)", [id])?))
+                        .write(move |c| {
+                            Ok(c.execute(
+                                "INSERT INTO closing_reasons (id, name, created_at) VALUES (?1, ?1, 0)",
+                                [id],
+                            )?)
+                        })
                         .await
                         .is_ok()
                     {
@@ -182,7 +187,12 @@ fn acknowledged_writes_survive_kill_9() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mut stmt = conn.prepare("SELECT 1 FROM closing_reasons WHERE id = ?1").unwrap();
     let missing: Vec<i64> = acked.iter().copied().filter(|id| !stmt.exists([id]).unwrap()).collect();
-    assert!(missing.is_empty(), "{} acknowledged writes lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged writes lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }

@@ -433,8 +433,11 @@ pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
     Ok(conn.prepare_cached("SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')")?.query_row([], |r| r.get(0))?)
 }
 
-/// Active access groups and teams for the user form's selects.
-pub fn form_options(conn: &Connection) -> AppResult<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+/// (id, name) pairs for a select.
+pub type Choices = Vec<(i64, String)>;
+
+/// Active access groups and teams for the user form.
+pub fn form_options(conn: &Connection) -> AppResult<(Choices, Choices)> {
     let pick = |sql: &str| -> AppResult<Vec<(i64, String)>> {
         let mut stmt = conn.prepare(sql)?;
         let v = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;

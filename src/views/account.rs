@@ -80,7 +80,7 @@ pub fn account(loc: Locale, csrf: &str, user: &User, flash: Option<&'static str>
             (forms::input(loc, "current", t(loc, "f.current_password"), "", errs,
                 Opts { kind: "password", required: true, max: Some(128), autocomplete: Some("current-password"), ..Default::default() }))
             (forms::input(loc, "password", t(loc, "f.new_password"), "", errs,
-                Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password"), ..Default::default() }))
+                Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password") }))
             (forms::input(loc, "password2", t(loc, "f.password2"), "", errs,
                 Opts { kind: "password", required: true, max: Some(128), autocomplete: Some("new-password"), ..Default::default() }))
             div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "account.password.submit")) } }

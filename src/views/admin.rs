@@ -103,7 +103,7 @@ pub fn user_form(loc: Locale, csrf: &str, f: &UserForm) -> Markup {
             (forms::input(loc, "name", t(loc, "f.name"), f.input.get("name"), f.errs, Opts { required: true, max: Some(100), ..Default::default() }))
             (forms::input(loc, "login", t(loc, "f.login"), f.input.get("login"), f.errs, Opts { required: true, max: Some(120), hint: Some("f.login.hint"), ..Default::default() }))
             @if f.id.is_none() {
-                (forms::input(loc, "password", t(loc, "f.initial_password"), "", f.errs, Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password"), ..Default::default() }))
+                (forms::input(loc, "password", t(loc, "f.initial_password"), "", f.errs, Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password") }))
             }
             div.field-row {
                 (forms::select(loc, "role", t(loc, "f.role"), &roles, role, f.errs, None))
@@ -117,7 +117,7 @@ pub fn user_form(loc: Locale, csrf: &str, f: &UserForm) -> Markup {
                 h2 { (t(loc, "user.reset_password")) }
                 (forms::summary(loc, f.pw_errs))
                 (forms::csrf(csrf))
-                (forms::input(loc, "password", t(loc, "f.new_password"), "", f.pw_errs, Opts { kind: "password", required: true, max: Some(128), hint: Some("user.reset_password.hint"), autocomplete: Some("new-password"), ..Default::default() }))
+                (forms::input(loc, "password", t(loc, "f.new_password"), "", f.pw_errs, Opts { kind: "password", required: true, max: Some(128), hint: Some("user.reset_password.hint"), autocomplete: Some("new-password") }))
                 div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "user.reset_password")) } }
             }
             section.card {
@@ -164,17 +164,26 @@ pub fn settings(loc: Locale, csrf: &str, s: &Settings, errs: &FormErrors, flash:
     }
 }
 
+/// What the audit page shows.
+#[derive(Clone, Copy)]
+pub struct AuditPage<'a> {
+    /// Filters in effect.
+    pub filter: &'a Filter,
+    /// "from" date as typed.
+    pub from: &'a str,
+    /// "to" date as typed.
+    pub to: &'a str,
+    /// Entries of this page.
+    pub rows: &'a [Entry],
+    /// Id to continue from for the next (older) page.
+    pub next: Option<i64>,
+    /// Query string of the filters, for links.
+    pub query_base: &'a str,
+}
+
 /// The audit log with filters and keyset pagination.
-pub fn audit(
-    loc: Locale,
-    tz: &jiff::tz::TimeZone,
-    f: &Filter,
-    from: &str,
-    to: &str,
-    rows: &[Entry],
-    next: Option<i64>,
-    query_base: &str,
-) -> Markup {
+pub fn audit(loc: Locale, tz: &jiff::tz::TimeZone, p: &AuditPage) -> Markup {
+    let AuditPage { filter: f, from, to, rows, next, query_base } = *p;
     let actions: Vec<(String, String)> = std::iter::once(("auth.".to_string(), t(loc, "audit.group.auth").to_string()))
         .chain(ACTIONS.iter().map(|a| (a.to_string(), action_label(loc, a))))
         .collect();

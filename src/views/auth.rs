@@ -47,7 +47,7 @@ pub fn setup(loc: Locale, csrf: &str, token: &str, input: &Input, errs: &FormErr
                 (forms::input(loc, "login", t(loc, "f.login"), input.get("login"), errs,
                     Opts { required: true, max: Some(120), hint: Some("f.login.hint"), autocomplete: Some("username"), ..Default::default() }))
                 (forms::input(loc, "password", t(loc, "f.password"), "", errs,
-                    Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password"), ..Default::default() }))
+                    Opts { kind: "password", required: true, max: Some(128), hint: Some("f.password.hint"), autocomplete: Some("new-password") }))
                 (forms::input(loc, "password2", t(loc, "f.password2"), "", errs,
                     Opts { kind: "password", required: true, max: Some(128), autocomplete: Some("new-password"), ..Default::default() }))
                 div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "setup.submit")) } }

@@ -275,7 +275,16 @@ pub async fn audit_page(ctx: Ctx, q: Input) -> AppResult<Response> {
     let (rows, more) = ctx.state.db.read(move |c| audit::query(c, &f2)).await?;
     let next = if more { rows.last().map(|e| e.id) } else { None };
     let tz = ctx.state.settings().tz();
-    let body = views::admin::audit(ctx.loc, &tz, &f, q.get("from"), q.get("to"), &rows, next, &audit_query_base(&q));
+    let qb = audit_query_base(&q);
+    let page = views::admin::AuditPage {
+        filter: &f,
+        from: q.get("from"),
+        to: q.get("to"),
+        rows: &rows,
+        next,
+        query_base: &qb,
+    };
+    let body = views::admin::audit(ctx.loc, &tz, &page);
     Ok(ctx.page(ctx.t("admin.audit"), "/admin", body))
 }
 

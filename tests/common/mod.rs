@@ -246,7 +246,7 @@ impl Client<'_> {
             .method("POST")
             .path(path)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_string());
+            .body(body);
         self.send(req, headers).await
     }
 
