@@ -453,6 +453,9 @@ async fn audit_page_filters_paginates_and_exports() {
     let r = a.get("/admin/auditoria?from=2001-01-01&to=2001-01-02").await;
     r.has(&["Nenhum registro encontrado."]);
     assert_eq!(a.get("/admin/auditoria?from=ontem").await.status, 400);
+    // htmx filtering gets the content only, from the same view.
+    let r = a.get_with("/admin/auditoria?action=auth.login_failed", &[("hx-request", "true")]).await;
+    r.has(&["Falha de entrada", "<title>"]).lacks(&["<html", "class=\"sidebar\""]);
     // CSV export: all matching rows, itself audited.
     let r = a.get("/admin/auditoria.csv?action=register.create").await;
     assert_eq!(r.status, 200);

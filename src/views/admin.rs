@@ -192,7 +192,7 @@ pub fn audit(loc: Locale, tz: &jiff::tz::TimeZone, p: &AuditPage) -> Markup {
             h1 { (t(loc, "admin.audit")) }
             div.actions { a.btn href=(format!("/admin/auditoria.csv?{query_base}")) { (t(loc, "action.export_csv")) } }
         }
-        form.filters method="get" action="/admin/auditoria" {
+        form.filters method="get" action="/admin/auditoria" hx-get="/admin/auditoria" hx-target="#content" hx-push-url="true" {
             (forms::select(loc, "action", t(loc, "f.action"), &actions, &f.action, &FormErrors::default(), Some(t(loc, "form.all"))))
             (forms::input(loc, "actor", t(loc, "f.actor"), &f.actor, &FormErrors::default(), Opts { max: Some(100), ..Default::default() }))
             (forms::input(loc, "text", t(loc, "f.search"), &f.text, &FormErrors::default(), Opts { max: Some(100), ..Default::default() }))

@@ -42,6 +42,7 @@ pub struct Ctx {
     host: Option<String>,
     origin: Option<String>,
     header_csrf: Option<String>,
+    htmx: bool,
     method: Method,
     path_and_query: String,
 }
@@ -106,6 +107,7 @@ async fn build(
         host: header(&headers, "host"),
         origin: header(&headers, "origin"),
         header_csrf: header(&headers, "x-csrf-token"),
+        htmx: headers.contains_key("hx-request") && !headers.contains_key("hx-boosted"),
         state,
         session,
         ip,
@@ -176,8 +178,12 @@ impl Ctx {
         &self.path_and_query
     }
 
-    /// A full page in the app layout.
+    /// A full page in the app layout; an htmx request gets only the content
+    /// (same view functions, no shell).
     pub fn page(&self, title: &str, active: &str, content: Markup) -> Response {
+        if self.htmx && self.session.is_some() {
+            return html(maud::html! { title { (title) " · Atende" } (content) });
+        }
         let chrome = Chrome { loc: self.loc, user: self.session.as_ref().map(|s| &s.user), csrf: self.csrf(), active };
         html(layout::page(&chrome, title, content))
     }

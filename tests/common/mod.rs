@@ -218,6 +218,11 @@ impl Client<'_> {
         Resp { status: res.status().as_u16(), body, bytes: res.body().to_vec(), headers: res.headers().clone() }
     }
 
+    /// GET a path with extra headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(warp::test::request().method("GET").path(path), headers).await
+    }
+
     /// GET a path.
     pub async fn get(&mut self, path: &str) -> Resp {
         self.send(warp::test::request().method("GET").path(path), &[]).await
