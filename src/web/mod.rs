@@ -30,23 +30,26 @@ use ctx::Ctx;
 /// Largest form body accepted (forms here are small; uploads get their own limit).
 pub const FORM_LIMIT: u64 = 64 * 1024;
 
-/// GET handler: `get!(handler, extra args…)`.
+/// A GET handler: `get!(h, [path params], [extra args])` builds the closure
+/// `|params…, ctx, args…|` that calls `h(ctx, params…, args…)` and renders its
+/// error, if any, as a page.
 macro_rules! get {
-    ($f:path $(, $a:ident)*) => {
-        |ctx: Ctx $(, $a)*| async move {
+    ($f:path, [$($p:ident),*], [$($a:ident),*]) => {
+        |$($p,)* ctx: Ctx $(, $a)*| async move {
             let c = ctx.clone();
-            c.finish($f(ctx $(, $a)*).await)
+            c.finish($f(ctx $(, $p)* $(, $a)*).await)
         }
     };
 }
 
-/// POST handler: the CSRF check runs first, then `handler(ctx, args…, input)`.
+/// A POST handler: `post!(h, [path params])`; the CSRF check runs before
+/// `h(ctx, params…, input)`.
 macro_rules! post {
-    ($f:path $(, $a:ident)*) => {
-        |ctx: Ctx $(, $a)*, input: Input| async move {
+    ($f:path, [$($p:ident),*]) => {
+        |$($p,)* ctx: Ctx, input: Input| async move {
             let c = ctx.clone();
             let r = match ctx.verify_csrf(&input) {
-                Ok(()) => $f(ctx $(, $a)*, input).await,
+                Ok(()) => $f(ctx $(, $p)*, input).await,
                 Err(e) => Err(e),
             };
             c.finish(r)
@@ -76,42 +79,29 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .map(|hash: String, tail: warp::path::Tail| serve_asset(&hash, tail.as_str()));
     let health = warp::path("healthz").and(get()).map(|| "ok".into_response());
 
-    // -- login, setup, account
-    let home = get().and(cx.clone()).then(get!(pages::home));
-    let login_page = warp::path("entrar").and(get()).and(cx.clone()).and(query()).then(get!(pages::login_page, q));
-    let login_submit = warp::path("entrar").and(post()).and(cx.clone()).and(form()).then(post!(pages::login_submit));
-    let logout = warp::path("sair").and(post()).and(cx.clone()).and(form()).then(post!(pages::logout));
-    let setup_page =
-        warp::path!("setup" / String).and(warp::get()).and(cx.clone()).then(|token: String, ctx: Ctx| async move {
-            let c = ctx.clone();
-            c.finish(pages::setup_page(ctx, token).await)
-        });
-    let setup_submit = warp::path!("setup" / String).and(warp::post()).and(cx.clone()).and(form()).then(
-        |token: String, ctx: Ctx, input: Input| async move {
-            let c = ctx.clone();
-            let r = match ctx.verify_csrf(&input) {
-                Ok(()) => pages::setup_submit(ctx, token, input).await,
-                Err(e) => Err(e),
-            };
-            c.finish(r)
-        },
-    );
-    let account = warp::path("conta").and(get()).and(cx.clone()).and(query()).then(get!(pages::account, q));
+    // -- login, setup, account, teams
+    let home = get().and(cx.clone()).then(get!(pages::home, [], []));
+    let login_page =
+        warp::path("entrar").and(get()).and(cx.clone()).and(query()).then(get!(pages::login_page, [], [q]));
+    let login_submit =
+        warp::path("entrar").and(post()).and(cx.clone()).and(form()).then(post!(pages::login_submit, []));
+    let logout = warp::path("sair").and(post()).and(cx.clone()).and(form()).then(post!(pages::logout, []));
+    let setup = || warp::path!("setup" / String);
+    let setup_page = setup().and(warp::get()).and(cx.clone()).then(get!(pages::setup_page, [token], []));
+    let setup_submit = setup().and(warp::post()).and(cx.clone()).and(form()).then(post!(pages::setup_submit, [token]));
+    let account = warp::path("conta").and(get()).and(cx.clone()).and(query()).then(get!(pages::account, [], [q]));
     let account_prefs = warp::path!("conta" / "preferencias")
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(post!(pages::account_prefs));
+        .then(post!(pages::account_prefs, []));
     let account_password = warp::path!("conta" / "senha")
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(post!(pages::account_password));
-    let teams = warp::path("equipes").and(get()).and(cx.clone()).then(get!(pages::teams_list));
-    let team = warp::path!("equipes" / i64).and(warp::get()).and(cx.clone()).then(|id: i64, ctx: Ctx| async move {
-        let c = ctx.clone();
-        c.finish(pages::team_page(ctx, id).await)
-    });
+        .then(post!(pages::account_password, []));
+    let teams = warp::path("equipes").and(get()).and(cx.clone()).then(get!(pages::teams_list, [], []));
+    let team = warp::path!("equipes" / i64).and(warp::get()).and(cx.clone()).then(get!(pages::team_page, [id], []));
 
     let public = assets
         .or(health)
@@ -142,106 +132,82 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     // -- administration (every handler checks the admin role itself)
     let a = || warp::path("admin");
-    let admin_index = a().and(get()).and(cx.clone()).then(get!(admin::index));
+    let admin_index = a().and(get()).and(cx.clone()).then(get!(admin::index, [], []));
     let users_list =
-        a().and(warp::path("usuarios")).and(get()).and(cx.clone()).and(query()).then(get!(admin::users_list, q));
+        a().and(warp::path("usuarios")).and(get()).and(cx.clone()).and(query()).then(get!(admin::users_list, [], [q]));
     let user_new =
-        a().and(warp::path!("usuarios" / "novo")).and(warp::get()).and(cx.clone()).then(get!(admin::user_new));
+        a().and(warp::path!("usuarios" / "novo")).and(warp::get()).and(cx.clone()).then(get!(admin::user_new, [], []));
     let user_create =
-        a().and(warp::path("usuarios")).and(post()).and(cx.clone()).and(form()).then(post!(admin::user_create));
-    let user_edit = a().and(warp::path!("usuarios" / i64)).and(warp::get()).and(cx.clone()).and(query()).then(
-        |id: i64, ctx: Ctx, q: Input| async move {
-            let c = ctx.clone();
-            c.finish(admin::user_edit(ctx, id, q).await)
-        },
-    );
+        a().and(warp::path("usuarios")).and(post()).and(cx.clone()).and(form()).then(post!(admin::user_create, []));
+    let user_edit = a().and(warp::path!("usuarios" / i64)).and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        admin::user_edit,
+        [id],
+        [q]
+    ));
     let user_update = a()
         .and(warp::path!("usuarios" / i64))
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_update));
+        .then(post!(admin::user_update, [id]));
     let user_password = a()
         .and(warp::path!("usuarios" / i64 / "senha"))
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_password));
+        .then(post!(admin::user_password, [id]));
     let user_active = a()
         .and(warp::path!("usuarios" / i64 / "ativo"))
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(|id: i64, ctx: Ctx, input: Input| post_with_id(ctx, id, input, admin::user_active));
-    let settings_page = a()
+        .then(post!(admin::user_active, [id]));
+    let settings_page = a().and(warp::path("configuracoes")).and(get()).and(cx.clone()).and(query()).then(get!(
+        admin::settings_page,
+        [],
+        [q]
+    ));
+    let settings_save = a()
         .and(warp::path("configuracoes"))
-        .and(get())
+        .and(post())
         .and(cx.clone())
-        .and(query())
-        .then(get!(admin::settings_page, q));
-    let settings_save =
-        a().and(warp::path("configuracoes")).and(post()).and(cx.clone()).and(form()).then(post!(admin::settings_save));
+        .and(form())
+        .then(post!(admin::settings_save, []));
     let audit_page =
-        a().and(warp::path("auditoria")).and(get()).and(cx.clone()).and(query()).then(get!(admin::audit_page, q));
-    let audit_csv =
-        a().and(warp::path("auditoria.csv")).and(get()).and(cx.clone()).and(query()).then(get!(admin::audit_csv, q));
-    let backup_page = a().and(warp::path("backup")).and(get()).and(cx.clone()).then(get!(admin::backup_page));
+        a().and(warp::path("auditoria")).and(get()).and(cx.clone()).and(query()).then(get!(admin::audit_page, [], [q]));
+    let audit_csv = a().and(warp::path("auditoria.csv")).and(get()).and(cx.clone()).and(query()).then(get!(
+        admin::audit_csv,
+        [],
+        [q]
+    ));
+    let backup_page = a().and(warp::path("backup")).and(get()).and(cx.clone()).then(get!(admin::backup_page, [], []));
     let backup_download = a()
         .and(warp::path!("backup" / "baixar"))
         .and(warp::post())
         .and(cx.clone())
         .and(form())
-        .then(post!(admin::backup_download));
+        .then(post!(admin::backup_download, []));
 
     // -- generic registers: /admin/{slug}[/novo|/{id}[/ativo]]
-    let reg_list = a().and(warp::path::param::<String>()).and(get()).and(cx.clone()).and(query()).then(
-        |slug: String, ctx: Ctx, q: Input| async move {
-            let c = ctx.clone();
-            c.finish(registers::list(ctx, slug, q).await)
-        },
-    );
-    let reg_new = a().and(warp::path!(String / "novo")).and(warp::get()).and(cx.clone()).then(
-        |slug: String, ctx: Ctx| async move {
-            let c = ctx.clone();
-            c.finish(registers::new(ctx, slug).await)
-        },
-    );
-    let reg_create = a().and(warp::path::param::<String>()).and(post()).and(cx.clone()).and(form()).then(
-        |slug: String, ctx: Ctx, input: Input| async move {
-            let c = ctx.clone();
-            let r = match ctx.verify_csrf(&input) {
-                Ok(()) => registers::create(ctx, slug, input).await,
-                Err(e) => Err(e),
-            };
-            c.finish(r)
-        },
-    );
-    let reg_edit = a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).then(
-        |slug: String, id: i64, ctx: Ctx| async move {
-            let c = ctx.clone();
-            c.finish(registers::edit(ctx, slug, id).await)
-        },
-    );
-    let reg_update = a().and(warp::path!(String / i64)).and(warp::post()).and(cx.clone()).and(form()).then(
-        |slug: String, id: i64, ctx: Ctx, input: Input| async move {
-            let c = ctx.clone();
-            let r = match ctx.verify_csrf(&input) {
-                Ok(()) => registers::update(ctx, slug, id, input).await,
-                Err(e) => Err(e),
-            };
-            c.finish(r)
-        },
-    );
-    let reg_active = a().and(warp::path!(String / i64 / "ativo")).and(warp::post()).and(cx.clone()).and(form()).then(
-        |slug: String, id: i64, ctx: Ctx, input: Input| async move {
-            let c = ctx.clone();
-            let r = match ctx.verify_csrf(&input) {
-                Ok(()) => registers::set_active(ctx, slug, id, input).await,
-                Err(e) => Err(e),
-            };
-            c.finish(r)
-        },
-    );
+    let slug = || a().and(warp::path::param::<String>());
+    let reg_list = slug().and(get()).and(cx.clone()).and(query()).then(get!(registers::list, [slug], [q]));
+    let reg_new =
+        a().and(warp::path!(String / "novo")).and(warp::get()).and(cx.clone()).then(get!(registers::new, [slug], []));
+    let reg_create = slug().and(post()).and(cx.clone()).and(form()).then(post!(registers::create, [slug]));
+    let reg_edit =
+        a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).then(get!(registers::edit, [slug, id], []));
+    let reg_update = a()
+        .and(warp::path!(String / i64))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(registers::update, [slug, id]));
+    let reg_active = a()
+        .and(warp::path!(String / i64 / "ativo"))
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(registers::set_active, [slug, id]));
 
     let admin_routes = admin_index
         .or(users_list)
@@ -297,19 +263,6 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .map(security_headers)
         .boxed()
-}
-
-async fn post_with_id<F, Fut>(ctx: Ctx, id: i64, input: Input, f: F) -> Response
-where
-    F: FnOnce(Ctx, i64, Input) -> Fut,
-    Fut: std::future::Future<Output = crate::error::AppResult<Response>>,
-{
-    let c = ctx.clone();
-    let r = match ctx.verify_csrf(&input) {
-        Ok(()) => f(ctx, id, input).await,
-        Err(e) => Err(e),
-    };
-    c.finish(r)
 }
 
 fn serve_asset(hash: &str, path: &str) -> Response {
