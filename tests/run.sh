@@ -28,4 +28,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --locked -- --test-threads=4
+log=$(mktemp)
+set +e
+cargo test --locked --tests -- --test-threads=4 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "\nsuite: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
