@@ -2,6 +2,8 @@
 //! real route tree with `warp::test`, and a cookie-keeping client.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
