@@ -196,3 +196,32 @@ fn acknowledged_writes_survive_kill_9() {
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }
+
+fn schema_of(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' ORDER BY name").unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(|r| r.unwrap().split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+}
+
+#[test]
+fn a_frozen_version_1_database_upgrades_to_the_current_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&old).unwrap();
+        let v1 = include_str!("fixtures/schema_v1.sql");
+        migrate::migrate_with(&mut conn, v1, &[]).unwrap();
+        conn.execute("INSERT INTO teams (name, created_at) VALUES ('Vendas', 1)", []).unwrap();
+    }
+    Db::open(&old, DbOptions::default()).unwrap().close();
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    let (_, ver) = migrate::read_version(&conn).unwrap();
+    assert_eq!(ver, VERSION);
+    let name: String = conn.query_row("SELECT name FROM teams", [], |r| r.get(0)).unwrap();
+    assert_eq!(name, "Vendas");
+    // schema.sql and the upgrade steps describe the same database.
+    let fresh = dir.path().join("fresh.db");
+    Db::open(&fresh, DbOptions::default()).unwrap().close();
+    assert_eq!(schema_of(&old), schema_of(&fresh));
+}
