@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::{Db, DbOptions};
 use crate::domain::settings::{self, Settings};
 use crate::error::{AppError, AppResult};
+use crate::events::Bus;
 
 /// State shared by handlers and jobs.
 pub struct AppState {
@@ -16,6 +17,8 @@ pub struct AppState {
     pub config: Config,
     /// Time source (tests move it).
     pub clock: Clock,
+    /// Live events, published after commit.
+    pub bus: Bus,
     // Settings are read on every page; they change rarely and are cached here.
     settings: RwLock<Settings>,
 }
@@ -28,7 +31,7 @@ impl AppState {
             .await
             .map_err(AppError::internal)??;
         let s = db.read(settings::load).await?;
-        Ok(Arc::new(AppState { db, config, clock, settings: RwLock::new(s) }))
+        Ok(Arc::new(AppState { db, config, clock, bus: Bus::default(), settings: RwLock::new(s) }))
     }
 
     /// Current unix time.

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod conversations;
 pub mod registers;
+pub mod routing;
 pub mod settings;
 pub mod teams;
 pub mod users;

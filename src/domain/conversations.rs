@@ -1,0 +1,778 @@
+//! Conversations (atendimentos): lifecycle, messages and what each agent sees.
+//!
+//! queued (na fila) → offered (to one agent) → assigned (pendente) →
+//! finished / archived; reopen. Every transition is one function here, runs in
+//! one write job, leaves a system message on the timeline, and returns the
+//! live changes that are published after commit.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::routing;
+use super::users::User;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::events::Change;
+
+/// Longest message accepted from anyone.
+pub const MAX_MESSAGE: usize = 4000;
+
+/// A conversation row.
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    /// Id.
+    pub id: i64,
+    /// Queue.
+    pub queue_id: i64,
+    /// Queue name.
+    pub queue_name: String,
+    /// Team of the queue.
+    pub team_id: i64,
+    /// Channel code.
+    pub channel: String,
+    /// Status code.
+    pub status: String,
+    /// Assigned (or offered-to) agent.
+    pub agent_id: Option<i64>,
+    /// That agent's name.
+    pub agent_name: Option<String>,
+    /// Contact id.
+    pub contact_id: i64,
+    /// Contact display: name, else e-mail, else phone, else "Visitante #id".
+    pub contact_name: String,
+    /// Contact e-mail.
+    pub contact_email: String,
+    /// Contact phone.
+    pub contact_phone: String,
+    /// Subject (first message, shortened).
+    pub subject: String,
+    /// When it entered the queue (waiting time).
+    pub queued_at: i64,
+    /// Last message or transition.
+    pub last_activity_at: i64,
+    /// Offer deadline.
+    pub offer_expires_at: Option<i64>,
+    /// Whether a customer message arrived after the agent last read.
+    pub unread: bool,
+}
+
+const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
+    c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
+    EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id)
+    FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
+    LEFT JOIN users u ON u.id = c.agent_id";
+
+fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation> {
+    let contact_id: i64 = r.get(8)?;
+    let (name, email, phone): (String, String, String) = (r.get(9)?, r.get(10)?, r.get(11)?);
+    let contact_name = [&name, &email, &phone]
+        .iter()
+        .find(|s| !s.is_empty())
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("Visitante #{contact_id}"));
+    Ok(Conversation {
+        id: r.get(0)?,
+        queue_id: r.get(1)?,
+        queue_name: r.get(2)?,
+        team_id: r.get(3)?,
+        channel: r.get(4)?,
+        status: r.get(5)?,
+        agent_id: r.get(6)?,
+        agent_name: r.get(7)?,
+        contact_id,
+        contact_name,
+        contact_email: email,
+        contact_phone: phone,
+        subject: r.get(12)?,
+        queued_at: r.get(13)?,
+        last_activity_at: r.get(14)?,
+        offer_expires_at: r.get(15)?,
+        unread: r.get(16)?,
+    })
+}
+
+/// Loads a conversation regardless of who asks (internal use).
+pub fn load(conn: &Connection, id: i64) -> AppResult<Option<Conversation>> {
+    let sql = format!("{CONV_SELECT} WHERE c.id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], conv_from_row).optional()?)
+}
+
+/// Whether `user` may see `c`: administrators all; others the queues of their
+/// teams and whatever is assigned or offered to them.
+pub fn may_see(user: &User, c: &Conversation) -> bool {
+    user.is_admin() || c.agent_id == Some(user.id) || user.team_ids.contains(&c.team_id)
+}
+
+/// Loads a conversation for `user`; one they may not see does not exist.
+pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Conversation> {
+    match load(conn, id)? {
+        Some(c) if may_see(user, &c) => Ok(c),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A message or timeline event.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// Id (arrival order).
+    pub id: i64,
+    /// `in` (customer), `out` (agent), `system` (timeline; body is a catalog key).
+    pub kind: String,
+    /// Sender's name (agent, customer, or the actor of a system event).
+    pub author_name: String,
+    /// Text.
+    pub body: String,
+    /// Unix time.
+    pub created_at: i64,
+}
+
+/// Messages of a conversation after `after`, in arrival order (at most 500).
+pub fn messages(conn: &Connection, conversation_id: i64, after: i64, include_system: bool) -> AppResult<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, author_name, body, created_at FROM messages
+         WHERE conversation_id = ?1 AND id > ?2 AND (?3 OR kind <> 'system') ORDER BY id LIMIT 500",
+    )?;
+    let v = stmt
+        .query_map(params![conversation_id, after, include_system], |r| {
+            Ok(Message {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                author_name: r.get(2)?,
+                body: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+fn insert_message(
+    conn: &Connection,
+    conv: i64,
+    kind: &str,
+    author: Option<i64>,
+    name: &str,
+    body: &str,
+    now: i64,
+) -> AppResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO messages (conversation_id, kind, author_id, author_name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![conv, kind, author, name, body, now])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?.execute(params![now, conv])?;
+    Ok(id)
+}
+
+/// Records a timeline event (catalog key `ev.<kind>`) by `actor`.
+fn event(conn: &Connection, conv: i64, key: &str, actor: Option<&User>, now: i64) -> AppResult<()> {
+    insert_message(conn, conv, "system", actor.map(|u| u.id), actor.map(|u| u.name.as_str()).unwrap_or(""), key, now)?;
+    Ok(())
+}
+
+/// Checks and trims a message text.
+pub fn check_text(text: &str) -> AppResult<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(AppError::BadRequest("conv.empty_message"));
+    }
+    if t.chars().count() > MAX_MESSAGE {
+        return Err(AppError::BadRequest("conv.message_too_long"));
+    }
+    Ok(t.to_string())
+}
+
+async fn apply<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Connection, i64) -> AppResult<(T, Vec<Change>)> + Send + 'static,
+) -> AppResult<T> {
+    let now = state.now();
+    let (v, changes) = state.db.write(move |c| f(c, now)).await?;
+    state.bus.publish(changes);
+    Ok(v)
+}
+
+// ---- customer side ----------------------------------------------------------
+
+/// What a web chat visitor sends.
+#[derive(Clone, Debug, Default)]
+pub struct VisitorMessage {
+    /// Name from the pre-chat form.
+    pub name: String,
+    /// E-mail from the pre-chat form.
+    pub email: String,
+    /// Phone from the pre-chat form.
+    pub phone: String,
+    /// Page the visitor is on.
+    pub page_url: String,
+    /// The message.
+    pub text: String,
+}
+
+/// Stores a visitor's message: finds or creates the contact behind the
+/// visitor token and the open conversation in this queue (two concurrent
+/// first messages still make one conversation: the writer serialises them),
+/// and offers a new conversation to an agent. Returns (conversation, message).
+pub async fn visitor_message(
+    state: &AppState,
+    queue_id: i64,
+    token_hash: Vec<u8>,
+    m: VisitorMessage,
+) -> AppResult<(i64, i64)> {
+    let text = check_text(&m.text)?;
+    apply(state, move |conn, now| {
+        let channel: String = conn
+            .prepare_cached("SELECT channel FROM queues WHERE id = ?1 AND active = 1")?
+            .query_row([queue_id], |r| r.get(0))
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        let contact: Option<i64> = conn
+            .prepare_cached("SELECT contact_id FROM visitors WHERE token_hash = ?1")?
+            .query_row([&token_hash], |r| r.get(0))
+            .optional()?;
+        let contact = match contact {
+            Some(c) => {
+                if !m.name.is_empty() || !m.email.is_empty() || !m.phone.is_empty() {
+                    conn.prepare_cached(
+                        "UPDATE contacts SET name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,
+                         email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END, phone = CASE WHEN ?3 <> '' THEN ?3 ELSE phone END
+                         WHERE id = ?4",
+                    )?
+                    .execute(params![m.name, m.email, m.phone, c])?;
+                }
+                c
+            }
+            None => {
+                conn.prepare_cached("INSERT INTO contacts (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![m.name, m.email, m.phone, now])?;
+                let c = conn.last_insert_rowid();
+                conn.prepare_cached("INSERT INTO visitors (token_hash, contact_id, created_at) VALUES (?1, ?2, ?3)")?
+                    .execute(params![token_hash, c, now])?;
+                c
+            }
+        };
+        let open: Option<(i64, Option<i64>)> = conn
+            .prepare_cached(
+                "SELECT id, agent_id FROM conversations WHERE contact_id = ?1 AND queue_id = ?2
+                 AND status IN ('queued', 'offered', 'assigned') ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([contact, queue_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let name = if m.name.is_empty() { format!("Visitante #{contact}") } else { m.name.clone() };
+        let mut changes = Vec::new();
+        let (conv, agent) = match open {
+            Some(o) => o,
+            None => {
+                let subject: String = text.chars().take(80).collect();
+                conn.prepare_cached(
+                    "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, queued_at, created_at, last_activity_at, page_url)
+                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5, ?5, ?6)",
+                )?
+                .execute(params![queue_id, contact, channel, subject, now, m.page_url])?;
+                let id = conn.last_insert_rowid();
+                event(conn, id, "ev.created", None, now)?;
+                (id, None)
+            }
+        };
+        let msg = insert_message(conn, conv, "in", None, &name, &text, now)?;
+        changes.push(Change::message(queue_id, conv, agent));
+        if open.is_none() {
+            changes.push(Change::queue(queue_id, conv));
+            changes.extend(routing::route(conn, queue_id, now)?);
+        }
+        Ok(((conv, msg), changes))
+    })
+    .await
+}
+
+/// The visitor's open (or latest) conversation in a queue and its messages
+/// after `after`, without internal events.
+pub fn visitor_view(
+    conn: &Connection,
+    queue_id: i64,
+    token_hash: &[u8],
+    after: i64,
+) -> AppResult<Option<(i64, String, Vec<Message>)>> {
+    let row: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT c.id, c.status FROM conversations c JOIN visitors v ON v.contact_id = c.contact_id
+             WHERE v.token_hash = ?1 AND c.queue_id = ?2 ORDER BY c.id DESC LIMIT 1",
+        )?
+        .query_row(params![token_hash, queue_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((id, status)) => Ok(Some((id, status, messages(conn, id, after, false)?))),
+        None => Ok(None),
+    }
+}
+
+// ---- agent side -------------------------------------------------------------
+
+fn load_for(conn: &Connection, user: &User, id: i64) -> AppResult<Conversation> {
+    visible(conn, user, id)
+}
+
+fn active_in_queue(conn: &Connection, agent: i64, queue: i64) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM conversations WHERE agent_id = ?1 AND queue_id = ?2 AND status IN ('offered', 'assigned')",
+        )?
+        .query_row([agent, queue], |r| r.get(0))?)
+}
+
+fn capacity(conn: &Connection, queue: i64) -> AppResult<i64> {
+    Ok(conn.prepare_cached("SELECT agent_capacity FROM queues WHERE id = ?1")?.query_row([queue], |r| r.get(0))?)
+}
+
+fn assign(conn: &Connection, c: &Conversation, agent: i64, now: i64) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE conversations SET status = 'assigned', agent_id = ?1, offer_expires_at = NULL, closed_at = NULL WHERE id = ?2",
+    )?
+    .execute(params![agent, c.id])?;
+    conn.prepare_cached("DELETE FROM offer_declines WHERE conversation_id = ?1")?.execute([c.id])?;
+    conn.prepare_cached(
+        "INSERT INTO agent_presence (user_id, status, since, last_assigned_at) VALUES (?1, 'not_ready', ?2, ?2)
+         ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = ?2",
+    )?
+    .execute(params![agent, now])?;
+    Ok(())
+}
+
+/// Accepts an offer made to `user`.
+pub async fn accept(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if c.status != "offered" || c.agent_id != Some(user.id) {
+            return Err(AppError::Conflict("conv.offer_gone"));
+        }
+        assign(conn, &c, user.id, now)?;
+        event(conn, id, "ev.accepted", Some(&user), now)?;
+        Ok(((), vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)]))
+    })
+    .await
+}
+
+/// Declines an offer (also used when it times out): the next available agent
+/// gets it, or it waits in the queue.
+pub async fn decline(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if c.status != "offered" || c.agent_id != Some(user.id) {
+            return Err(AppError::Conflict("conv.offer_gone"));
+        }
+        let mut changes = requeue_after_offer(conn, &c, now, "ev.declined", Some(&user))?;
+        changes.push(Change::agent(user.id, id));
+        Ok(((), changes))
+    })
+    .await
+}
+
+fn requeue_after_offer(
+    conn: &Connection,
+    c: &Conversation,
+    now: i64,
+    key: &str,
+    actor: Option<&User>,
+) -> AppResult<Vec<Change>> {
+    let agent = c.agent_id.unwrap_or(0);
+    conn.prepare_cached("INSERT OR IGNORE INTO offer_declines (conversation_id, agent_id) VALUES (?1, ?2)")?
+        .execute([c.id, agent])?;
+    conn.prepare_cached(
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, offer_expires_at = NULL WHERE id = ?1",
+    )?
+    .execute([c.id])?;
+    event(conn, c.id, key, actor, now)?;
+    let mut changes = vec![Change::queue(c.queue_id, c.id), Change::agent(agent, c.id)];
+    changes.extend(routing::route(conn, c.queue_id, now)?);
+    Ok(changes)
+}
+
+/// Moves every expired offer on to the next agent. Returns how many expired.
+pub async fn expire_offers(state: &AppState) -> AppResult<usize> {
+    apply(state, |conn, now| {
+        let ids: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM conversations WHERE status = 'offered' AND offer_expires_at <= ?1 LIMIT 500",
+            )?
+            .query_map([now], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut changes = Vec::new();
+        for id in &ids {
+            if let Some(c) = load(conn, *id)? {
+                changes.extend(requeue_after_offer(conn, &c, now, "ev.offer_expired", None)?);
+            }
+        }
+        Ok((ids.len(), changes))
+    })
+    .await
+}
+
+/// Takes a waiting conversation from the queue. Of two agents claiming at the
+/// same time exactly one wins; the other is told it is gone.
+pub async fn claim(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if !user.is_admin() && !user.team_ids.contains(&c.team_id) {
+            return Err(AppError::NotFound);
+        }
+        if c.status != "queued" {
+            return Err(AppError::Conflict("conv.already_taken"));
+        }
+        if active_in_queue(conn, user.id, c.queue_id)? >= capacity(conn, c.queue_id)? {
+            return Err(AppError::Conflict("conv.at_capacity"));
+        }
+        assign(conn, &c, user.id, now)?;
+        event(conn, id, "ev.claimed", Some(&user), now)?;
+        Ok(((), vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)]))
+    })
+    .await
+}
+
+/// Takes the oldest waiting conversation of a queue ("puxar").
+pub async fn pull(state: &AppState, user: &User, queue_id: i64) -> AppResult<i64> {
+    let u = user.clone();
+    let next: Option<i64> = state
+        .db
+        .read(move |conn| {
+            if !routing::member_queues(conn, u.id)?.contains(&queue_id) {
+                return Err(AppError::NotFound);
+            }
+            Ok(conn
+                .prepare_cached("SELECT id FROM conversations WHERE queue_id = ?1 AND status = 'queued' ORDER BY queued_at, id LIMIT 1")?
+                .query_row([queue_id], |r| r.get(0))
+                .optional()?)
+        })
+        .await?;
+    let id = next.ok_or(AppError::Conflict("conv.nothing_waiting"))?;
+    claim(state, user, id).await?;
+    Ok(id)
+}
+
+/// An agent's reply.
+pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResult<i64> {
+    let text = check_text(text)?;
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if c.status != "assigned" || c.agent_id != Some(user.id) {
+            return Err(AppError::Conflict("conv.not_yours"));
+        }
+        let mid = insert_message(conn, id, "out", Some(user.id), &user.name, &text, now)?;
+        conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
+        Ok((mid, vec![Change::message(c.queue_id, id, Some(user.id))]))
+    })
+    .await
+}
+
+/// Marks the conversation read by its agent up to the newest message.
+pub async fn mark_read(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let uid = user.id;
+    state
+        .db
+        .write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE conversations SET agent_read_id = (SELECT coalesce(max(id), 0) FROM messages WHERE conversation_id = ?1)
+                 WHERE id = ?1 AND agent_id = ?2 AND status = 'assigned'",
+            )?
+            .execute([id, uid])?;
+            Ok(())
+        })
+        .await
+}
+
+fn free_up(conn: &Connection, agent: i64, queue: i64, now: i64) -> AppResult<Vec<Change>> {
+    let queues = routing::member_queues(conn, agent)?;
+    routing::new_round(conn, &queues)?;
+    let mut changes = Vec::new();
+    let mut all = queues;
+    if !all.contains(&queue) {
+        all.push(queue);
+    }
+    for q in all {
+        changes.extend(routing::route(conn, q, now)?);
+    }
+    Ok(changes)
+}
+
+/// Finishes (`archive = false`) or archives a conversation held by `user`.
+pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        let mine = c.agent_id == Some(user.id) && c.status == "assigned";
+        if !mine && !(user.is_admin() && matches!(c.status.as_str(), "queued" | "assigned")) {
+            return Err(AppError::Conflict("conv.not_yours"));
+        }
+        let status = if archive { "archived" } else { "finished" };
+        conn.prepare_cached("UPDATE conversations SET status = ?1, closed_at = ?2 WHERE id = ?3")?
+            .execute(params![status, now, id])?;
+        event(conn, id, if archive { "ev.archived" } else { "ev.finished" }, Some(&user), now)?;
+        let mut changes = vec![Change::queue(c.queue_id, id), Change::message(c.queue_id, id, c.agent_id)];
+        if let Some(a) = c.agent_id {
+            changes.push(Change::agent(a, id));
+            changes.extend(free_up(conn, a, c.queue_id, now)?);
+        }
+        Ok(((), changes))
+    })
+    .await
+}
+
+/// Reopens a finished or archived conversation into `user`'s list.
+pub async fn reopen(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if !matches!(c.status.as_str(), "finished" | "archived") {
+            return Err(AppError::Conflict("conv.not_closed"));
+        }
+        let open_other: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM conversations WHERE contact_id = ?1 AND queue_id = ?2 AND id <> ?3
+                 AND status IN ('queued', 'offered', 'assigned'))",
+            )?
+            .query_row([c.contact_id, c.queue_id, id], |r| r.get(0))?;
+        if open_other {
+            return Err(AppError::Conflict("conv.contact_has_open"));
+        }
+        assign(conn, &c, user.id, now)?;
+        event(conn, id, "ev.reopened", Some(&user), now)?;
+        Ok(((), vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)]))
+    })
+    .await
+}
+
+/// Why an agent cannot receive a transfer right now (catalog key), if so.
+pub fn unavailable_reason(conn: &Connection, agent: i64, queue: i64) -> AppResult<Option<&'static str>> {
+    let active: bool =
+        conn.prepare_cached("SELECT active FROM users WHERE id = ?1")?.query_row([agent], |r| r.get(0))?;
+    if !active {
+        return Ok(Some("status.inactive"));
+    }
+    if routing::presence(conn, agent)? != routing::READY {
+        return Ok(Some("presence.not_ready"));
+    }
+    if active_in_queue(conn, agent, queue)? >= capacity(conn, queue)? {
+        return Ok(Some("transfer.full"));
+    }
+    Ok(None)
+}
+
+/// Transfer targets for a conversation: teams with a queue of its channel, and
+/// agents of those teams with the reason they cannot receive it, if any.
+pub struct TransferOptions {
+    /// (team id, team name).
+    pub teams: Vec<(i64, String)>,
+    /// (agent id, name, reason key when unavailable).
+    pub agents: Vec<(i64, String, Option<&'static str>)>,
+}
+
+/// Lists transfer targets for `c`.
+pub fn transfer_options(conn: &Connection, user: &User, c: &Conversation) -> AppResult<TransferOptions> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT t.id, t.name FROM teams t JOIN queues q ON q.team_id = t.id
+         WHERE t.active = 1 AND q.active = 1 AND q.channel = ?1 ORDER BY t.name COLLATE NOCASE",
+    )?;
+    let teams: Vec<(i64, String)> =
+        stmt.query_map([&c.channel], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT u.id, u.name FROM users u JOIN user_teams ut ON ut.user_id = u.id
+         WHERE ut.team_id = ?1 AND u.id <> ?2 ORDER BY u.name COLLATE NOCASE",
+    )?;
+    let people: Vec<(i64, String)> =
+        stmt.query_map([c.team_id, user.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut agents = Vec::new();
+    for (id, name) in people {
+        agents.push((id, name, unavailable_reason(conn, id, c.queue_id)?));
+    }
+    Ok(TransferOptions { teams, agents })
+}
+
+/// Transfers to a team: back into that team's queue of the same channel.
+pub async fn transfer_to_team(state: &AppState, user: &User, id: i64, team_id: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
+            return Err(AppError::Conflict("conv.not_yours"));
+        }
+        let queue: i64 = conn
+            .prepare_cached(
+                "SELECT id FROM queues WHERE team_id = ?1 AND channel = ?2 AND active = 1 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![team_id, c.channel], |r| r.get(0))
+            .optional()?
+            .ok_or(AppError::BadRequest("transfer.no_queue"))?;
+        conn.prepare_cached(
+            "UPDATE conversations SET status = 'queued', agent_id = NULL, queue_id = ?1, queued_at = ?2 WHERE id = ?3",
+        )?
+        .execute(params![queue, now, id])?;
+        event(conn, id, "ev.transferred_team", Some(&user), now)?;
+        let mut changes = vec![Change::queue(c.queue_id, id), Change::queue(queue, id)];
+        if let Some(a) = c.agent_id {
+            changes.push(Change::agent(a, id));
+            changes.extend(free_up(conn, a, c.queue_id, now)?);
+        }
+        changes.extend(routing::route(conn, queue, now)?);
+        Ok(((), changes))
+    })
+    .await
+}
+
+/// Transfers to a specific agent, who must be available.
+pub async fn transfer_to_agent(state: &AppState, user: &User, id: i64, agent: i64) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
+            return Err(AppError::Conflict("conv.not_yours"));
+        }
+        let in_team: bool = conn
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM user_teams WHERE user_id = ?1 AND team_id = ?2)")?
+            .query_row([agent, c.team_id], |r| r.get(0))?;
+        if !in_team || Some(agent) == c.agent_id {
+            return Err(AppError::BadRequest("val.invalid_choice"));
+        }
+        if let Some(reason) = unavailable_reason(conn, agent, c.queue_id)? {
+            return Err(AppError::Conflict(reason));
+        }
+        assign(conn, &c, agent, now)?;
+        event(conn, id, "ev.transferred_agent", Some(&user), now)?;
+        let mut changes = vec![Change::queue(c.queue_id, id), Change::agent(agent, id)];
+        if let Some(a) = c.agent_id {
+            changes.push(Change::agent(a, id));
+            changes.extend(free_up(conn, a, c.queue_id, now)?);
+        }
+        Ok(((), changes))
+    })
+    .await
+}
+
+// ---- presence and queues ----------------------------------------------------
+
+/// Sets `user` Pronto (ready) or Não pronto; becoming ready gives waiting
+/// conversations of their queues a new round of offers.
+pub async fn set_ready(state: &AppState, user: &User, ready: bool) -> AppResult<()> {
+    let uid = user.id;
+    apply(state, move |conn, now| {
+        routing::set_presence(conn, uid, if ready { routing::READY } else { routing::NOT_READY }, now)?;
+        let mut changes = vec![];
+        if ready {
+            let queues = routing::member_queues(conn, uid)?;
+            routing::new_round(conn, &queues)?;
+            for q in queues {
+                changes.extend(routing::route(conn, q, now)?);
+            }
+        }
+        Ok(((), changes))
+    })
+    .await
+}
+
+/// Connects `user` to (or disconnects from) one of their queues.
+pub async fn set_connected(state: &AppState, user: &User, queue_id: i64, on: bool) -> AppResult<()> {
+    let uid = user.id;
+    apply(state, move |conn, now| {
+        if !routing::member_queues(conn, uid)?.contains(&queue_id) {
+            return Err(AppError::NotFound);
+        }
+        routing::set_connected(conn, uid, queue_id, on)?;
+        let mut changes = vec![];
+        if on {
+            routing::new_round(conn, &[queue_id])?;
+            changes.extend(routing::route(conn, queue_id, now)?);
+        }
+        Ok(((), changes))
+    })
+    .await
+}
+
+/// A queue as the agent's "puxar" list shows it.
+#[derive(Clone, Debug)]
+pub struct QueueInfo {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Channel code.
+    pub channel: String,
+    /// Whether I am connected to it.
+    pub connected: bool,
+    /// Conversations waiting.
+    pub waiting: i64,
+}
+
+/// Everything the agent home shows.
+pub struct Home {
+    /// My presence code.
+    pub presence: String,
+    /// Offers waiting for my answer.
+    pub offers: Vec<Conversation>,
+    /// Na fila: queued conversations of my queues, oldest first.
+    pub queued: Vec<Conversation>,
+    /// Minhas conversas: assigned to me, newest activity first.
+    pub mine: Vec<Conversation>,
+    /// My queues.
+    pub queues: Vec<QueueInfo>,
+}
+
+/// Rows shown per list on the home page.
+pub const LIST_LIMIT: i64 = 100;
+
+/// Loads the agent home.
+pub fn home(conn: &Connection, user: &User) -> AppResult<Home> {
+    let list = |sql: String, p: &[&dyn rusqlite::ToSql]| -> AppResult<Vec<Conversation>> {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let v = stmt.query_map(p, conv_from_row)?.collect::<Result<_, _>>()?;
+        Ok(v)
+    };
+    let offers = list(
+        format!("{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'offered' ORDER BY c.queued_at"),
+        &[&user.id],
+    )?;
+    let mine = list(
+        format!(
+            "{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'assigned' ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {LIST_LIMIT}"
+        ),
+        &[&user.id],
+    )?;
+    let queued = list(
+        format!(
+            "{CONV_SELECT} WHERE c.status = 'queued' AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
+             ORDER BY c.queued_at, c.id LIMIT {LIST_LIMIT}"
+        ),
+        &[&user.is_admin(), &user.id],
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT q.id, q.name, q.channel,
+           EXISTS(SELECT 1 FROM queue_connections qc WHERE qc.user_id = ?1 AND qc.queue_id = q.id),
+           (SELECT count(*) FROM conversations c WHERE c.queue_id = q.id AND c.status = 'queued')
+         FROM queues q JOIN user_teams ut ON ut.team_id = q.team_id
+         WHERE ut.user_id = ?1 AND q.active = 1 ORDER BY q.name COLLATE NOCASE",
+    )?;
+    let queues = stmt
+        .query_map([user.id], |r| {
+            Ok(QueueInfo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                channel: r.get(2)?,
+                connected: r.get(3)?,
+                waiting: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Home { presence: routing::presence(conn, user.id)?, offers, queued, mine, queues })
+}
+
+/// The queues whose events `user` may receive (administrators: all).
+pub fn visible_queues(conn: &Connection, user: &User) -> AppResult<Option<Vec<i64>>> {
+    if user.is_admin() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT q.id FROM queues q JOIN user_teams ut ON ut.team_id = q.team_id WHERE ut.user_id = ?1",
+    )?;
+    let v = stmt.query_map([user.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Some(v))
+}
