@@ -502,7 +502,8 @@ pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> App
     apply(state, move |conn, now| {
         let c = load_for(conn, &user, id)?;
         let mine = c.agent_id == Some(user.id) && c.status == "assigned";
-        if !mine && !(user.is_admin() && matches!(c.status.as_str(), "queued" | "assigned")) {
+        let admin_may = user.is_admin() && matches!(c.status.as_str(), "queued" | "assigned");
+        if !(mine || admin_may) {
             return Err(AppError::Conflict("conv.not_yours"));
         }
         let status = if archive { "archived" } else { "finished" };
