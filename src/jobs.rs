@@ -76,6 +76,10 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
         add(state, "backup.daily", "0 * * * * *", |s| async move {
             Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
+        add(state, "offers.expire", "* * * * * *", |s| async move {
+            let n = crate::domain::conversations::expire_offers(&s).await?;
+            Ok(if n > 0 { format!("{n} offers moved on") } else { String::new() })
+        })?,
         add(state, "sessions.cleanup", "0 */10 * * * *", |s| async move {
             let n = cleanup_sessions(&s).await?;
             Ok(if n > 0 { format!("removed {n} expired rows") } else { String::new() })

@@ -28,6 +28,7 @@ struct MenuItem {
 // The menu grows as areas land (conversations, contacts, tasks, reports).
 const MENU: &[MenuItem] = &[
     MenuItem { href: "/", key: "menu.home", icon: "⌂", admin_only: false },
+    MenuItem { href: "/atendimentos", key: "menu.desk", icon: "✉", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod ctx;
+pub mod desk;
 pub mod pages;
 pub mod registers;
 
@@ -102,6 +103,64 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .then(post!(pages::account_password, []));
     let teams = warp::path("equipes").and(get()).and(cx.clone()).then(get!(pages::teams_list, [], []));
     let team = warp::path!("equipes" / i64).and(warp::get()).and(cx.clone()).then(get!(pages::team_page, [id], []));
+
+    // -- agent desk
+    let d = || warp::path("atendimentos");
+    let desk_home = d().and(get()).and(cx.clone()).and(query()).then(get!(desk::home, [], [q]));
+    let desk_lists = warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).then(get!(desk::lists, [], []));
+    let conv_view = warp::path!("atendimentos" / i64).and(warp::get()).and(cx.clone()).and(query()).then(get!(desk::view, [id], [q]));
+    let conv_msgs =
+        warp::path!("atendimentos" / i64 / "mensagens").and(warp::get()).and(cx.clone()).and(query()).then(get!(desk::messages, [id], [q]));
+    let conv_send =
+        warp::path!("atendimentos" / i64 / "mensagens").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::send, [id]));
+    let conv_action = |name: &'static str| warp::path("atendimentos").and(warp::path::param::<i64>()).and(warp::path(name)).and(post());
+    let conv_accept = conv_action("aceitar").and(cx.clone()).and(form()).then(post!(desk::accept, [id]));
+    let conv_decline = conv_action("recusar").and(cx.clone()).and(form()).then(post!(desk::decline, [id]));
+    let conv_claim = conv_action("pegar").and(cx.clone()).and(form()).then(post!(desk::claim, [id]));
+    let conv_finish = conv_action("finalizar").and(cx.clone()).and(form()).then(post!(desk::finish, [id]));
+    let conv_archive = conv_action("arquivar").and(cx.clone()).and(form()).then(post!(desk::archive, [id]));
+    let conv_reopen = conv_action("reabrir").and(cx.clone()).and(form()).then(post!(desk::reopen, [id]));
+    let conv_transfer = conv_action("transferir").and(cx.clone()).and(form()).then(post!(desk::transfer, [id]));
+    let presence = warp::path("presenca").and(post()).and(cx.clone()).and(form()).then(post!(desk::presence, []));
+    let connect = warp::path!("filas" / i64 / "conexao").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::connect, [id]));
+    let pull = warp::path!("filas" / i64 / "puxar").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::pull, [id]));
+    let events = warp::path("eventos")
+        .and(get())
+        .and(cx.clone())
+        .and(warp::sse::last_event_id::<u64>())
+        .then(get!(desk::events, [], [last]));
+    let desk_routes = desk_home
+        .or(desk_lists)
+        .unify()
+        .or(conv_view)
+        .unify()
+        .or(conv_msgs)
+        .unify()
+        .or(conv_send)
+        .unify()
+        .or(conv_accept)
+        .unify()
+        .or(conv_decline)
+        .unify()
+        .or(conv_claim)
+        .unify()
+        .or(conv_finish)
+        .unify()
+        .or(conv_archive)
+        .unify()
+        .or(conv_reopen)
+        .unify()
+        .or(conv_transfer)
+        .unify()
+        .or(presence)
+        .unify()
+        .or(connect)
+        .unify()
+        .or(pull)
+        .unify()
+        .or(events)
+        .unify()
+        .boxed();
 
     let public = assets
         .or(health)
@@ -252,6 +311,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let locale_state = state.clone();
     public
+        .or(desk_routes)
+        .unify()
         .or(admin_routes)
         .unify()
         .or(register_routes)

@@ -1,0 +1,210 @@
+//! Agent desk handlers: home lists, conversation view, actions, presence,
+//! queues, and the live event stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+use warp::sse::Event as SseEvent;
+
+use super::ctx::{Ctx, html, redirect};
+use crate::domain::conversations as conv;
+use crate::domain::validate::Input;
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::views;
+
+/// GET /atendimentos — the agent home.
+pub async fn home(ctx: Ctx, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let home = ctx.state.db.read(move |c| conv::home(c, &user)).await?;
+    let body = views::desk::home(ctx.loc, ctx.csrf(), &home, ctx.state.now(), notice(&q));
+    Ok(ctx.page(ctx.t("menu.desk"), "/atendimentos", body))
+}
+
+/// GET /atendimentos/listas — the lists fragment (live refresh).
+pub async fn lists(ctx: Ctx) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let home = ctx.state.db.read(move |c| conv::home(c, &user)).await?;
+    Ok(html(views::desk::lists(ctx.loc, ctx.csrf(), &home, ctx.state.now())))
+}
+
+/// The notice named by `?err=` (only desk messages are shown).
+fn notice(q: &Input) -> Option<&'static str> {
+    crate::i18n::catalog_key(q.get("err"))
+        .filter(|k| k.starts_with("conv.") || k.starts_with("presence.") || k.starts_with("transfer."))
+}
+
+/// GET /atendimentos/{id} — one conversation.
+pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let u2 = user.clone();
+    let (c, msgs, transfer) = ctx
+        .state
+        .db
+        .read(move |db| {
+            let c = conv::visible(db, &u2, id)?;
+            let msgs = conv::messages(db, id, 0, true)?;
+            let t = conv::transfer_options(db, &u2, &c)?;
+            Ok((c, msgs, t))
+        })
+        .await?;
+    if c.agent_id == Some(user.id) && c.unread {
+        conv::mark_read(&ctx.state, &user, id).await?;
+    }
+    let tz = ctx.state.settings().tz();
+    let body = views::desk::conversation(ctx.loc, ctx.csrf(), &user, &c, &msgs, &transfer, &tz, ctx.state.now(), notice(&q));
+    Ok(ctx.page(&c.contact_name.clone(), "/atendimentos", body))
+}
+
+/// GET /atendimentos/{id}/mensagens?after=N — new messages (live refresh).
+pub async fn messages(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let after: i64 = q.get("after").parse().unwrap_or(0);
+    let u2 = user.clone();
+    let (c, msgs) = ctx
+        .state
+        .db
+        .read(move |db| {
+            let c = conv::visible(db, &u2, id)?;
+            Ok((c, conv::messages(db, id, after, true)?))
+        })
+        .await?;
+    if c.agent_id == Some(user.id) && !msgs.is_empty() {
+        conv::mark_read(&ctx.state, &user, id).await?;
+    }
+    let tz = ctx.state.settings().tz();
+    let mut r = html(views::desk::message_list(ctx.loc, &msgs, &tz));
+    if let Ok(v) = warp::http::HeaderValue::from_str(&c.status) {
+        r.headers_mut().insert("x-conversation-status", v);
+    }
+    Ok(r)
+}
+
+/// Where to go after an action; a refusal comes back as a notice.
+fn after_action(id: i64, r: AppResult<()>, back_home: bool) -> AppResult<Response> {
+    match r {
+        Ok(()) if back_home => Ok(redirect("/atendimentos")),
+        Ok(()) => Ok(redirect(&format!("/atendimentos/{id}"))),
+        Err(AppError::Conflict(key) | AppError::BadRequest(key)) => Ok(redirect(&format!("/atendimentos/{id}?err={key}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /atendimentos/{id}/mensagens — the agent's reply.
+pub async fn send(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    match conv::send(&ctx.state, &user, id, input.get("text")).await {
+        Ok(_) => Ok(redirect(&format!("/atendimentos/{id}"))),
+        Err(AppError::BadRequest(key)) => {
+            let mut r = html(maud::html! { p.flash.flash-error role="alert" { (crate::i18n::t(ctx.loc, key)) } });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => after_action(id, Err(e), false),
+    }
+}
+
+macro_rules! action {
+    ($name:ident, $doc:literal, $home:expr, |$ctx:ident, $user:ident, $id:ident| $call:expr) => {
+        #[doc = $doc]
+        pub async fn $name($ctx: Ctx, $id: i64, _input: Input) -> AppResult<Response> {
+            let owned = $ctx.user()?.clone();
+            let $user = &owned;
+            let r = $call.await;
+            after_action($id, r, $home)
+        }
+    };
+}
+
+action!(accept, "POST /atendimentos/{id}/aceitar", false, |ctx, user, id| conv::accept(&ctx.state, user, id));
+action!(decline, "POST /atendimentos/{id}/recusar", true, |ctx, user, id| conv::decline(&ctx.state, user, id));
+action!(claim, "POST /atendimentos/{id}/pegar", false, |ctx, user, id| conv::claim(&ctx.state, user, id));
+action!(finish, "POST /atendimentos/{id}/finalizar", true, |ctx, user, id| conv::close(&ctx.state, user, id, false));
+action!(archive, "POST /atendimentos/{id}/arquivar", true, |ctx, user, id| conv::close(&ctx.state, user, id, true));
+action!(reopen, "POST /atendimentos/{id}/reabrir", false, |ctx, user, id| conv::reopen(&ctx.state, user, id));
+
+/// POST /atendimentos/{id}/transferir — to a team (`team_id`) or agent (`agent_id`).
+pub async fn transfer(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let parse = |k: &str| input.get(k).parse::<i64>().ok().filter(|n| *n > 0);
+    let r = match (parse("team_id"), parse("agent_id")) {
+        (Some(t), None) => conv::transfer_to_team(&ctx.state, &user, id, t).await,
+        (None, Some(a)) => conv::transfer_to_agent(&ctx.state, &user, id, a).await,
+        _ => Err(AppError::BadRequest("transfer.choose")),
+    };
+    after_action(id, r, true)
+}
+
+/// POST /presenca — Pronto (`ready=1`) or Não pronto (`ready=0`).
+pub async fn presence(ctx: Ctx, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let ready = match input.get("ready") {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest("val.invalid_choice")),
+    };
+    conv::set_ready(&ctx.state, &user, ready).await?;
+    Ok(redirect("/atendimentos"))
+}
+
+/// POST /filas/{id}/conexao — connect (`on=1`) or disconnect (`on=0`).
+pub async fn connect(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let on = match input.get("on") {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest("val.invalid_choice")),
+    };
+    conv::set_connected(&ctx.state, &user, id, on).await?;
+    Ok(redirect("/atendimentos"))
+}
+
+/// POST /filas/{id}/puxar — take the oldest waiting conversation of a queue.
+pub async fn pull(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    match conv::pull(&ctx.state, &user, id).await {
+        Ok(cid) => Ok(redirect(&format!("/atendimentos/{cid}"))),
+        Err(AppError::Conflict(key)) => Ok(redirect(&format!("/atendimentos?err={key}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /eventos — the live stream of what this user may see. Resumes after
+/// `Last-Event-ID` from the bus's memory; if that is gone, tells the page to
+/// reload its lists.
+pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let u2 = user.clone();
+    let queues = ctx.state.db.read(move |c| conv::visible_queues(c, &u2)).await?;
+    let uid = user.id;
+    let allowed = move |e: &Event| -> bool {
+        match e.kind {
+            "offer" | "conversation" => e.agent_id == Some(uid),
+            _ => e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q))),
+        }
+    };
+    let (rx, backlog) = ctx.state.bus.subscribe(last);
+    let to_sse = |e: &Event| SseEvent::default().id(e.seq.to_string()).event(e.kind).json_data(e).ok();
+    let head: Vec<Result<SseEvent, Infallible>> = match backlog {
+        Some(events) => events.iter().filter(|e| allowed(e)).filter_map(to_sse).map(Ok).collect(),
+        None => vec![Ok(SseEvent::default().id(ctx.state.bus.last_seq().to_string()).event("reload").data("{}"))],
+    };
+    let allowed2 = allowed.clone();
+    let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |r| {
+        let out = match r {
+            Ok(e) if allowed2(&e) => to_sse(&e).map(Ok),
+            Ok(_) => None,
+            // Fell behind: the page reloads its lists instead of missing events.
+            Err(_) => Some(Ok(SseEvent::default().event("reload").data("{}"))),
+        };
+        std::future::ready(out)
+    });
+    let stream = futures_util::stream::iter(head).chain(live);
+    let keep = warp::sse::keep_alive().interval(Duration::from_secs(15)).stream(stream);
+    let mut r = warp::sse::reply(keep).into_response();
+    r.headers_mut().insert("cache-control", warp::http::HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
