@@ -216,3 +216,10 @@ CREATE TABLE queue_connections (
     queue_id  INTEGER NOT NULL REFERENCES queues(id),
     PRIMARY KEY (user_id, queue_id)
 ) WITHOUT ROWID;
+
+-- Web chat widget settings per queue.
+ALTER TABLE queues ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '';
+ALTER TABLE queues ADD COLUMN offline_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE queues ADD COLUMN ask_name INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN ask_email INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN ask_phone INTEGER NOT NULL DEFAULT 0;

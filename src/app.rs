@@ -19,6 +19,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Live events, published after commit.
     pub bus: Bus,
+    /// Per-visitor rate limits of the web chat.
+    pub visitor_limits: crate::channels::webchat::Limiter,
     // Settings are read on every page; they change rarely and are cached here.
     settings: RwLock<Settings>,
 }
@@ -31,7 +33,14 @@ impl AppState {
             .await
             .map_err(AppError::internal)??;
         let s = db.read(settings::load).await?;
-        Ok(Arc::new(AppState { db, config, clock, bus: Bus::default(), settings: RwLock::new(s) }))
+        Ok(Arc::new(AppState {
+            db,
+            config,
+            clock,
+            bus: Bus::default(),
+            visitor_limits: Default::default(),
+            settings: RwLock::new(s),
+        }))
     }
 
     /// Current unix time.

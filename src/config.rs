@@ -69,6 +69,14 @@ pub struct ServeArgs {
     /// Address of the agent UI [default: 0.0.0.0:8080]
     #[arg(long, env = "ATENDE_ADDR", global = true)]
     pub addr: Option<SocketAddr>,
+    /// Also serve the web chat widget and visitor API (only) on this address,
+    /// e.g. for a port forwarded from the internet [default: none]
+    #[arg(long, env = "ATENDE_PUBLIC_ADDR", global = true)]
+    pub public_addr: Option<SocketAddr>,
+    /// URL visitors' browsers use to reach the widget, shown in the snippet
+    /// (e.g. https://chat.example.com) [default: the address the admin uses]
+    #[arg(long, env = "ATENDE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Daily backups kept in DATA/backups [default: 7]
     #[arg(long, env = "ATENDE_BACKUP_RETENTION", global = true)]
     pub backup_retention: Option<u32>,
@@ -95,6 +103,8 @@ pub struct ServeArgs {
 pub struct FileConfig {
     data: Option<PathBuf>,
     addr: Option<SocketAddr>,
+    public_addr: Option<SocketAddr>,
+    public_url: Option<String>,
     backup_retention: Option<u32>,
     backup_time: Option<String>,
     session_idle_minutes: Option<i64>,
@@ -111,6 +121,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Agent UI listen address.
     pub addr: SocketAddr,
+    /// Extra listener for the public widget endpoints only.
+    pub public_addr: Option<SocketAddr>,
+    /// Base URL of the widget as visitors reach it.
+    pub public_url: Option<String>,
     /// Daily backups kept.
     pub backup_retention: u32,
     /// Hour and minute of the daily backup, business time zone.
@@ -132,6 +146,8 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("atende-data"),
             addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            public_addr: None,
+            public_url: None,
             backup_retention: 7,
             backup_time: (2, 30),
             session_idle_secs: 720 * 60,
@@ -161,6 +177,8 @@ impl Config {
         let cfg = Config {
             data_dir: global.data.clone().or(file.data).unwrap_or(d.data_dir),
             addr: serve.addr.or(file.addr).unwrap_or(d.addr),
+            public_addr: serve.public_addr.or(file.public_addr),
+            public_url: serve.public_url.clone().or(file.public_url).map(|u| u.trim_end_matches('/').to_string()),
             backup_retention: serve.backup_retention.or(file.backup_retention).unwrap_or(d.backup_retention),
             backup_time,
             session_idle_secs: idle.map(|m| m * 60).unwrap_or(d.session_idle_secs),

@@ -77,6 +77,13 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let mut sched = jobs::start(&state).await.map_err(|e| e.to_string())?;
     let routes = web::routes(state.clone());
+    if let Some(paddr) = state.config.public_addr {
+        let public =
+            tokio::net::TcpListener::bind(paddr).await.map_err(|e| format!("cannot listen on {paddr}: {e}"))?;
+        tracing::info!("web chat widget also served on {paddr} (public endpoints only)");
+        let proutes = web::public_routes(state.clone());
+        tokio::spawn(warp::serve(proutes).incoming(public).graceful(shutdown_signal()).run());
+    }
     warp::serve(routes).incoming(listener).graceful(shutdown_signal()).run().await;
     tracing::info!("shutting down");
     let _ = sched.shutdown().await;

@@ -4,23 +4,9 @@
 mod common;
 
 use atende::domain::conversations::{self as conv, VisitorMessage};
-use atende::domain::registers::{self, Value};
 use atende::domain::users::{Role, User};
 use atende::error::AppError;
 use common::TestApp;
-
-async fn queue(app: &TestApp, name: &str, team: i64, capacity: i64, timeout: i64) -> i64 {
-    let spec = registers::spec("filas").unwrap();
-    let v = vec![
-        Value::Text(name.into()),
-        Value::Text("webchat".into()),
-        Value::Int(team),
-        Value::Int(0),
-        Value::Int(timeout),
-        Value::Int(capacity),
-    ];
-    registers::create(&app.state.db, spec, v, app.actor()).await.unwrap()
-}
 
 async fn user(app: &TestApp, id: i64) -> User {
     app.state.db.read(move |c| atende::domain::users::get(c, id)).await.unwrap().unwrap()
@@ -49,7 +35,7 @@ async fn get(app: &TestApp, id: i64) -> conv::Conversation {
 async fn a_new_conversation_is_offered_then_accepted() {
     let app = TestApp::new().await;
     let t = app.team("Suporte").await;
-    let q = queue(&app, "Site", t, 5, 30).await;
+    let q = app.queue("Site", t, 5, 30).await;
     let ana = ready_agent(&app, "ana@x.com", t, q).await;
     let c = visitor(&app, q, "Maria", "Olá, preciso de ajuda").await;
     let row = get(&app, c).await;
@@ -78,7 +64,7 @@ async fn a_new_conversation_is_offered_then_accepted() {
 async fn routing_prefers_fewest_active_then_longest_idle() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 5, 30).await;
+    let q = app.queue("Site", t, 5, 30).await;
     let a = ready_agent(&app, "a@x.com", t, q).await;
     let b = ready_agent(&app, "b@x.com", t, q).await;
     // Nobody has anything: equal load, equal idleness → lowest id first.
@@ -103,7 +89,7 @@ async fn routing_prefers_fewest_active_then_longest_idle() {
 async fn capacity_holds_and_the_oldest_waiting_goes_first_when_it_frees() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 1, 30).await;
+    let q = app.queue("Site", t, 1, 30).await;
     let a = ready_agent(&app, "a@x.com", t, q).await;
     let c1 = visitor(&app, q, "v1", "oi").await;
     conv::accept(&app.state, &a, c1).await.unwrap();
@@ -125,7 +111,7 @@ async fn capacity_holds_and_the_oldest_waiting_goes_first_when_it_frees() {
 async fn decline_cascades_and_comes_back_to_the_queue() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 5, 30).await;
+    let q = app.queue("Site", t, 5, 30).await;
     let a = ready_agent(&app, "a@x.com", t, q).await;
     let b = ready_agent(&app, "b@x.com", t, q).await;
     let c = visitor(&app, q, "v", "oi").await;
@@ -147,7 +133,7 @@ async fn decline_cascades_and_comes_back_to_the_queue() {
 async fn unanswered_offers_time_out_to_the_next_agent() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 5, 20).await;
+    let q = app.queue("Site", t, 5, 20).await;
     let a = ready_agent(&app, "a@x.com", t, q).await;
     let b = ready_agent(&app, "b@x.com", t, q).await;
     let c = visitor(&app, q, "v", "oi").await;
@@ -173,7 +159,7 @@ async fn unanswered_offers_time_out_to_the_next_agent() {
 async fn two_agents_claiming_at_once_one_wins() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 5, 30).await;
+    let q = app.queue("Site", t, 5, 30).await;
     let a = user(&app, app.user("a@x.com", Role::Agent, &[t]).await).await;
     let b = user(&app, app.user("b@x.com", Role::Agent, &[t]).await).await;
     for round in 0..20 {
@@ -197,8 +183,8 @@ async fn transfers_to_team_queue_or_available_agent() {
     let app = TestApp::new().await;
     let vendas = app.team("Vendas").await;
     let suporte = app.team("Suporte").await;
-    let qv = queue(&app, "Site vendas", vendas, 5, 30).await;
-    let qs = queue(&app, "Site suporte", suporte, 5, 30).await;
+    let qv = app.queue("Site vendas", vendas, 5, 30).await;
+    let qs = app.queue("Site suporte", suporte, 5, 30).await;
     let a = ready_agent(&app, "a@x.com", vendas, qv).await;
     let b = user(&app, app.user("b@x.com", Role::Agent, &[vendas]).await).await;
     let s = user(&app, app.user("s@x.com", Role::Agent, &[suporte]).await).await;
@@ -244,7 +230,7 @@ async fn agents_never_see_other_teams_conversations() {
     let app = TestApp::new().await;
     let vendas = app.team("Vendas").await;
     let suporte = app.team("Suporte").await;
-    let qv = queue(&app, "Site vendas", vendas, 5, 30).await;
+    let qv = app.queue("Site vendas", vendas, 5, 30).await;
     let a = user(&app, app.user("a@x.com", Role::Agent, &[vendas]).await).await;
     let s = user(&app, app.user("s@x.com", Role::Agent, &[suporte]).await).await;
     let c = visitor(&app, qv, "v", "segredo").await;
@@ -271,7 +257,7 @@ async fn agents_never_see_other_teams_conversations() {
 async fn concurrent_first_messages_make_one_conversation() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t, 5, 30).await;
+    let q = app.queue("Site", t, 5, 30).await;
     let mut hs = Vec::new();
     for i in 0..10 {
         let st = app.state.clone();

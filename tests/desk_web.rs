@@ -7,22 +7,8 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use atende::domain::conversations::{self as conv, VisitorMessage};
-use atende::domain::registers::{self, Value};
 use atende::domain::users::Role;
 use common::TestApp;
-
-async fn queue(app: &TestApp, name: &str, team: i64) -> i64 {
-    let spec = registers::spec("filas").unwrap();
-    let v = vec![
-        Value::Text(name.into()),
-        Value::Text("webchat".into()),
-        Value::Int(team),
-        Value::Int(0),
-        Value::Int(30),
-        Value::Int(5),
-    ];
-    registers::create(&app.state.db, spec, v, app.actor()).await.unwrap()
-}
 
 async fn visitor(app: &TestApp, q: i64, who: &str, text: &str) -> i64 {
     let m = VisitorMessage { name: who.into(), text: text.into(), ..Default::default() };
@@ -33,7 +19,7 @@ async fn visitor(app: &TestApp, q: i64, who: &str, text: &str) -> i64 {
 async fn agent_claims_replies_and_finishes_through_the_pages() {
     let app = TestApp::new().await;
     let t = app.team("Suporte").await;
-    let q = queue(&app, "Site", t).await;
+    let q = app.queue("Site", t, 5, 30).await;
     app.user("ana@x.com", Role::Agent, &[t]).await;
     let mut ana = app.login("ana@x.com").await;
     ana.get("/").await.has(&["Atendimentos"]);
@@ -83,7 +69,7 @@ async fn agent_claims_replies_and_finishes_through_the_pages() {
 async fn presence_connection_offer_accept_and_pull() {
     let app = TestApp::new().await;
     let t = app.team("Vendas").await;
-    let q = queue(&app, "Site", t).await;
+    let q = app.queue("Site", t, 5, 30).await;
     app.user("bia@x.com", Role::Agent, &[t]).await;
     let mut bia = app.login("bia@x.com").await;
     assert_eq!(bia.post(&format!("/filas/{q}/conexao"), &[("on", "1")]).await.status, 303);
@@ -116,7 +102,7 @@ async fn another_teams_agent_gets_404_everywhere() {
     let app = TestApp::new().await;
     let vendas = app.team("Vendas").await;
     let suporte = app.team("Suporte").await;
-    let qv = queue(&app, "Site vendas", vendas).await;
+    let qv = app.queue("Site vendas", vendas, 5, 30).await;
     app.user("a@x.com", Role::Agent, &[vendas]).await;
     app.user("s@x.com", Role::Agent, &[suporte]).await;
     let c = visitor(&app, qv, "Cliente", "segredo comercial").await;
@@ -176,7 +162,7 @@ async fn live_stream_delivers_only_what_the_agent_may_see_and_catches_up() {
     let addr = app.serve().await;
     let vendas = app.team("Vendas").await;
     let suporte = app.team("Suporte").await;
-    let qv = queue(&app, "Site vendas", vendas).await;
+    let qv = app.queue("Site vendas", vendas, 5, 30).await;
     app.user("a@x.com", Role::Agent, &[vendas]).await;
     app.user("s@x.com", Role::Agent, &[suporte]).await;
     let a = app.login("a@x.com").await;

@@ -7,9 +7,9 @@ use atende::domain::audit::ACTIONS;
 use atende::i18n::{self, Locale, t};
 
 const PREFIXES: &[&str] = &[
-    "menu", "action", "flash", "desk", "conv", "ev", "presence", "transfer", "live", "form", "list", "pager", "f", "status", "val", "err", "login", "setup", "home",
-    "account", "team", "role", "perm", "channel", "tag", "cf", "reg", "user", "admin", "audit", "backup", "wd",
-    "confirm",
+    "menu", "action", "flash", "desk", "conv", "ev", "presence", "transfer", "live", "form", "list", "pager", "f",
+    "status", "val", "err", "login", "setup", "home", "account", "team", "role", "perm", "channel", "tag", "cf", "reg",
+    "user", "admin", "audit", "backup", "wd", "confirm",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

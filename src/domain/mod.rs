@@ -10,6 +10,7 @@ pub mod settings;
 pub mod teams;
 pub mod users;
 pub mod validate;
+pub mod webchat;
 
 /// Who performs a change, for the audit log.
 #[derive(Clone, Debug)]

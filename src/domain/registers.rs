@@ -148,6 +148,18 @@ fn check_pause(v: &[Value], errs: &mut FormErrors) {
     }
 }
 
+fn check_origins(v: &[Value], errs: &mut FormErrors) {
+    for line in v[6].as_str().lines() {
+        let ok = (line.starts_with("http://") || line.starts_with("https://"))
+            && !line.trim_end_matches('/').contains(|c: char| c.is_whitespace())
+            && line.split("://").nth(1).is_some_and(|h| !h.is_empty() && !h.trim_end_matches('/').contains('/'));
+        if !ok {
+            errs.add("allowed_origins", "val.origin");
+            return;
+        }
+    }
+}
+
 fn check_field(v: &[Value], errs: &mut FormErrors) {
     let options = v[2].as_str().lines().filter(|l| !l.trim().is_empty()).count();
     if v[1].as_str() == "choice" && options < 2 {
@@ -203,8 +215,19 @@ pub static SPECS: &[Spec] = &[
                 hint: Some("f.agent_capacity.hint"),
                 ..f("agent_capacity", "f.agent_capacity", Kind::Int { min: 1, max: 100, default: 5 }, true)
             },
+            Field {
+                hint: Some("f.allowed_origins.hint"),
+                ..f("allowed_origins", "f.allowed_origins", Kind::Lines { max: 2000 }, false)
+            },
+            Field {
+                hint: Some("f.offline_text.hint"),
+                ..f("offline_text", "f.offline_text", Kind::Lines { max: 300 }, false)
+            },
+            f("ask_name", "f.ask_name", Kind::Bool, false),
+            f("ask_email", "f.ask_email", Kind::Bool, false),
+            f("ask_phone", "f.ask_phone", Kind::Bool, false),
         ],
-        check: no_check,
+        check: check_origins,
     },
     Spec {
         slug: "pausas",
@@ -327,6 +350,7 @@ pub fn blank(spec: &Spec) -> Vec<Value> {
             Kind::Int { default, .. } => Value::Int(default),
             Kind::Bool => Value::Int(0),
             Kind::Choice(opts) => Value::Text(opts[0].0.to_string()),
+            Kind::Lines { .. } => Value::Text(String::new()),
             _ => Value::Null,
         })
         .collect()

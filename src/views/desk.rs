@@ -29,7 +29,11 @@ pub fn status_key(status: &str) -> &'static str {
 /// "mm:ss" or "h:mm:ss" of a duration in seconds.
 pub fn elapsed(secs: i64) -> String {
     let s = secs.max(0);
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) } else { format!("{:02}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
 }
 
 fn post_button(csrf: &str, action: &str, label: &str, class: &str, confirm: Option<&str>) -> Markup {

@@ -94,7 +94,8 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-/// The create/edit form. `id` is `None` when creating.
+/// The create/edit form. `id` is `None` when creating; `extra` is shown below.
+#[allow(clippy::too_many_arguments)]
 pub fn form(
     loc: Locale,
     csrf: &str,
@@ -103,6 +104,7 @@ pub fn form(
     values: &[Value],
     refs: &RefOptions,
     errs: &FormErrors,
+    extra: Option<Markup>,
 ) -> Markup {
     let base = format!("/admin/{}", spec.slug);
     let action = match id {
@@ -118,6 +120,19 @@ pub fn form(
                 (field_input(loc, field.name, t(loc, field.label), field.hint, &field.kind, v, refs, errs))
             }
             (forms::actions(loc, &base))
+        }
+        @if let Some(x) = extra { (x) }
+    }
+}
+
+/// The script tag a business pastes into its site for a web chat queue.
+pub fn widget_snippet(loc: Locale, base: &str, queue_id: i64) -> Markup {
+    let tag = format!("<script src=\"{base}/widget.js\" data-queue=\"{queue_id}\" defer></script>");
+    html! {
+        section.card {
+            h2 { (t(loc, "widget.snippet")) }
+            p.muted { (t(loc, "widget.snippet.hint")) }
+            pre { code.token { (tag) } }
         }
     }
 }

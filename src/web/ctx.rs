@@ -173,6 +173,15 @@ impl Ctx {
         Ok(())
     }
 
+    /// The widget's base URL: the configured public URL, else the address
+    /// this request came to.
+    pub fn public_base(&self) -> String {
+        match &self.state.config.public_url {
+            Some(u) => u.clone(),
+            None => format!("http://{}", self.host.as_deref().unwrap_or("localhost:8080")),
+        }
+    }
+
     /// Path and query of this request (for "next" after login).
     pub fn here(&self) -> &str {
         &self.path_and_query

@@ -55,7 +55,8 @@ pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
         conv::mark_read(&ctx.state, &user, id).await?;
     }
     let tz = ctx.state.settings().tz();
-    let body = views::desk::conversation(ctx.loc, ctx.csrf(), &user, &c, &msgs, &transfer, &tz, ctx.state.now(), notice(&q));
+    let body =
+        views::desk::conversation(ctx.loc, ctx.csrf(), &user, &c, &msgs, &transfer, &tz, ctx.state.now(), notice(&q));
     Ok(ctx.page(&c.contact_name.clone(), "/atendimentos", body))
 }
 
@@ -88,7 +89,9 @@ fn after_action(id: i64, r: AppResult<()>, back_home: bool) -> AppResult<Respons
     match r {
         Ok(()) if back_home => Ok(redirect("/atendimentos")),
         Ok(()) => Ok(redirect(&format!("/atendimentos/{id}"))),
-        Err(AppError::Conflict(key) | AppError::BadRequest(key)) => Ok(redirect(&format!("/atendimentos/{id}?err={key}"))),
+        Err(AppError::Conflict(key) | AppError::BadRequest(key)) => {
+            Ok(redirect(&format!("/atendimentos/{id}?err={key}")))
+        }
         Err(e) => Err(e),
     }
 }
@@ -183,7 +186,9 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
     let allowed = move |e: &Event| -> bool {
         match e.kind {
             "offer" | "conversation" => e.agent_id == Some(uid),
-            _ => e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q))),
+            _ => {
+                e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q)))
+            }
         }
     };
     let (rx, backlog) = ctx.state.bus.subscribe(last);

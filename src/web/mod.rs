@@ -107,13 +107,26 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     // -- agent desk
     let d = || warp::path("atendimentos");
     let desk_home = d().and(get()).and(cx.clone()).and(query()).then(get!(desk::home, [], [q]));
-    let desk_lists = warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).then(get!(desk::lists, [], []));
-    let conv_view = warp::path!("atendimentos" / i64).and(warp::get()).and(cx.clone()).and(query()).then(get!(desk::view, [id], [q]));
-    let conv_msgs =
-        warp::path!("atendimentos" / i64 / "mensagens").and(warp::get()).and(cx.clone()).and(query()).then(get!(desk::messages, [id], [q]));
-    let conv_send =
-        warp::path!("atendimentos" / i64 / "mensagens").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::send, [id]));
-    let conv_action = |name: &'static str| warp::path("atendimentos").and(warp::path::param::<i64>()).and(warp::path(name)).and(post());
+    let desk_lists =
+        warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).then(get!(desk::lists, [], []));
+    let conv_view = warp::path!("atendimentos" / i64).and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        desk::view,
+        [id],
+        [q]
+    ));
+    let conv_msgs = warp::path!("atendimentos" / i64 / "mensagens")
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(get!(desk::messages, [id], [q]));
+    let conv_send = warp::path!("atendimentos" / i64 / "mensagens")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(desk::send, [id]));
+    let conv_action = |name: &'static str| {
+        warp::path("atendimentos").and(warp::path::param::<i64>()).and(warp::path(name)).and(post())
+    };
     let conv_accept = conv_action("aceitar").and(cx.clone()).and(form()).then(post!(desk::accept, [id]));
     let conv_decline = conv_action("recusar").and(cx.clone()).and(form()).then(post!(desk::decline, [id]));
     let conv_claim = conv_action("pegar").and(cx.clone()).and(form()).then(post!(desk::claim, [id]));
@@ -122,13 +135,21 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let conv_reopen = conv_action("reabrir").and(cx.clone()).and(form()).then(post!(desk::reopen, [id]));
     let conv_transfer = conv_action("transferir").and(cx.clone()).and(form()).then(post!(desk::transfer, [id]));
     let presence = warp::path("presenca").and(post()).and(cx.clone()).and(form()).then(post!(desk::presence, []));
-    let connect = warp::path!("filas" / i64 / "conexao").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::connect, [id]));
-    let pull = warp::path!("filas" / i64 / "puxar").and(warp::post()).and(cx.clone()).and(form()).then(post!(desk::pull, [id]));
-    let events = warp::path("eventos")
-        .and(get())
+    let connect = warp::path!("filas" / i64 / "conexao")
+        .and(warp::post())
         .and(cx.clone())
-        .and(warp::sse::last_event_id::<u64>())
-        .then(get!(desk::events, [], [last]));
+        .and(form())
+        .then(post!(desk::connect, [id]));
+    let pull = warp::path!("filas" / i64 / "puxar")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(desk::pull, [id]));
+    let events = warp::path("eventos").and(get()).and(cx.clone()).and(warp::sse::last_event_id::<u64>()).then(get!(
+        desk::events,
+        [],
+        [last]
+    ));
     let desk_routes = desk_home
         .or(desk_lists)
         .unify()
@@ -311,12 +332,28 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let locale_state = state.clone();
     public
+        .or(crate::channels::webchat::routes(state.clone()))
+        .unify()
         .or(desk_routes)
         .unify()
         .or(admin_routes)
         .unify()
         .or(register_routes)
         .unify()
+        .recover(move |r: Rejection| {
+            let s = locale_state.clone();
+            async move { Ok::<Response, Infallible>(rejection_page(&s, r)) }
+        })
+        .unify()
+        .map(security_headers)
+        .boxed()
+}
+
+/// Only the public endpoints (widget script, visitor API and stream), for the
+/// `--public-addr` listener.
+pub fn public_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let locale_state = state.clone();
+    crate::channels::webchat::routes(state)
         .recover(move |r: Rejection| {
             let s = locale_state.clone();
             async move { Ok::<Response, Infallible>(rejection_page(&s, r)) }

@@ -45,7 +45,13 @@ async fn render_form(
             Ok(m)
         })
         .await?;
-    let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs);
+    let snippet = match (spec.slug, id, values.get(1)) {
+        ("filas", Some(id), Some(Value::Text(ch))) if ch == "webchat" => {
+            Some(views::registers::widget_snippet(ctx.loc, &ctx.public_base(), id))
+        }
+        _ => None,
+    };
+    let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs, snippet);
     let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.page_status(status, ctx.t(spec.title), "/admin", body))
 }

@@ -110,6 +110,18 @@ impl TestApp {
         registers::create(&self.state.db, spec, vec![Value::Text(name.into())], self.actor()).await.unwrap()
     }
 
+    /// Creates a web chat queue for `team` directly through the domain.
+    pub async fn queue(&self, name: &str, team: i64, capacity: i64, timeout: i64) -> i64 {
+        let spec = registers::spec("filas").unwrap();
+        let mut v = registers::blank(spec);
+        v[0] = Value::Text(name.into());
+        v[1] = Value::Text("webchat".into());
+        v[2] = Value::Int(team);
+        v[4] = Value::Int(timeout);
+        v[5] = Value::Int(capacity);
+        registers::create(&self.state.db, spec, v, self.actor()).await.unwrap()
+    }
+
     /// Creates a user directly through the domain; returns its id.
     pub async fn user(&self, login: &str, role: Role, teams: &[i64]) -> i64 {
         let u = UserInput {

@@ -1,0 +1,391 @@
+//! The web chat widget's public endpoints: the script, the visitor API and the
+//! visitor's live stream. They can be served on a separate listener
+//! (`--public-addr`) so the agent UI never faces the internet.
+//!
+//! Visitors are identified by a random token the widget keeps in the
+//! browser's localStorage (so reloads and tabs share one conversation); only
+//! its hash is stored. Requests are limited per visitor, never per IP, so a
+//! busy office on one address is never blocked.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use warp::reply::{Reply, Response};
+
+use crate::app::AppState;
+use crate::domain::auth;
+use crate::domain::conversations::{self as conv, VisitorMessage};
+use crate::domain::webchat::{self, WidgetQueue};
+use crate::error::AppError;
+use crate::i18n::{Locale, t};
+
+/// Largest visitor request body.
+pub const BODY_LIMIT: u64 = 16 * 1024;
+
+/// Per-visitor token bucket: `BURST` messages, refilled at one per `REFILL` seconds.
+const BURST: f64 = 8.0;
+const REFILL: f64 = 1.5;
+/// Visitors remembered by the limiter before old entries are dropped.
+const LIMITER_MAX: usize = 100_000;
+
+/// Rate limiter for visitor messages.
+#[derive(Default)]
+pub struct Limiter {
+    buckets: Mutex<HashMap<Vec<u8>, (f64, f64)>>,
+}
+
+impl Limiter {
+    /// Takes one token for `key` at time `now` (seconds, fractional).
+    pub fn allow(&self, key: &[u8], now: f64) -> bool {
+        let Ok(mut b) = self.buckets.lock() else { return true };
+        if b.len() > LIMITER_MAX {
+            b.retain(|_, (tokens, at)| now - *at < 60.0 && *tokens < BURST);
+        }
+        let (tokens, at) = b.entry(key.to_vec()).or_insert((BURST, now));
+        *tokens = (*tokens + (now - *at) / REFILL).min(BURST);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+fn now_f64() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+fn json_error(status: StatusCode, loc: Locale, key: &'static str) -> Response {
+    let mut r = warp::reply::json(&ErrorBody { error: t(loc, key) }).into_response();
+    *r.status_mut() = status;
+    r
+}
+
+fn valid_token(tok: &str) -> bool {
+    tok.len() == 43 && tok.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Adds the CORS headers for an allowed origin (a refused origin answers 403
+/// and gets none).
+fn cors(mut r: Response, origin: Option<&str>) -> Response {
+    if r.status() == StatusCode::FORBIDDEN {
+        return r;
+    }
+    if let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        let h = r.headers_mut();
+        h.insert("access-control-allow-origin", o);
+        h.insert("vary", HeaderValue::from_static("Origin"));
+    }
+    r
+}
+
+struct Req {
+    state: Arc<AppState>,
+    origin: Option<String>,
+    loc: Locale,
+}
+
+/// Loads the queue and checks the Origin against its allowed sites.
+async fn queue_for(req: &Req, id: i64) -> Result<WidgetQueue, Response> {
+    let q = req.state.db.read(move |c| webchat::queue(c, id)).await;
+    match q {
+        Ok(Some(q)) => match &req.origin {
+            Some(o) if !q.allows(o) => Err(json_error(StatusCode::FORBIDDEN, req.loc, "widget.origin_denied")),
+            _ => Ok(q),
+        },
+        Ok(None) => Err(json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title")),
+        Err(e) => {
+            tracing::error!("widget queue lookup: {e}");
+            Err(json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text"))
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ConfigBody<'a> {
+    queue: &'a str,
+    online: bool,
+    offline_text: &'a str,
+    ask: AskBody,
+    texts: HashMap<&'static str, &'static str>,
+}
+
+#[derive(Serialize)]
+struct AskBody {
+    name: bool,
+    email: bool,
+    phone: bool,
+}
+
+async fn config(req: Req, id: i64) -> Response {
+    let q = match queue_for(&req, id).await {
+        Ok(q) => q,
+        Err(r) => return cors(r, req.origin.as_deref()),
+    };
+    let settings = req.state.settings();
+    let now = req.state.now();
+    let online = req.state.db.read(move |c| webchat::online(c, id, &settings, now)).await.unwrap_or(false);
+    let loc = req.loc;
+    let texts: HashMap<&'static str, &'static str> = [
+        "widget.title",
+        "widget.placeholder",
+        "widget.send",
+        "widget.start",
+        "widget.name",
+        "widget.email",
+        "widget.phone",
+        "widget.ended",
+        "widget.open",
+        "widget.close",
+        "widget.you",
+    ]
+    .into_iter()
+    .map(|k| (k, t(loc, k)))
+    .collect();
+    let offline = if q.offline_text.is_empty() { t(loc, "widget.offline_default") } else { q.offline_text.as_str() };
+    let body = ConfigBody {
+        queue: &q.name,
+        online,
+        offline_text: offline,
+        ask: AskBody { name: q.ask.0, email: q.ask.1, phone: q.ask.2 },
+        texts,
+    };
+    cors(warp::reply::json(&body).into_response(), req.origin.as_deref())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct PostBody {
+    token: String,
+    name: String,
+    email: String,
+    phone: String,
+    page_url: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct PostReply {
+    token: String,
+    conversation_id: i64,
+    message_id: i64,
+}
+
+async fn post_message(req: Req, id: i64, body: bytes::Bytes) -> Response {
+    let origin = req.origin.clone();
+    let r = post_message_inner(&req, id, &body).await;
+    cors(r, origin.as_deref())
+}
+
+async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
+    if let Err(r) = queue_for(req, id).await {
+        return r;
+    }
+    let Ok(b) = serde_json::from_slice::<PostBody>(body) else {
+        return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+    };
+    let fields_ok = b.name.chars().count() <= 100
+        && b.email.chars().count() <= 200
+        && b.phone.chars().count() <= 40
+        && b.page_url.chars().count() <= 500
+        && [&b.name, &b.email, &b.phone, &b.page_url].iter().all(|s| !s.chars().any(char::is_control));
+    if !fields_ok {
+        return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+    }
+    let token = if b.token.is_empty() {
+        auth::new_token()
+    } else if valid_token(&b.token) {
+        b.token.clone()
+    } else {
+        return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+    };
+    let th = auth::token_hash(&token);
+    if !req.state.visitor_limits.allow(&th, now_f64()) {
+        return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
+    }
+    let m = VisitorMessage {
+        name: b.name.trim().to_string(),
+        email: b.email.trim().to_string(),
+        phone: b.phone.trim().to_string(),
+        page_url: b.page_url.trim().to_string(),
+        text: b.text,
+    };
+    match conv::visitor_message(&req.state, id, th, m).await {
+        Ok((conversation_id, message_id)) => {
+            warp::reply::json(&PostReply { token, conversation_id, message_id }).into_response()
+        }
+        Err(AppError::BadRequest(k)) => json_error(StatusCode::BAD_REQUEST, req.loc, k),
+        Err(AppError::NotFound) => json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title"),
+        Err(e) => {
+            tracing::error!("visitor message: {e}");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WidgetMessage {
+    id: i64,
+    from: &'static str,
+    name: String,
+    text: String,
+    at: i64,
+}
+
+#[derive(Serialize)]
+struct MessagesReply {
+    conversation_id: Option<i64>,
+    status: Option<String>,
+    messages: Vec<WidgetMessage>,
+}
+
+async fn get_messages(req: Req, id: i64, q: HashMap<String, String>) -> Response {
+    let origin = req.origin.clone();
+    let r = async {
+        if let Err(r) = queue_for(&req, id).await {
+            return r;
+        }
+        let token = q.get("token").cloned().unwrap_or_default();
+        if !valid_token(&token) {
+            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+        }
+        let after: i64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+        let th = auth::token_hash(&token);
+        match req.state.db.read(move |c| conv::visitor_view(c, id, &th, after)).await {
+            Ok(view) => {
+                let body = match view {
+                    Some((cid, status, msgs)) => MessagesReply {
+                        conversation_id: Some(cid),
+                        status: Some(status),
+                        messages: msgs
+                            .into_iter()
+                            .map(|m| WidgetMessage {
+                                id: m.id,
+                                from: if m.kind == "in" { "visitor" } else { "agent" },
+                                name: m.author_name,
+                                text: m.body,
+                                at: m.created_at,
+                            })
+                            .collect(),
+                    },
+                    None => MessagesReply { conversation_id: None, status: None, messages: vec![] },
+                };
+                warp::reply::json(&body).into_response()
+            }
+            Err(e) => {
+                tracing::error!("visitor messages: {e}");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")
+            }
+        }
+    }
+    .await;
+    cors(r, origin.as_deref())
+}
+
+async fn visitor_events(req: Req, id: i64, q: HashMap<String, String>) -> Response {
+    let origin = req.origin.clone();
+    if let Err(r) = queue_for(&req, id).await {
+        return cors(r, origin.as_deref());
+    }
+    let token = q.get("token").cloned().unwrap_or_default();
+    if !valid_token(&token) {
+        return cors(json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request"), origin.as_deref());
+    }
+    let th = auth::token_hash(&token);
+    let convs = req.state.db.read(move |c| webchat::visitor_conversations(c, id, &th)).await.unwrap_or_default();
+    let (rx, _) = req.state.bus.subscribe(None);
+    let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |r| {
+        let out = match r {
+            Ok(e) if e.conversation_id.is_some_and(|c| convs.contains(&c)) && matches!(e.kind, "message" | "queue") => {
+                Some(Ok::<_, Infallible>(warp::sse::Event::default().event("message").data(e.seq.to_string())))
+            }
+            Ok(_) => None,
+            Err(_) => Some(Ok(warp::sse::Event::default().event("message").data("0"))),
+        };
+        std::future::ready(out)
+    });
+    let keep = warp::sse::keep_alive().interval(Duration::from_secs(15)).stream(live);
+    cors(warp::sse::reply(keep).into_response(), origin.as_deref())
+}
+
+fn preflight(origin: Option<String>) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST"));
+    h.insert("access-control-allow-headers", HeaderValue::from_static("content-type"));
+    h.insert("access-control-max-age", HeaderValue::from_static("600"));
+    cors(r, origin.as_deref())
+}
+
+/// The widget script.
+const WIDGET_JS: &str = include_str!("../../assets/widget/widget.js");
+
+fn widget_js() -> Response {
+    let mut r = WIDGET_JS.into_response();
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8"));
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    r
+}
+
+/// The public routes (script, visitor API, visitor stream).
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let req = {
+        let state = state.clone();
+        warp::header::optional::<String>("origin").map(move |origin: Option<String>| {
+            let loc = state.settings().locale;
+            Req { state: state.clone(), origin: origin.filter(|o| o != "null"), loc }
+        })
+    };
+    let script = warp::path("widget.js").and(warp::path::end()).and(warp::get()).map(widget_js);
+    let api = || warp::path("api").and(warp::path("widget")).and(warp::path::param::<i64>());
+    let config = api()
+        .and(warp::path("config"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(req.clone())
+        .then(|id, r| config(r, id));
+    let post = api()
+        .and(warp::path("messages"))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(req.clone())
+        .and(warp::body::content_length_limit(BODY_LIMIT))
+        .and(warp::body::bytes())
+        .then(|id, r, b| post_message(r, id, b));
+    let list = api()
+        .and(warp::path("messages"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(req.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(|id, r, q| get_messages(r, id, q));
+    let events = api()
+        .and(warp::path("events"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(req.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(|id, r, q| visitor_events(r, id, q));
+    let options = warp::options()
+        .and(warp::path("api"))
+        .and(warp::path("widget"))
+        .and(warp::path::tail())
+        .and(warp::header::optional::<String>("origin"))
+        .map(|_tail: warp::path::Tail, o: Option<String>| preflight(o));
+    script.or(config).unify().or(post).unify().or(list).unify().or(events).unify().or(options).unify().boxed()
+}
