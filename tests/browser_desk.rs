@@ -1,0 +1,196 @@
+//! End-to-end in two real headless Chromium sessions: a visitor on a web page
+//! with the chat widget (another origin) and an agent at the desk. The visitor
+//! writes (with an XSS payload), the agent gets the offer live, accepts,
+//! replies with Enter, and the visitor sees the reply — no reload anywhere.
+//! Then the server is killed and restarted: the desk shows "desconectado",
+//! reconnects by itself and keeps receiving messages.
+
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use atende::app::AppState;
+use atende::clock::Clock;
+use atende::config::Config;
+use atende::domain::conversations as conv;
+use atende::domain::users::Role;
+use common::browser::{Browser, WAIT, free_port, start_browser, start_driver};
+use serde_json::json;
+use warp::Filter;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_server(data: &Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_atende"))
+        .arg("--data")
+        .arg(data)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .env("ATENDE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start atende");
+    let start = Instant::now();
+    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+        assert!(start.elapsed() < WAIT, "atende did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server(child)
+}
+
+const XSS: &str = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script> minha fatura";
+
+const W: &str = "const r = document.querySelector('#atende-widget'); const s = r && r.shadowRoot;";
+
+async fn widget_ready(b: &Browser) {
+    let start = Instant::now();
+    loop {
+        let v =
+            b.c.execute(
+                &format!("{W} return !!(s && s.querySelector('.bubble') && s.querySelector('.title').textContent);"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v == json!(true) {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "the widget did not load");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn widget_send(b: &Browser, text: &str) {
+    let js = format!(
+        "{W} s.querySelector('textarea').value = arguments[0]; s.querySelector('form.chat').requestSubmit(); return true;"
+    );
+    b.c.execute(&js, vec![json!(text)]).await.unwrap();
+}
+
+async fn widget_wait(b: &Browser, needle: &str) {
+    let start = Instant::now();
+    loop {
+        let v =
+            b.c.execute(
+                &format!("{W} return Array.from(s.querySelectorAll('.msgs .m')).map(e => e.textContent).join('\\n');"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v.as_str().unwrap_or("").contains(needle) {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "the visitor never saw {needle:?}; widget shows {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn live_status_hidden(b: &Browser) -> bool {
+    b.c.execute("return document.getElementById('live-status').hidden;", vec![]).await.unwrap() == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
+    let data = tempfile::tempdir().unwrap();
+    // Prepare the business with the library, then run the real binary on it.
+    let queue_id = {
+        let config = Config { data_dir: data.path().to_path_buf(), ..Config::default() };
+        let state = AppState::open(config, Clock::default()).await.unwrap();
+        let app =
+            common::TestApp { routes: atende::web::routes(state.clone()), state, dir: tempfile::tempdir().unwrap() };
+        let t = app.team("Atendimento").await;
+        let q = app.queue("Chat do site", t, 5, 60).await;
+        let id = app.user("agente@loja.com", Role::Agent, &[t]).await;
+        let u = app.state.db.read(move |c| atende::domain::users::get(c, id)).await.unwrap().unwrap();
+        conv::set_connected(&app.state, &u, q, true).await.unwrap();
+        conv::set_ready(&app.state, &u, true).await.unwrap();
+        app.state.db.close();
+        q
+    };
+    let port = free_port();
+    let mut server = spawn_server(data.path(), port);
+    let app_url = format!("http://127.0.0.1:{port}");
+
+    // The business's own site, on another origin, with the snippet.
+    let page = format!(
+        "<!doctype html><html lang=pt-BR><head><meta charset=utf-8><title>Loja</title></head><body><h1>Loja do Zé</h1>\
+         <script src=\"{app_url}/widget.js\" data-queue=\"{queue_id}\" defer></script></body></html>"
+    );
+    let site = warp::any().map(move || warp::reply::html(page.clone()));
+    let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_port = site_listener.local_addr().unwrap().port();
+    tokio::spawn(warp::serve(site).incoming(site_listener).run());
+
+    let driver = start_driver();
+    let (p1, p2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let agent = Browser { c: start_browser(&driver, p1.path(), (1280, 900)).await, base: app_url.clone() };
+    let visitor = Browser {
+        c: start_browser(&driver, p2.path(), (1000, 800)).await,
+        base: format!("http://127.0.0.1:{site_port}"),
+    };
+
+    agent.goto("/entrar").await;
+    agent.login("agente@loja.com", common::PW, "Nome agente@loja.com").await;
+    agent.goto("/atendimentos").await;
+    agent.wait_text("#desk-lists", "Ninguém esperando.").await;
+
+    visitor.goto("/").await;
+    widget_ready(&visitor).await;
+    visitor.c.execute(&format!("{W} s.querySelector('.bubble').click(); return true;"), vec![]).await.unwrap();
+    widget_send(&visitor, XSS).await;
+    widget_wait(&visitor, "minha fatura").await;
+
+    // The offer reaches the desk live; accept it.
+    agent.wait_text(".offer", "Novo atendimento para você").await;
+    agent.click_text(".offer button", "Aceitar").await;
+    agent.wait_text("#messages", "minha fatura").await;
+    let shown = agent.find("#messages").await.text().await.unwrap();
+    assert!(shown.contains("<img src=x onerror="), "customer markup is shown as text: {shown}");
+    let xss = agent.c.execute("return window.__xss === undefined;", vec![]).await.unwrap();
+    assert_eq!(xss, json!(true), "customer markup ran in the agent's browser");
+    let xss = visitor.c.execute("return window.__xss === undefined;", vec![]).await.unwrap();
+    assert_eq!(xss, json!(true), "markup ran in the visitor's browser");
+
+    // Reply with Enter; the page does not reload and the visitor gets it.
+    agent.c.execute("window.__same_page = 42; return true;", vec![]).await.unwrap();
+    let area = agent.find("#f-text").await;
+    area.send_keys("Olá! Vou verificar sua fatura.\u{E007}").await.unwrap();
+    agent.wait_text("#messages .msg-out", "Vou verificar sua fatura").await;
+    widget_wait(&visitor, "Vou verificar sua fatura").await;
+    assert_eq!(agent.c.execute("return window.__same_page;", vec![]).await.unwrap(), json!(42), "the desk reloaded");
+
+    // The server drops every stream (process killed) and comes back.
+    drop(server);
+    let start = Instant::now();
+    while live_status_hidden(&agent).await {
+        assert!(start.elapsed() < WAIT, "the desk never showed it was disconnected");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server = spawn_server(data.path(), port);
+    let start = Instant::now();
+    while !live_status_hidden(&agent).await {
+        assert!(start.elapsed() < Duration::from_secs(20), "the desk did not reconnect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    widget_send(&visitor, "Ainda está aí?").await;
+    agent.wait_text("#messages", "Ainda está aí?").await;
+    assert_eq!(
+        agent.c.execute("return window.__same_page;", vec![]).await.unwrap(),
+        json!(42),
+        "reconnected without reload"
+    );
+
+    agent.c.clone().close().await.unwrap();
+    visitor.c.clone().close().await.unwrap();
+    drop(server);
+    drop(driver);
+}
