@@ -91,7 +91,17 @@ async fn presence_connection_offer_accept_and_pull() {
     let r = bia.post(&format!("/filas/{q}/puxar"), &[]).await;
     assert_eq!(r.location(), "/atendimentos?err=conv.nothing_waiting");
     bia.get(r.location()).await.has(&["Nenhum atendimento aguardando nesta fila agora."]);
-    bia.post("/presenca", &[("ready", "0")]).await;
+    // Logging out (last session) makes the agent Não pronto: no offers while away.
+    let mut other_tab = app.login("bia@x.com").await;
+    other_tab.post("/sair", &[]).await;
+    let presence = |app: &TestApp| {
+        let st = app.state.clone();
+        async move { st.db.read(|c| atende::domain::routing::presence(c, 1)).await.unwrap() }
+    };
+    assert_eq!(presence(&app).await, "ready", "another session is still open");
+    bia.post("/sair", &[]).await;
+    assert_eq!(presence(&app).await, "not_ready");
+    let mut bia = app.login("bia@x.com").await;
     let c2 = visitor(&app, q, "Rita", "Olá").await;
     let r = bia.post(&format!("/filas/{q}/puxar"), &[]).await;
     assert_eq!(r.location(), format!("/atendimentos/{c2}"));

@@ -278,6 +278,7 @@ pub async fn session(db: &Db, token: &str, now: i64, idle: i64, max: i64) -> App
 pub async fn logout(db: &Db, token_hash: Vec<u8>, actor: Actor) -> AppResult<()> {
     db.write(move |conn| {
         conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([&token_hash])?;
+        super::routing::not_ready_without_sessions(conn, actor.now)?;
         audit::record(conn, &actor, "auth.logout", &actor.name, "")?;
         Ok(())
     })
@@ -326,6 +327,7 @@ pub async fn cleanup(db: &Db, now: i64, idle: i64, max: i64) -> AppResult<usize>
             "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2",
             params![now - idle, now - max],
         )?;
+        super::routing::not_ready_without_sessions(c, now)?;
         n += c.execute("DELETE FROM setup_tokens WHERE expires_at < ?1", [now])?;
         n += c.execute(
             "DELETE FROM login_throttle WHERE blocked_until < ?1 AND window_start < ?2",

@@ -38,6 +38,18 @@ pub fn set_presence(conn: &Connection, user_id: i64, status: &str, now: i64) -> 
     Ok(())
 }
 
+/// Agents with no session left (logged out, expired, deactivated) stop
+/// receiving offers: their presence becomes Não pronto. Closing a browser tab
+/// does not end a session, so it changes nothing.
+pub fn not_ready_without_sessions(conn: &Connection, now: i64) -> AppResult<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE agent_presence SET status = 'not_ready', since = ?1
+             WHERE status <> 'not_ready' AND user_id NOT IN (SELECT user_id FROM sessions)",
+        )?
+        .execute([now])?)
+}
+
 /// Queues an agent may work: active queues of the agent's teams.
 pub fn member_queues(conn: &Connection, user_id: i64) -> AppResult<Vec<i64>> {
     let mut stmt = conn.prepare_cached(

@@ -384,6 +384,7 @@ pub async fn set_active(db: &Db, id: i64, active: bool, actor: Actor) -> AppResu
                 return Err(AppError::BadRequest("val.last_admin"));
             }
             conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
+            super::routing::not_ready_without_sessions(conn, actor.now)?;
         }
         conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
             active as i64,
