@@ -142,6 +142,9 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
     agent.login("agente@loja.com", common::PW, "Nome agente@loja.com").await;
     agent.goto("/atendimentos").await;
     agent.wait_text("#desk-lists", "Ninguém esperando.").await;
+    // Logged-out agents are Não pronto; becoming Pronto is the agent's call.
+    agent.click_text("form[action='/presenca'] button", "Ficar pronto").await;
+    agent.wait_text("#presence", "Pronto").await;
 
     visitor.goto("/").await;
     widget_ready(&visitor).await;
@@ -188,6 +191,21 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
         json!(42),
         "reconnected without reload"
     );
+
+    // On the home page a new customer message shows as unread in the tab title.
+    agent.goto("/atendimentos").await;
+    agent.wait_text("#desk-lists", "Minhas conversas").await;
+    widget_send(&visitor, "Mais uma pergunta").await;
+    let start = Instant::now();
+    loop {
+        let title = agent.c.title().await.unwrap();
+        if title.starts_with("(1) ") {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "unread count never reached the tab title: {title}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    agent.find("#desk-lists li.unread").await;
 
     agent.c.clone().close().await.unwrap();
     visitor.c.clone().close().await.unwrap();
