@@ -94,3 +94,44 @@ async fn session_cleanup_job_removes_expired_rows_only() {
     assert_eq!(atende::jobs::cleanup_sessions(&app.state).await.unwrap(), 2);
     assert_eq!(app.count("sessions").await, 1);
 }
+
+fn http_status(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn the_public_listener_serves_only_the_widget() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (lan, public) = (free(), free());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atende"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["--addr", &lan.to_string(), "--public-addr", &public.to_string()])
+        .env("ATENDE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(public).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let widget = http_status(public, "/widget.js");
+    let login_public = http_status(public, "/entrar");
+    let admin_public = http_status(public, "/admin");
+    let login_lan = http_status(lan, "/entrar");
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    assert!(widget.contains("200"), "{widget}");
+    assert!(
+        login_public.contains("404") && admin_public.contains("404"),
+        "agent UI must not be on the public listener"
+    );
+    assert!(login_lan.contains("200"), "{login_lan}");
+}
