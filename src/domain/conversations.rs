@@ -496,6 +496,23 @@ fn free_up(conn: &Connection, agent: i64, queue: i64, now: i64) -> AppResult<Vec
     Ok(changes)
 }
 
+/// The agent who held `c` lost it: their list changes and their capacity
+/// frees up for waiting conversations.
+fn release_agent(conn: &Connection, c: &Conversation, now: i64) -> AppResult<Vec<Change>> {
+    let Some(a) = c.agent_id else { return Ok(vec![]) };
+    let mut changes = vec![Change::agent(a, c.id)];
+    changes.extend(free_up(conn, a, c.queue_id, now)?);
+    Ok(changes)
+}
+
+/// Only the agent holding a conversation (or an administrator) hands it on.
+fn check_held(user: &User, c: &Conversation) -> AppResult<()> {
+    if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
+        return Err(AppError::Conflict("conv.not_yours"));
+    }
+    Ok(())
+}
+
 /// Finishes (`archive = false`) or archives a conversation held by `user`.
 pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> AppResult<()> {
     let user = user.clone();
@@ -511,10 +528,7 @@ pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> App
             .execute(params![status, now, id])?;
         event(conn, id, if archive { "ev.archived" } else { "ev.finished" }, Some(&user), now)?;
         let mut changes = vec![Change::queue(c.queue_id, id), Change::message(c.queue_id, id, c.agent_id)];
-        if let Some(a) = c.agent_id {
-            changes.push(Change::agent(a, id));
-            changes.extend(free_up(conn, a, c.queue_id, now)?);
-        }
+        changes.extend(release_agent(conn, &c, now)?);
         Ok(((), changes))
     })
     .await
@@ -595,9 +609,7 @@ pub async fn transfer_to_team(state: &AppState, user: &User, id: i64, team_id: i
     let user = user.clone();
     apply(state, move |conn, now| {
         let c = load_for(conn, &user, id)?;
-        if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
-            return Err(AppError::Conflict("conv.not_yours"));
-        }
+        check_held(&user, &c)?;
         let queue: i64 = conn
             .prepare_cached(
                 "SELECT id FROM queues WHERE team_id = ?1 AND channel = ?2 AND active = 1 ORDER BY id LIMIT 1",
@@ -611,10 +623,7 @@ pub async fn transfer_to_team(state: &AppState, user: &User, id: i64, team_id: i
         .execute(params![queue, now, id])?;
         event(conn, id, "ev.transferred_team", Some(&user), now)?;
         let mut changes = vec![Change::queue(c.queue_id, id), Change::queue(queue, id)];
-        if let Some(a) = c.agent_id {
-            changes.push(Change::agent(a, id));
-            changes.extend(free_up(conn, a, c.queue_id, now)?);
-        }
+        changes.extend(release_agent(conn, &c, now)?);
         changes.extend(routing::route(conn, queue, now)?);
         Ok(((), changes))
     })
@@ -626,9 +635,7 @@ pub async fn transfer_to_agent(state: &AppState, user: &User, id: i64, agent: i6
     let user = user.clone();
     apply(state, move |conn, now| {
         let c = load_for(conn, &user, id)?;
-        if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
-            return Err(AppError::Conflict("conv.not_yours"));
-        }
+        check_held(&user, &c)?;
         let in_team: bool = conn
             .prepare_cached("SELECT EXISTS(SELECT 1 FROM user_teams WHERE user_id = ?1 AND team_id = ?2)")?
             .query_row([agent, c.team_id], |r| r.get(0))?;
@@ -641,10 +648,7 @@ pub async fn transfer_to_agent(state: &AppState, user: &User, id: i64, agent: i6
         assign(conn, &c, agent, now)?;
         event(conn, id, "ev.transferred_agent", Some(&user), now)?;
         let mut changes = vec![Change::queue(c.queue_id, id), Change::agent(agent, id)];
-        if let Some(a) = c.agent_id {
-            changes.push(Change::agent(a, id));
-            changes.extend(free_up(conn, a, c.queue_id, now)?);
-        }
+        changes.extend(release_agent(conn, &c, now)?);
         Ok(((), changes))
     })
     .await
