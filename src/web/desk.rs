@@ -16,6 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::views;
 
+/// How long one event stream lives before the browser must reconnect.
+pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+
 /// GET /atendimentos — the agent home.
 pub async fn home(ctx: Ctx, q: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
@@ -207,6 +210,10 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
         };
         std::future::ready(out)
     });
+    // Streams end after a while so the browser reconnects and the session is
+    // checked again (a logged-out or expired session stops receiving); the
+    // reconnect resumes from Last-Event-ID, so nothing is missed.
+    let live = live.take_until(tokio::time::sleep(STREAM_LIFETIME));
     let stream = futures_util::stream::iter(head).chain(live);
     let keep = warp::sse::keep_alive().interval(Duration::from_secs(15)).stream(stream);
     let mut r = warp::sse::reply(keep).into_response();
