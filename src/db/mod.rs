@@ -64,6 +64,9 @@ struct Inner {
 /// Sets the PRAGMAs every connection needs.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // The domain uses many distinct cached statements; rusqlite's default
+    // cache of 16 would re-prepare them on every job.
+    conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
     Ok(())
 }

@@ -37,8 +37,23 @@ pub fn verify_password(hash: &str, pw: &str) -> bool {
     }
 }
 
+/// Password hashes run at most this many at once: each argon2id call takes
+/// ~19 MiB, and a burst of logins must not balloon the server's memory.
+pub const HASH_SLOTS: usize = 2;
+
+fn hash_slots() -> &'static tokio::sync::Semaphore {
+    static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    S.get_or_init(|| tokio::sync::Semaphore::new(HASH_SLOTS))
+}
+
+/// Runs a blocking password computation in one of the [`HASH_SLOTS`].
+pub async fn with_hash_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _slot = hash_slots().acquire().await.map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+}
+
 async fn verify_async(hash: String, pw: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await.map_err(AppError::internal)
+    with_hash_slot(move || verify_password(&hash, &pw)).await
 }
 
 /// A fresh random token (256 bits, URL-safe base64).

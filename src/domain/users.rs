@@ -316,7 +316,7 @@ fn map_login_conflict(e: rusqlite::Error) -> AppError {
 
 /// Hashes a password off the async workers (argon2id costs ~100 ms).
 pub async fn hash_password_async(pw: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || super::auth::hash_password(&pw)).await.map_err(AppError::internal)?
+    super::auth::with_hash_slot(move || super::auth::hash_password(&pw)).await?
 }
 
 /// Inserts a user (already validated) inside a write job.
