@@ -37,19 +37,49 @@ pub fn verify_password(hash: &str, pw: &str) -> bool {
     }
 }
 
-/// Password hashes run at most this many at once: each argon2id call takes
-/// ~19 MiB, and a burst of logins must not balloon the server's memory.
-pub const HASH_SLOTS: usize = 2;
+/// Password hashes run on this many dedicated threads: each argon2id call
+/// takes ~19 MiB, and on short-lived blocking threads every thread's malloc
+/// arena would keep its own copy (a burst of logins ballooned RSS to ~1 GB).
+pub const HASH_THREADS: usize = 2;
 
-fn hash_slots() -> &'static tokio::sync::Semaphore {
-    static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    S.get_or_init(|| tokio::sync::Semaphore::new(HASH_SLOTS))
+type HashJob = Box<dyn FnOnce() + Send>;
+
+fn hash_pool() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<HashJob>> {
+    static P: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..HASH_THREADS {
+            let rx = rx.clone();
+            let _ = std::thread::Builder::new().name(format!("atende-hash-{n}")).spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => break,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        std::sync::Mutex::new(tx)
+    })
 }
 
-/// Runs a blocking password computation in one of the [`HASH_SLOTS`].
+/// Runs a blocking password computation on the hashing threads.
 pub async fn with_hash_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    let _slot = hash_slots().acquire().await.map_err(AppError::internal)?;
-    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    hash_pool()
+        .lock()
+        .map_err(|_| AppError::internal("hash pool poisoned"))?
+        .send(job)
+        .map_err(|_| AppError::internal("hash pool gone"))?;
+    rx.await.map_err(AppError::internal)
 }
 
 async fn verify_async(hash: String, pw: String) -> AppResult<bool> {

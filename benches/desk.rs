@@ -1,0 +1,1725 @@
+//! Agent desk performance figures of Atende (issue 3), printed as plain lines
+//! and a summary table.
+//!
+//! Run with `cargo bench --bench desk`. Each section spawns the release binary
+//! on its own temporary data folder and talks to it over 127.0.0.1 only:
+//!
+//! 1. inbound visitor messages through the public widget API
+//!    (`POST /api/widget/{queue}/messages`) from 64 keep-alive connections,
+//!    each switching to a fresh visitor every few messages (the per-visitor
+//!    rate limit is never hit): messages per second and p50/p99 latency; then
+//!    the `in` messages in the database must equal the 200 answers;
+//! 2. SSE fan-out: 200 agents logged in over HTTP hold `GET /eventos` open;
+//!    visitors post 50 messages 50 ms apart; for every (message, stream) pair
+//!    the time from the POST's 200 answer to the stream's event naming that
+//!    conversation, and the server's RSS with the 200 streams open;
+//! 3. agent home on a database seeded with 100,000 conversations and
+//!    1,000,000 messages: `GET /atendimentos` from 16 keep-alive connections
+//!    for 10 s (wrk if installed), and `GET /atendimentos/listas`; then the
+//!    home again (5 s) after removing the query planner's statistics, as in
+//!    a database the server has not closed since the data arrived (plans
+//!    differ).
+//!
+//! `ATENDE_BENCH_BIN=/path/to/atende` runs another server build (e.g. an
+//! unstripped one under `perf`); `ATENDE_BENCH_NO_WRK=1` uses the built-in
+//! keep-alive client even when wrk is installed.
+//!
+//! Every loop is bounded in count and in time; every folder is a `tempfile`
+//! temporary directory. A missed target prints MISS; a section that could
+//! not run (or whose results are inconsistent) prints FAILED and the bench
+//! exits 1.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use atende::db::{self, Db, DbOptions};
+use atende::domain::registers::{self, Value};
+use atende::domain::users::{self, Role, UserInput};
+use atende::domain::{Actor, auth};
+use rusqlite::params;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The release binary built by Cargo for this bench.
+const BIN: &str = env!("CARGO_BIN_EXE_atende");
+/// Environment variable naming another server binary (e.g. an unstripped
+/// build for profiling); the default is [`BIN`].
+const BIN_ENV: &str = "ATENDE_BENCH_BIN";
+/// Password of every bench user.
+const PW: &str = "senha-segura-123";
+
+/// Longest wait for a server to answer.
+const READY_LIMIT: Duration = Duration::from_secs(60);
+/// Interval between readiness probes.
+const POLL: Duration = Duration::from_millis(5);
+
+/// Section 1: Concurrent visitor connections.
+const IN_TASKS: usize = 64;
+/// Section 1: Messages per run.
+const IN_TOTAL: u64 = 30_000;
+/// Section 1: Longest run.
+const IN_LIMIT: Duration = Duration::from_secs(20);
+/// Section 1: Messages per visitor token before a task starts a new visitor (the
+/// limiter allows a burst of 8).
+const PER_VISITOR: u32 = 8;
+/// Section 1: Targets.
+const IN_RATE_TARGET: f64 = 5_000.0;
+const IN_P99_TARGET_MS: f64 = 25.0;
+
+/// Section 2: Agents with an open stream.
+const SSE_AGENTS: usize = 200;
+/// Section 2: Visitor messages posted while the streams are open.
+const SSE_MESSAGES: usize = 50;
+/// Section 2: Interval between those messages.
+const SSE_SPACING: Duration = Duration::from_millis(50);
+/// Section 2: Concurrent logins while creating sessions.
+const LOGIN_TASKS: usize = 4;
+/// Section 2: Longest wait for the last deliveries after the last post.
+const SSE_WAIT: Duration = Duration::from_secs(10);
+/// Section 2: Targets.
+const SSE_P99_TARGET_MS: f64 = 100.0;
+const SSE_RSS_TARGET_MB: f64 = 80.0;
+
+/// Section 3: Seeded conversations.
+const HIST_CONVERSATIONS: i64 = 100_000;
+/// Section 3: Messages per seeded conversation (100,000 x 10 = 1,000,000).
+const MSGS_PER_CONV: i64 = 10;
+/// Section 3: Conversations waiting in the queues.
+const HIST_QUEUED: i64 = 2_000;
+/// Section 3: Conversations assigned to the measured agent.
+const HIST_MINE: i64 = 50;
+/// Section 3: Conversations assigned to the other agents.
+const HIST_OTHERS: i64 = 100;
+/// Section 3: Queues of the agent's team.
+const HOME_QUEUES: usize = 3;
+/// Section 3: Agents of the team (the first is measured).
+const HOME_AGENTS: usize = 5;
+/// Section 3: Load: connections and duration.
+const HOME_CONNS: usize = 16;
+const HOME_SECS: u64 = 10;
+const LISTS_SECS: u64 = 5;
+/// Section 3: Sequential requests of the unloaded latency figure.
+const SEQ_REQUESTS: usize = 200;
+/// Section 3: Targets.
+const HOME_RPS_TARGET: f64 = 2_000.0;
+const HOME_P99_TARGET_MS: f64 = 15.0;
+
+type R<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+// ---------------------------------------------------------------- processes
+
+/// A spawned `atende` server; stopped (SIGTERM, then SIGKILL) on drop.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+    log: PathBuf,
+}
+
+fn bin() -> String {
+    std::env::var(BIN_ENV).unwrap_or_else(|_| BIN.to_string())
+}
+
+fn free_port() -> R<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(err)?;
+    Ok(l.local_addr().map_err(err)?.port())
+}
+
+impl Server {
+    /// Spawns the binary on `data`; returns it and the instant just before spawn.
+    fn spawn(data: &Path, log: &Path) -> R<(Server, Instant)> {
+        let port = free_port()?;
+        let log_file = std::fs::File::create(log).map_err(err)?;
+        let bin = bin();
+        let mut cmd = Command::new(&bin);
+        cmd.arg("--data")
+            .arg(data)
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("ATENDE_LOG", "warn")
+            .env_remove("ATENDE_CONFIG")
+            .env_remove("ATENDE_DATA")
+            .env_remove("ATENDE_ADDR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log_file));
+        let t0 = Instant::now();
+        let child = cmd.spawn().map_err(|e| format!("cannot spawn {bin}: {e}"))?;
+        Ok((Server { child: Some(child), port, log: log.to_path_buf() }, t0))
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// Polls `GET /entrar` until it answers 200; returns the time since `t0`.
+    fn wait_ready(&mut self, t0: Instant) -> R<Duration> {
+        let addr = self.addr();
+        let mut last = String::from("no answer");
+        let max_polls = (READY_LIMIT.as_millis() / POLL.as_millis()) as usize + 1;
+        for _ in 0..max_polls {
+            if t0.elapsed() > READY_LIMIT {
+                break;
+            }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                return Err(format!("server exited early ({status}); log:\n{}", self.log_tail()));
+            }
+            match get_once(addr, "/entrar") {
+                Ok(200) => return Ok(t0.elapsed()),
+                Ok(code) => last = format!("status {code}"),
+                Err(e) => last = e,
+            }
+            std::thread::sleep(POLL);
+        }
+        Err(format!("server not ready within {READY_LIMIT:?} ({last}); log:\n{}", self.log_tail()))
+    }
+
+    /// SIGTERM, then waits up to 10 s (SIGKILL after that).
+    fn stop(&mut self) -> R<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(10) {
+            match child.try_wait() {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => return Err(err(e)),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Err("server ignored SIGTERM for 10 s; killed".into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// One `GET path` with `Connection: close`; returns the status code.
+fn get_once(addr: SocketAddr, path: &str) -> R<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(err)?;
+    s.set_read_timeout(Some(Duration::from_secs(3))).map_err(err)?;
+    s.set_write_timeout(Some(Duration::from_secs(3))).map_err(err)?;
+    s.set_nodelay(true).map_err(err)?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).map_err(err)?;
+    let mut resp = Vec::with_capacity(16 * 1024);
+    s.take(4 * 1024 * 1024).read_to_end(&mut resp).map_err(err)?;
+    let line = resp.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("bad response {:?}", line.trim()))
+}
+
+/// CPU time (user + system) of a process so far, in seconds (100 ticks/s).
+fn cpu_secs(pid: &str) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime and stime the 12th and 13th.
+    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn status_kb(pid: u32, key: &str) -> R<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Nearest-rank percentile of `v` (sorted in place).
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "OK" } else { "MISS" }
+}
+
+/// Rows of the summary table.
+struct Summary {
+    rows: Vec<[String; 4]>,
+    failed: bool,
+}
+
+impl Summary {
+    fn add(&mut self, figure: &str, value: String, target: &str, verdict: &str) {
+        self.rows.push([figure.to_string(), value, target.to_string(), verdict.to_string()]);
+    }
+
+    fn fail(&mut self, figure: &str, e: &str) {
+        println!("{figure} FAILED: {e}");
+        self.failed = true;
+        let first = e.lines().next().unwrap_or("").chars().take(60).collect();
+        self.add(figure, first, "", "FAILED");
+    }
+
+    fn print(&self) {
+        let head = ["figure", "value", "target", "verdict"];
+        let mut w = head.map(str::len);
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.len());
+            }
+        }
+        let line = |c: [&str; 4]| {
+            println!(
+                "| {:<w0$} | {:<w1$} | {:<w2$} | {:<w3$} |",
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                w0 = w[0],
+                w1 = w[1],
+                w2 = w[2],
+                w3 = w[3]
+            )
+        };
+        let sep = format!(
+            "|{}|{}|{}|{}|",
+            "-".repeat(w[0] + 2),
+            "-".repeat(w[1] + 2),
+            "-".repeat(w[2] + 2),
+            "-".repeat(w[3] + 2)
+        );
+        println!();
+        println!("== Summary ==");
+        line(head);
+        println!("{sep}");
+        for r in &self.rows {
+            line([&r[0], &r[1], &r[2], &r[3]]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- HTTP client
+
+/// Status line and headers of a response.
+struct Head {
+    status: u16,
+    headers: Vec<(String, String)>,
+    len: Option<usize>,
+    chunked: bool,
+    keep: bool,
+}
+
+/// A whole response.
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    keep: bool,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The value a `Set-Cookie` header gives to cookie `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers.iter().filter(|(n, _)| n == "set-cookie").find_map(|(_, v)| {
+            let kv = v.split(';').next()?;
+            let (k, val) = kv.split_once('=')?;
+            (k.trim() == name && !val.is_empty()).then(|| val.trim().to_string())
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn snippet(&self) -> String {
+        self.text().chars().take(200).collect()
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection that reads whole responses (or the
+/// chunks of a stream).
+struct HttpConn {
+    s: tokio::net::TcpStream,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    timeout: Duration,
+}
+
+impl HttpConn {
+    async fn connect(addr: SocketAddr) -> R<HttpConn> {
+        let s = tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| "connect timeout".to_string())?
+            .map_err(err)?;
+        s.set_nodelay(true).map_err(err)?;
+        Ok(HttpConn { s, buf: vec![0; 64 * 1024], start: 0, end: 0, timeout: Duration::from_secs(10) })
+    }
+
+    async fn fill(&mut self) -> R<()> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.buf.len() >= 32 * 1024 * 1024 {
+                return Err("response too large".into());
+            }
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = tokio::time::timeout(self.timeout, self.s.read(&mut self.buf[self.end..]))
+            .await
+            .map_err(|_| "read timeout".to_string())?
+            .map_err(err)?;
+        if n == 0 {
+            return Err("connection closed".into());
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    /// The next CRLF-terminated line (without the CRLF).
+    async fn line(&mut self) -> R<String> {
+        for _ in 0..100_000 {
+            if let Some(i) = self.buf[self.start..self.end].windows(2).position(|w| w == b"\r\n") {
+                let l = String::from_utf8_lossy(&self.buf[self.start..self.start + i]).into_owned();
+                self.start += i + 2;
+                return Ok(l);
+            }
+            self.fill().await?;
+        }
+        Err("line too long".into())
+    }
+
+    /// Exactly `n` bytes.
+    async fn take(&mut self, n: usize) -> R<Vec<u8>> {
+        for _ in 0..1_000_000 {
+            if self.end - self.start >= n {
+                let v = self.buf[self.start..self.start + n].to_vec();
+                self.start += n;
+                return Ok(v);
+            }
+            self.fill().await?;
+        }
+        Err("body never completed".into())
+    }
+
+    /// Whatever bytes are available (waiting for at least one).
+    async fn some(&mut self) -> R<Vec<u8>> {
+        if self.start == self.end {
+            self.fill().await?;
+        }
+        let v = self.buf[self.start..self.end].to_vec();
+        self.start = self.end;
+        Ok(v)
+    }
+
+    async fn head(&mut self) -> R<Head> {
+        let status_line = self.line().await?;
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+        let mut h = Head { status, headers: Vec::new(), len: None, chunked: false, keep: true };
+        for _ in 0..200 {
+            let l = self.line().await?;
+            if l.is_empty() {
+                return Ok(h);
+            }
+            let Some((name, value)) = l.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_string());
+            match name.as_str() {
+                "content-length" => h.len = Some(value.parse().map_err(err)?),
+                "transfer-encoding" => h.chunked = value.to_ascii_lowercase().contains("chunked"),
+                "connection" => h.keep = !value.eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+            h.headers.push((name, value));
+        }
+        Err("too many headers".into())
+    }
+
+    /// The next chunk of a chunked body; `None` after the last one.
+    async fn chunk(&mut self) -> R<Option<Vec<u8>>> {
+        let l = self.line().await?;
+        let size = usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|e| format!("bad chunk size {l:?}: {e}"))?;
+        if size == 0 {
+            for _ in 0..200 {
+                if self.line().await?.is_empty() {
+                    break;
+                }
+            }
+            return Ok(None);
+        }
+        let d = self.take(size).await?;
+        if !self.line().await?.is_empty() {
+            return Err("chunk not followed by CRLF".into());
+        }
+        Ok(Some(d))
+    }
+
+    async fn body(&mut self, h: &Head) -> R<Vec<u8>> {
+        if h.chunked {
+            let mut out = Vec::new();
+            for _ in 0..1_000_000 {
+                match self.chunk().await? {
+                    Some(d) => out.extend_from_slice(&d),
+                    None => return Ok(out),
+                }
+            }
+            Err("too many chunks".into())
+        } else if let Some(n) = h.len {
+            self.take(n).await
+        } else if h.status == 204 || h.status == 304 || (100..200).contains(&h.status) {
+            Ok(Vec::new())
+        } else {
+            Err(format!("status {} without a length", h.status))
+        }
+    }
+
+    /// Sends a request and reads the whole response.
+    async fn request(&mut self, req: &[u8]) -> R<Resp> {
+        tokio::time::timeout(self.timeout, self.s.write_all(req))
+            .await
+            .map_err(|_| "write timeout".to_string())?
+            .map_err(err)?;
+        let h = self.head().await?;
+        let body = self.body(&h).await?;
+        Ok(Resp { status: h.status, keep: h.keep, headers: h.headers, body })
+    }
+}
+
+fn get_req(path: &str, cookie: Option<&str>) -> Vec<u8> {
+    let c = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{c}\r\n").into_bytes()
+}
+
+fn post_req(path: &str, content_type: &str, body: &str, cookie: Option<&str>) -> Vec<u8> {
+    let c = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{c}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Logs `login` in through the login form; returns the session cookie value.
+async fn login(addr: SocketAddr, login: &str) -> R<String> {
+    let mut c = HttpConn::connect(addr).await?;
+    let r = c.request(&get_req("/entrar", None)).await?;
+    if r.status != 200 {
+        return Err(format!("GET /entrar answered {}", r.status));
+    }
+    let csrf = r.cookie("atende_csrf").ok_or("GET /entrar set no atende_csrf cookie")?;
+    if !r.keep {
+        c = HttpConn::connect(addr).await?;
+    }
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("_csrf", &csrf)
+        .append_pair("login", login)
+        .append_pair("password", PW)
+        .finish();
+    let cookie = format!("atende_csrf={csrf}");
+    let r = c.request(&post_req("/entrar", "application/x-www-form-urlencoded", &body, Some(&cookie))).await?;
+    if r.status != 303 {
+        return Err(format!("login {login}: status {} {}", r.status, r.snippet()));
+    }
+    r.cookie("atende_sid").ok_or_else(|| format!("login {login}: no atende_sid cookie"))
+}
+
+/// Logs every login in, `LOGIN_TASKS` at a time; returns the session cookies in order.
+async fn login_all(addr: SocketAddr, logins: &[String]) -> R<Vec<String>> {
+    let logins = Arc::new(logins.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..LOGIN_TASKS {
+        let (logins, next) = (logins.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..logins.len() {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= logins.len() {
+                    break;
+                }
+                got.push((i, login(addr, &logins[i]).await?));
+            }
+            Ok::<_, String>(got)
+        }));
+    }
+    let mut sids = vec![String::new(); logins.len()];
+    for t in tasks {
+        for (i, sid) in t.await.map_err(err)?? {
+            sids[i] = sid;
+        }
+    }
+    Ok(sids)
+}
+
+// ---------------------------------------------------------------- seeding
+
+/// What `seed_base` created.
+struct Base {
+    queues: Vec<i64>,
+    agents: Vec<i64>,
+    logins: Vec<String>,
+}
+
+/// Creates the database (through the library, so it has the binary's schema),
+/// one team, `n_queues` web chat queues of that team and `n_agents` agents in
+/// it (one password hash shared by all, so creating them is quick).
+async fn seed_base(data: &Path, tag: &str, n_queues: usize, n_agents: usize) -> R<Base> {
+    let path = data.join("atende.db");
+    let db =
+        tokio::task::spawn_blocking(move || Db::open(&path, DbOptions::default())).await.map_err(err)?.map_err(err)?;
+    let r = seed_base_in(&db, tag, n_queues, n_agents).await;
+    let d2 = db.clone();
+    tokio::task::spawn_blocking(move || d2.close()).await.map_err(err)?;
+    r
+}
+
+async fn seed_base_in(db: &Db, tag: &str, n_queues: usize, n_agents: usize) -> R<Base> {
+    let now = now_secs();
+    let actor = Actor::system("bench", now);
+    let teams = registers::spec("equipes").ok_or("no register 'equipes'")?;
+    let team = registers::create(db, teams, vec![Value::Text(format!("Equipe {tag}"))], actor.clone())
+        .await
+        .map_err(|e| format!("create team: {e}"))?;
+    let filas = registers::spec("filas").ok_or("no register 'filas'")?;
+    let mut queues = Vec::new();
+    for i in 0..n_queues {
+        let mut v = registers::blank(filas);
+        v[0] = Value::Text(format!("Fila {tag} {i}"));
+        v[1] = Value::Text("webchat".into());
+        v[2] = Value::Int(team);
+        v[4] = Value::Int(30);
+        v[5] = Value::Int(5);
+        queues.push(registers::create(db, filas, v, actor.clone()).await.map_err(|e| format!("create queue: {e}"))?);
+    }
+    let hash = tokio::task::spawn_blocking(|| auth::hash_password(PW)).await.map_err(err)?.map_err(err)?;
+    let logins: Vec<String> = (0..n_agents).map(|i| format!("{tag}{i:03}@bench.local")).collect();
+    let l2 = logins.clone();
+    let agents = db
+        .write(move |c| {
+            let mut ids = Vec::with_capacity(l2.len());
+            for (i, login) in l2.iter().enumerate() {
+                let u = UserInput {
+                    name: format!("Agente {i:03}"),
+                    login: login.clone(),
+                    role: Role::Agent,
+                    access_group_id: None,
+                    team_ids: vec![team],
+                    password: None,
+                };
+                ids.push(users::insert(c, &u, &hash, now)?);
+            }
+            Ok(ids)
+        })
+        .await
+        .map_err(|e| format!("create agents: {e}"))?;
+    Ok(Base { queues, agents, logins })
+}
+
+// ---------------------------------------------------------------- 1. inbound
+
+#[derive(Default)]
+struct InStats {
+    ok: u64,
+    limited: u64,
+    other: u64,
+    errors: u64,
+    new_visitors: u64,
+    lat: Vec<f64>,
+    first_problem: Option<String>,
+}
+
+async fn visitor_task(addr: SocketAddr, queue: i64, issued: Arc<AtomicU64>, deadline: Instant) -> InStats {
+    let mut st = InStats { lat: Vec::with_capacity(1024), ..Default::default() };
+    let path = format!("/api/widget/{queue}/messages");
+    let mut conn: Option<HttpConn> = None;
+    let mut token = String::new();
+    let mut used = 0u32;
+    for _ in 0..IN_TOTAL {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let n = issued.fetch_add(1, Ordering::Relaxed);
+        if n >= IN_TOTAL {
+            break;
+        }
+        if conn.is_none() {
+            match HttpConn::connect(addr).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    st.errors += 1;
+                    st.first_problem.get_or_insert(format!("connect: {e}"));
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        if used >= PER_VISITOR {
+            token.clear();
+            used = 0;
+        }
+        if token.is_empty() {
+            st.new_visitors += 1;
+        }
+        let body = format!("{{\"token\":\"{token}\",\"text\":\"Olá, preciso de ajuda com o pedido {n}\"}}");
+        let req = post_req(&path, "application/json", &body, None);
+        let Some(c) = conn.as_mut() else { continue };
+        let t = Instant::now();
+        match c.request(&req).await {
+            Ok(r) => {
+                let d = ms(t.elapsed());
+                match r.status {
+                    200 => {
+                        st.ok += 1;
+                        st.lat.push(d);
+                        used += 1;
+                        if token.is_empty() {
+                            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                            match v.get("token").and_then(|t| t.as_str()) {
+                                Some(t) => token = t.to_string(),
+                                None => {
+                                    st.first_problem.get_or_insert(format!("200 without token: {}", r.snippet()));
+                                }
+                            }
+                        }
+                    }
+                    429 => {
+                        st.limited += 1;
+                        token.clear();
+                        used = 0;
+                    }
+                    s => {
+                        st.other += 1;
+                        st.first_problem.get_or_insert(format!("status {s}: {}", r.snippet()));
+                    }
+                }
+                if !r.keep {
+                    conn = None;
+                }
+            }
+            Err(e) => {
+                st.errors += 1;
+                st.first_problem.get_or_insert(format!("request: {e}"));
+                conn = None;
+            }
+        }
+    }
+    st
+}
+
+async fn bench_inbound(sum: &mut Summary) -> R<()> {
+    let tmp = tempfile::tempdir().map_err(err)?;
+    let data = tmp.path().join("data");
+    let base = seed_base(&data, "in", 1, 0).await?;
+    let queue = base.queues[0];
+    let (mut server, t0) = Server::spawn(&data, &tmp.path().join("inbound.log"))?;
+    server.wait_ready(t0)?;
+    let addr = server.addr();
+
+    let spid = server.pid().to_string();
+    let (srv_cpu0, own_cpu0) = (cpu_secs(&spid), cpu_secs("self"));
+    let issued = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + IN_LIMIT;
+    let mut tasks = Vec::with_capacity(IN_TASKS);
+    for _ in 0..IN_TASKS {
+        tasks.push(tokio::spawn(visitor_task(addr, queue, issued.clone(), deadline)));
+    }
+    let mut all = InStats::default();
+    for t in tasks {
+        let s = t.await.map_err(err)?;
+        all.ok += s.ok;
+        all.limited += s.limited;
+        all.other += s.other;
+        all.errors += s.errors;
+        all.new_visitors += s.new_visitors;
+        all.lat.extend(s.lat);
+        if all.first_problem.is_none() {
+            all.first_problem = s.first_problem;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let (srv_cpu, own_cpu) = (cpu_secs(&spid) - srv_cpu0, cpu_secs("self") - own_cpu0);
+    let pid = server.pid();
+    let hwm = status_kb(pid, "VmHWM:").map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN);
+    let log = server.log_tail();
+    tokio::task::spawn_blocking(move || server.stop()).await.map_err(err)??;
+
+    let path = data.join("atende.db");
+    let (in_rows, convs): (i64, i64) = {
+        let conn = db::open_ro(&path).map_err(err)?;
+        let a = conn.query_row("SELECT count(*) FROM messages WHERE kind = 'in'", [], |r| r.get(0)).map_err(err)?;
+        let b = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0)).map_err(err)?;
+        (a, b)
+    };
+
+    let rate = all.ok as f64 / secs;
+    let p50 = pct(&mut all.lat, 50.0);
+    let p99 = pct(&mut all.lat, 99.0);
+    let max = all.lat.last().copied().unwrap_or(f64::NAN);
+    let rows_ok = in_rows == all.ok as i64;
+    let rate_ok = rate >= IN_RATE_TARGET;
+    let p99_ok = p99 < IN_P99_TARGET_MS;
+    println!(
+        "inbound_msgs_per_s value={rate:.0} target=>={IN_RATE_TARGET:.0} {} ok={} secs={secs:.2} conns={IN_TASKS} \
+         new_visitors={} (a fresh visitor every {PER_VISITOR} messages) rate_limited={} other_status={} errors={}",
+        verdict(rate_ok),
+        all.ok,
+        all.new_visitors,
+        all.limited,
+        all.other,
+        all.errors
+    );
+    println!(
+        "inbound_latency_ms p50={p50:.2} p99={p99:.2} max={max:.2} target=p99<{IN_P99_TARGET_MS:.0} {}",
+        verdict(p99_ok)
+    );
+    println!(
+        "inbound_cpu server_cpu_s={srv_cpu:.1} bench_client_cpu_s={own_cpu:.1} wall_s={secs:.1} \
+         (server {:.0}% of one core)",
+        100.0 * srv_cpu / secs
+    );
+    println!(
+        "inbound_db_check in_messages={in_rows} answers_200={} conversations={convs} match={} server_peak_rss_mb={hwm:.1}",
+        all.ok,
+        if rows_ok { "yes" } else { "NO" }
+    );
+    if !rows_ok {
+        sum.fail(
+            "inbound_msgs_per_s",
+            &format!("'in' messages in db {in_rows} != 200 answers {}; server log:\n{log}", all.ok),
+        );
+        return Ok(());
+    }
+    if all.ok == 0 || all.other > 0 || all.errors > 0 || all.limited > 0 {
+        let why = all.first_problem.clone().unwrap_or_default();
+        sum.fail(
+            "inbound_msgs_per_s",
+            &format!(
+                "{} ok, {} rate-limited, {} other status, {} errors (first: {why}); server log:\n{log}",
+                all.ok, all.limited, all.other, all.errors
+            ),
+        );
+        return Ok(());
+    }
+    sum.add(
+        "inbound_msgs_per_s",
+        format!("{rate:.0}/s ({} in {secs:.1}s, db rows ok)", all.ok),
+        &format!(">= {IN_RATE_TARGET:.0}/s"),
+        verdict(rate_ok),
+    );
+    sum.add(
+        "inbound_latency_ms",
+        format!("p50={p50:.2} p99={p99:.2}"),
+        &format!("p99 < {IN_P99_TARGET_MS:.0}"),
+        verdict(p99_ok),
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- 2. SSE fan-out
+
+/// Opens `GET /eventos` with a session; returns the connection positioned
+/// after the headers and whether the body is chunked.
+async fn open_stream(addr: SocketAddr, sid: String) -> R<(HttpConn, bool)> {
+    let mut c = HttpConn::connect(addr).await?;
+    c.timeout = Duration::from_secs(120);
+    let req = format!(
+        "GET /eventos HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: atende_sid={sid}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+    );
+    c.s.write_all(req.as_bytes()).await.map_err(err)?;
+    let h = tokio::time::timeout(Duration::from_secs(10), c.head()).await.map_err(|_| "no headers in 10 s")??;
+    let ctype = h.headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+    if h.status != 200 || !ctype.contains("text/event-stream") {
+        return Err(format!("GET /eventos answered {} ({ctype})", h.status));
+    }
+    Ok((c, h.chunked))
+}
+
+/// Reads a stream until told to stop; returns when each conversation was
+/// first named by an event, and why it ended early, if it did.
+async fn sse_reader(
+    mut c: HttpConn,
+    chunked: bool,
+    delivered: Arc<AtomicU64>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> (HashMap<i64, Instant>, Option<String>) {
+    let mut seen: HashMap<i64, Instant> = HashMap::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut ended = None;
+    {
+        let work = async {
+            for _ in 0..10_000_000u64 {
+                let data = if chunked {
+                    match c.chunk().await {
+                        Ok(Some(d)) => d,
+                        Ok(None) => return Some("stream ended".to_string()),
+                        Err(e) => return Some(e),
+                    }
+                } else {
+                    match c.some().await {
+                        Ok(d) => d,
+                        Err(e) => return Some(e),
+                    }
+                };
+                let at = Instant::now();
+                pending.extend_from_slice(&data);
+                while let Some(i) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=i).collect();
+                    let Some(json) = line.strip_prefix(b"data:") else { continue };
+                    let Ok(v) = serde_json::from_slice::<serde_json::Value>(json.trim_ascii()) else { continue };
+                    if let Some(id) = v.get("conversation_id").and_then(|x| x.as_i64())
+                        && !seen.contains_key(&id)
+                    {
+                        seen.insert(id, at);
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Some("too many reads".to_string())
+        };
+        tokio::select! {
+            r = work => ended = r,
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
+    (seen, ended)
+}
+
+async fn bench_sse(sum: &mut Summary) -> R<()> {
+    let tmp = tempfile::tempdir().map_err(err)?;
+    let data = tmp.path().join("data");
+    let base = seed_base(&data, "sse", 1, SSE_AGENTS).await?;
+    let queue = base.queues[0];
+    let (mut server, t0) = Server::spawn(&data, &tmp.path().join("sse.log"))?;
+    server.wait_ready(t0)?;
+    let addr = server.addr();
+    let pid = server.pid();
+    let rss_before = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
+
+    let t = Instant::now();
+    let sids = login_all(addr, &base.logins).await?;
+    let rss_logins = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
+    println!(
+        "sse_setup logins={} via POST /entrar ({LOGIN_TASKS} at a time) secs={:.1} agents_in_team={} \
+         server_rss_mb before_logins={rss_before:.1} after_logins={rss_logins:.1}",
+        sids.len(),
+        t.elapsed().as_secs_f64(),
+        base.agents.len()
+    );
+
+    // Open every stream; the subscription exists once the headers arrived.
+    let t = Instant::now();
+    let mut opening = Vec::with_capacity(sids.len());
+    for sid in sids {
+        opening.push(tokio::spawn(open_stream(addr, sid)));
+    }
+    let mut streams = Vec::with_capacity(opening.len());
+    for o in opening {
+        streams.push(o.await.map_err(err)??);
+    }
+    let rss_open = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
+    println!(
+        "sse_streams open={} secs={:.2} server_rss_mb with_streams={rss_open:.1} (change while opening the streams {:+.1})",
+        streams.len(),
+        t.elapsed().as_secs_f64(),
+        rss_open - rss_logins
+    );
+
+    let delivered = Arc::new(AtomicU64::new(0));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut readers = Vec::with_capacity(streams.len());
+    for (c, chunked) in streams {
+        readers.push(tokio::spawn(sse_reader(c, chunked, delivered.clone(), stop_rx.clone())));
+    }
+    let n_streams = readers.len();
+
+    // Visitors post, each message from a new visitor (a new conversation).
+    let mut visitor = HttpConn::connect(addr).await?;
+    let path = format!("/api/widget/{queue}/messages");
+    let mut posted: Vec<(i64, Instant, Instant)> = Vec::with_capacity(SSE_MESSAGES);
+    let start = Instant::now();
+    let mut post_err = None;
+    for i in 0..SSE_MESSAGES {
+        let body = format!("{{\"token\":\"\",\"text\":\"Bom dia, mensagem {i}\"}}");
+        let req = post_req(&path, "application/json", &body, None);
+        let sent = Instant::now();
+        let r = visitor.request(&req).await;
+        let acked = Instant::now();
+        match r {
+            Ok(r) if r.status == 200 => {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                match v.get("conversation_id").and_then(|x| x.as_i64()) {
+                    Some(id) => posted.push((id, sent, acked)),
+                    None => post_err = Some(format!("200 without conversation_id: {}", r.snippet())),
+                }
+                if !r.keep {
+                    visitor = HttpConn::connect(addr).await?;
+                }
+            }
+            Ok(r) => post_err = Some(format!("visitor POST answered {}: {}", r.status, r.snippet())),
+            Err(e) => post_err = Some(format!("visitor POST: {e}")),
+        }
+        if post_err.is_some() {
+            break;
+        }
+        let next = start + SSE_SPACING * (i as u32 + 1);
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let expected = (n_streams * posted.len()) as u64;
+    let wait_from = Instant::now();
+    while delivered.load(Ordering::Relaxed) < expected && wait_from.elapsed() < SSE_WAIT {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rss = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
+    let hwm = status_kb(pid, "VmHWM:")? as f64 / 1024.0;
+    let _ = stop_tx.send(true);
+    let mut results = Vec::with_capacity(n_streams);
+    for r in readers {
+        results.push(r.await.map_err(err)?);
+    }
+    let log = server.log_tail();
+    tokio::task::spawn_blocking(move || server.stop()).await.map_err(err)??;
+    if let Some(e) = post_err {
+        return Err(e);
+    }
+
+    let (mut from_ack, mut from_send) = (Vec::new(), Vec::new());
+    let (mut missing, mut before_ack) = (0u64, 0u64);
+    let mut ended_early = Vec::new();
+    for (seen, ended) in &results {
+        if let Some(e) = ended {
+            ended_early.push(e.clone());
+        }
+        for (id, sent, acked) in &posted {
+            match seen.get(id) {
+                Some(at) => {
+                    if at < acked {
+                        before_ack += 1;
+                    }
+                    from_ack.push(ms(at.saturating_duration_since(*acked)));
+                    from_send.push(ms(at.saturating_duration_since(*sent)));
+                }
+                None => missing += 1,
+            }
+        }
+    }
+    let total = from_ack.len() as u64;
+    let p50 = pct(&mut from_ack, 50.0);
+    let p99 = pct(&mut from_ack, 99.0);
+    let max = from_ack.last().copied().unwrap_or(f64::NAN);
+    let s50 = pct(&mut from_send, 50.0);
+    let s99 = pct(&mut from_send, 99.0);
+    let p99_ok = p99 < SSE_P99_TARGET_MS;
+    let rss_ok = rss < SSE_RSS_TARGET_MB;
+    println!(
+        "sse_delivery_ms p50={p50:.2} p99={p99:.2} max={max:.2} target=p99<{SSE_P99_TARGET_MS:.0} {} \
+         deliveries={total}/{expected} missing={missing} before_ack={before_ack} (counted as 0) streams={n_streams} messages={}",
+        verdict(p99_ok),
+        posted.len()
+    );
+    println!("sse_delivery_from_send_ms p50={s50:.2} p99={s99:.2} (from the POST being written, includes the commit)");
+    println!(
+        "sse_server_rss_mb value={rss:.1} peak={hwm:.1} target=<{SSE_RSS_TARGET_MB:.0} {} (release binary, {n_streams} streams open; \
+         {rss_before:.1} before the {} logins, {rss_logins:.1} after them)",
+        verdict(rss_ok),
+        base.logins.len()
+    );
+    if missing > 0 || !ended_early.is_empty() || total == 0 {
+        let first = ended_early.first().cloned().unwrap_or_default();
+        sum.fail(
+            "sse_delivery_ms",
+            &format!(
+                "{missing} of {expected} deliveries missing; {} streams ended early ({first}); server log:\n{log}",
+                ended_early.len()
+            ),
+        );
+    } else {
+        sum.add(
+            "sse_delivery_ms",
+            format!("p50={p50:.2} p99={p99:.2} ({total} deliveries)"),
+            &format!("p99 < {SSE_P99_TARGET_MS:.0}"),
+            verdict(p99_ok),
+        );
+    }
+    sum.add(
+        "sse_server_rss_mb",
+        format!("{rss:.1} MB ({n_streams} streams; peak {hwm:.1})"),
+        &format!("< {SSE_RSS_TARGET_MB:.0} MB"),
+        verdict(rss_ok),
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- 3. agent home
+
+const BODIES: [&str; 6] = [
+    "Olá, meu pedido ainda não chegou, pode verificar por favor?",
+    "Claro! Vou consultar a transportadora e já retorno.",
+    "O código de rastreio não mostra nenhuma atualização desde segunda.",
+    "Verifiquei aqui: a entrega está prevista para amanhã à tarde.",
+    "Obrigado, fico no aguardo então.",
+    "Precisa de mais alguma coisa? Estamos à disposição.",
+];
+
+/// Seeds `HIST_CONVERSATIONS` conversations with `MSGS_PER_CONV` messages
+/// each, in one transaction, straight into SQLite.
+fn seed_history(path: &Path, base: &Base) -> R<(i64, i64, i64, f64)> {
+    let t = Instant::now();
+    let conn = db::open_rw(path).map_err(err)?;
+    let now = now_secs();
+    let n = HIST_CONVERSATIONS;
+    let queued_from = n - HIST_QUEUED;
+    let mine_from = queued_from - HIST_MINE;
+    let others_from = mine_from - HIST_OTHERS;
+    let measured = base.agents[0];
+    let others = &base.agents[1..];
+    let all_agents = &base.agents;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+    {
+        let mut contact = conn
+            .prepare("INSERT INTO contacts (name, phone, email, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(err)?;
+        let mut conv = conn
+            .prepare(
+                "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, agent_id, queued_at,
+                   created_at, last_activity_at, closed_at, agent_read_id, page_url)
+                 VALUES (?1, ?2, 'webchat', ?3, ?4, ?5, ?6, ?6, ?7, ?8, 0, ?9)",
+            )
+            .map_err(err)?;
+        let mut msg = conn
+            .prepare(
+                "INSERT INTO messages (conversation_id, kind, author_id, author_name, body, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(err)?;
+        let mut read = conn.prepare("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2").map_err(err)?;
+        for i in 0..n {
+            let created = now - (n - i) * 120 - 600;
+            let (status, agent) = if i >= queued_from {
+                ("queued", None)
+            } else if i >= mine_from {
+                ("assigned", Some(measured))
+            } else if i >= others_from {
+                ("assigned", Some(others[(i as usize) % others.len().max(1)]))
+            } else if i % 10 == 0 {
+                ("archived", Some(all_agents[(i as usize) % all_agents.len()]))
+            } else {
+                ("finished", Some(all_agents[(i as usize) % all_agents.len()]))
+            };
+            let closed = matches!(status, "finished" | "archived");
+            let name = format!("Cliente {i}");
+            contact
+                .execute(params![
+                    name,
+                    format!("+55 11 9{:04}-{:04}", i / 10_000, i % 10_000),
+                    format!("cliente{i}@example.com"),
+                    created
+                ])
+                .map_err(err)?;
+            let contact_id = conn.last_insert_rowid();
+            let last = created + 60 * (MSGS_PER_CONV - 1);
+            let queue = base.queues[(i as usize) % base.queues.len()];
+            conv.execute(params![
+                queue,
+                contact_id,
+                format!("Pedido {} não chegou", 100_000 + i),
+                status,
+                agent,
+                created,
+                last,
+                closed.then_some(last),
+                "https://loja.example.com/pedidos"
+            ])
+            .map_err(err)?;
+            let cid = conn.last_insert_rowid();
+            let agent_name = agent.map(|a| format!("Agente {:03}", a - base.agents[0])).unwrap_or_default();
+            let (mut last_id, mut read_upto) = (0, 0);
+            for k in 0..MSGS_PER_CONV {
+                let at = created + 60 * k;
+                let body = BODIES[((i + k) % BODIES.len() as i64) as usize];
+                let (kind, author, author_name, text) = if k == 0 {
+                    ("system", None, "", "ev.created")
+                } else if closed && k == MSGS_PER_CONV - 1 {
+                    (
+                        "system",
+                        agent,
+                        agent_name.as_str(),
+                        if status == "archived" { "ev.archived" } else { "ev.finished" },
+                    )
+                } else if agent.is_none() || k % 2 == 1 {
+                    ("in", None, name.as_str(), body)
+                } else {
+                    ("out", agent, agent_name.as_str(), body)
+                };
+                msg.execute(params![cid, kind, author, author_name, text, at]).map_err(err)?;
+                last_id = conn.last_insert_rowid();
+                if k == MSGS_PER_CONV - 3 {
+                    read_upto = last_id;
+                }
+            }
+            if status == "assigned" {
+                // Half of them have unread customer messages.
+                read.execute(params![if i % 2 == 0 { last_id } else { read_upto }, cid]).map_err(err)?;
+            }
+        }
+        let mut connect =
+            conn.prepare("INSERT OR IGNORE INTO queue_connections (user_id, queue_id) VALUES (?1, ?2)").map_err(err)?;
+        for q in &base.queues {
+            connect.execute([measured, *q]).map_err(err)?;
+        }
+    }
+    conn.execute_batch("COMMIT").map_err(err)?;
+    let convs: i64 = conn.query_row("SELECT count(*) FROM conversations", [], |r| r.get(0)).map_err(err)?;
+    let msgs: i64 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).map_err(err)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(err)?;
+    conn.close().map_err(|(_, e)| err(e))?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as i64;
+    Ok((convs, msgs, size, t.elapsed().as_secs_f64()))
+}
+
+struct LoadOut {
+    ok: u64,
+    other: u64,
+    errors: u64,
+    secs: f64,
+    lat: Vec<f64>,
+    first_problem: Option<String>,
+}
+
+/// `conns` keep-alive connections GETting `path` for `dur`.
+async fn load_get(addr: SocketAddr, path: &str, cookie: &str, conns: usize, dur: Duration) -> R<LoadOut> {
+    let req: Arc<Vec<u8>> = Arc::new(get_req(path, Some(cookie)));
+    let start = Instant::now();
+    let deadline = start + dur;
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let req = req.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut o = LoadOut { ok: 0, other: 0, errors: 0, secs: 0.0, lat: Vec::new(), first_problem: None };
+            let mut conn: Option<HttpConn> = None;
+            for _ in 0..10_000_000u64 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                if conn.is_none() {
+                    match HttpConn::connect(addr).await {
+                        Ok(c) => conn = Some(c),
+                        Err(e) => {
+                            o.errors += 1;
+                            o.first_problem.get_or_insert(e);
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                            continue;
+                        }
+                    }
+                }
+                let Some(c) = conn.as_mut() else { continue };
+                let t = Instant::now();
+                match c.request(&req).await {
+                    Ok(r) => {
+                        if r.status == 200 {
+                            o.ok += 1;
+                            o.lat.push(ms(t.elapsed()));
+                        } else {
+                            o.other += 1;
+                            o.first_problem.get_or_insert(format!("status {}", r.status));
+                        }
+                        if !r.keep {
+                            conn = None;
+                        }
+                    }
+                    Err(e) => {
+                        o.errors += 1;
+                        o.first_problem.get_or_insert(e);
+                        conn = None;
+                    }
+                }
+            }
+            o
+        }));
+    }
+    let mut all = LoadOut { ok: 0, other: 0, errors: 0, secs: 0.0, lat: Vec::new(), first_problem: None };
+    for t in tasks {
+        let o = t.await.map_err(err)?;
+        all.ok += o.ok;
+        all.other += o.other;
+        all.errors += o.errors;
+        all.lat.extend(o.lat);
+        if all.first_problem.is_none() {
+            all.first_problem = o.first_problem;
+        }
+    }
+    all.secs = start.elapsed().as_secs_f64();
+    Ok(all)
+}
+
+struct WrkOut {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    requests: u64,
+    non2xx: u64,
+    socket_errors: String,
+}
+
+/// A wrk duration ("850.00us", "1.23ms", "1.02s", "1.5m") in ms.
+fn wrk_ms(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Some(v) = s.strip_suffix("us") {
+        v.parse::<f64>().ok().map(|v| v / 1000.0)
+    } else if let Some(v) = s.strip_suffix("ms") {
+        v.parse().ok()
+    } else if let Some(v) = s.strip_suffix('s') {
+        v.parse::<f64>().ok().map(|v| v * 1000.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        v.parse::<f64>().ok().map(|v| v * 60_000.0)
+    } else {
+        None
+    }
+}
+
+fn run_wrk(url: &str, cookie: &str, conns: usize, secs: u64) -> R<WrkOut> {
+    let mut child = Command::new("/usr/bin/wrk")
+        .arg("-t1")
+        .arg(format!("-c{conns}"))
+        .arg(format!("-d{secs}s"))
+        .arg("--latency")
+        .arg("-H")
+        .arg(format!("Cookie: {cookie}"))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run wrk: {e}"))?;
+    let t = Instant::now();
+    let limit = Duration::from_secs(secs + 20);
+    let status = loop {
+        match child.try_wait().map_err(err)? {
+            Some(s) => break s,
+            None if t.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("wrk did not finish in time".into());
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    if !status.success() {
+        let mut e = String::new();
+        if let Some(mut o) = child.stderr.take() {
+            let _ = o.read_to_string(&mut e);
+        }
+        return Err(format!("wrk failed ({status}): {e}{out}"));
+    }
+    let mut w =
+        WrkOut { rps: f64::NAN, p50: f64::NAN, p99: f64::NAN, requests: 0, non2xx: 0, socket_errors: String::new() };
+    for l in out.lines() {
+        let l = l.trim();
+        if let Some(v) = l.strip_prefix("Requests/sec:") {
+            w.rps = v.trim().parse().map_err(err)?;
+        } else if let Some(v) = l.strip_prefix("50%") {
+            w.p50 = wrk_ms(v).unwrap_or(f64::NAN);
+        } else if let Some(v) = l.strip_prefix("99%") {
+            w.p99 = wrk_ms(v).unwrap_or(f64::NAN);
+        } else if let Some(v) = l.strip_prefix("Non-2xx or 3xx responses:") {
+            w.non2xx = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = l.strip_prefix("Socket errors:") {
+            w.socket_errors = v.trim().to_string();
+        } else if l.contains(" requests in ") {
+            w.requests = l.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        }
+    }
+    if w.rps.is_nan() || w.p99.is_nan() {
+        return Err(format!("no Requests/sec or 99% line in wrk output:\n{out}"));
+    }
+    Ok(w)
+}
+
+/// `n` sequential GETs on one connection (after 20 unmeasured); latencies in ms.
+async fn seq_get(addr: SocketAddr, path: &str, cookie: &str, n: usize) -> R<(Vec<f64>, usize)> {
+    let req = get_req(path, Some(cookie));
+    let mut c = HttpConn::connect(addr).await?;
+    let mut lat = Vec::with_capacity(n);
+    let mut size = 0;
+    for i in 0..n + 20 {
+        let t = Instant::now();
+        let r = c.request(&req).await?;
+        let d = ms(t.elapsed());
+        if r.status != 200 {
+            return Err(format!("GET {path} answered {} {}", r.status, r.header("location").unwrap_or("")));
+        }
+        size = r.body.len();
+        if i >= 20 {
+            lat.push(d);
+        }
+        if !r.keep {
+            c = HttpConn::connect(addr).await?;
+        }
+    }
+    Ok((lat, size))
+}
+
+struct Rate {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    method: String,
+}
+
+/// Request rate of `path` under `conns` connections: wrk if installed, else
+/// the keep-alive loop.
+async fn rate(addr: SocketAddr, path: &str, cookie: &str, conns: usize, secs: u64) -> R<Rate> {
+    let use_wrk = Path::new("/usr/bin/wrk").exists() && std::env::var_os("ATENDE_BENCH_NO_WRK").is_none();
+    if use_wrk {
+        let url = format!("http://{addr}{path}");
+        let c = cookie.to_string();
+        let w = tokio::task::spawn_blocking(move || run_wrk(&url, &c, conns, secs)).await.map_err(err)??;
+        if w.non2xx > 0 || !w.socket_errors.is_empty() {
+            return Err(format!("wrk: {} non-2xx/3xx, socket errors [{}]", w.non2xx, w.socket_errors));
+        }
+        Ok(Rate {
+            rps: w.rps,
+            p50: w.p50,
+            p99: w.p99,
+            method: format!("wrk -t1 -c{conns} -d{secs}s --latency, {} requests", w.requests),
+        })
+    } else {
+        let mut o = load_get(addr, path, cookie, conns, Duration::from_secs(secs)).await?;
+        if o.other > 0 || o.errors > 0 || o.ok == 0 {
+            return Err(format!(
+                "{} ok, {} non-200, {} errors (first: {})",
+                o.ok,
+                o.other,
+                o.errors,
+                o.first_problem.unwrap_or_default()
+            ));
+        }
+        Ok(Rate {
+            rps: o.ok as f64 / o.secs,
+            p50: pct(&mut o.lat, 50.0),
+            p99: pct(&mut o.lat, 99.0),
+            method: format!("keep-alive loop, {conns} tokio tasks, {} requests", o.ok),
+        })
+    }
+}
+
+/// Tables the query planner has statistics for (`sqlite_stat1`).
+fn stat_tables(path: &Path) -> R<Vec<String>> {
+    let conn = db::open_ro(path).map_err(err)?;
+    let has: bool = conn
+        .query_row("SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')", [], |r| r.get(0))
+        .map_err(err)?;
+    if !has {
+        return Ok(Vec::new());
+    }
+    let mut st = conn.prepare("SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl").map_err(err)?;
+    let v = st.query_map([], |r| r.get(0)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+    Ok(v)
+}
+
+/// Forgets the planner statistics, as in a database the server never closed.
+fn drop_stats(path: &Path) -> R<()> {
+    let conn = db::open_rw(path).map_err(err)?;
+    for t in ["sqlite_stat1", "sqlite_stat4"] {
+        let has: bool = conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = ?1)", [t], |r| r.get(0))
+            .map_err(err)?;
+        if has {
+            conn.execute_batch(&format!("DELETE FROM {t}")).map_err(err)?;
+        }
+    }
+    conn.close().map_err(|(_, e)| err(e))
+}
+
+/// What one server run on the seeded database measured.
+struct HomeRun {
+    seq: (f64, f64, usize),
+    lists_seq: (f64, f64, usize),
+    home: R<Rate>,
+    lists: Option<R<Rate>>,
+    cpu_s: f64,
+    wall_s: f64,
+    rss: f64,
+    start_ms: f64,
+    contact_rows: usize,
+}
+
+/// Starts the server on the seeded data, logs the measured agent in (once),
+/// checks the page and measures it: sequential, then `HOME_CONNS` connections
+/// for `secs` (and the lists fragment when `lists_secs` is set).
+async fn home_run(
+    data: &Path,
+    log: &Path,
+    login_name: &str,
+    cookie: &mut Option<String>,
+    secs: u64,
+    lists_secs: Option<u64>,
+) -> R<HomeRun> {
+    let (mut server, t0) = Server::spawn(data, log)?;
+    let ready = server.wait_ready(t0)?;
+    let addr = server.addr();
+    if cookie.is_none() {
+        *cookie = Some(format!("atende_sid={}", login(addr, login_name).await?));
+    }
+    let cookie = cookie.clone().unwrap_or_default();
+
+    // Sanity: the measured agent's home renders its lists.
+    let mut c = HttpConn::connect(addr).await?;
+    let r = c.request(&get_req("/atendimentos", Some(&cookie))).await?;
+    if r.status != 200 {
+        return Err(format!("GET /atendimentos answered {} {}", r.status, r.header("location").unwrap_or("")));
+    }
+    let contact_rows = r.text().matches("Cliente ").count();
+    if contact_rows == 0 {
+        return Err("GET /atendimentos shows no conversations".into());
+    }
+    drop(c);
+
+    let (mut seq, bytes) = seq_get(addr, "/atendimentos", &cookie, SEQ_REQUESTS).await?;
+    let (mut lseq, lbytes) = seq_get(addr, "/atendimentos/listas", &cookie, SEQ_REQUESTS).await?;
+    let spid = server.pid().to_string();
+    let (cpu0, t_load) = (cpu_secs(&spid), Instant::now());
+    let home = rate(addr, "/atendimentos", &cookie, HOME_CONNS, secs).await;
+    let (cpu_s, wall_s) = (cpu_secs(&spid) - cpu0, t_load.elapsed().as_secs_f64());
+    let lists = match lists_secs {
+        Some(s) => Some(rate(addr, "/atendimentos/listas", &cookie, HOME_CONNS, s).await),
+        None => None,
+    };
+    // The session must still be valid: a redirect to the login page would
+    // have counted as a fast 3xx under wrk.
+    let after = seq_get(addr, "/atendimentos", &cookie, 1).await;
+    let rss = status_kb(server.pid(), "VmRSS:").map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN);
+    let log = server.log_tail();
+    tokio::task::spawn_blocking(move || server.stop()).await.map_err(err)??;
+    if let Err(e) = after {
+        return Err(format!("after the load: {e}; server log:\n{log}"));
+    }
+    let with_log = |r: R<Rate>| r.map_err(|e| format!("{e}; server log:\n{log}"));
+    Ok(HomeRun {
+        seq: (pct(&mut seq, 50.0), pct(&mut seq, 99.0), bytes),
+        lists_seq: (pct(&mut lseq, 50.0), pct(&mut lseq, 99.0), lbytes),
+        home: with_log(home),
+        lists: lists.map(with_log),
+        cpu_s,
+        wall_s,
+        rss,
+        start_ms: ms(ready),
+        contact_rows,
+    })
+}
+
+/// Prints and records the home figures of one run under `prefix`.
+fn report_home(sum: &mut Summary, prefix: &str, run: &HomeRun, note: &str) {
+    let (s50, s99, bytes) = run.seq;
+    println!(
+        "{prefix}_sequential_ms p50={s50:.2} p99={s99:.2} requests={SEQ_REQUESTS} bytes={bytes} \
+         contact_rows={} server_start_ms={:.0} (one connection, unloaded{note})",
+        run.contact_rows, run.start_ms
+    );
+    match &run.home {
+        Ok(h) => {
+            let rps_ok = h.rps >= HOME_RPS_TARGET;
+            let p99_ok = h.p99 < HOME_P99_TARGET_MS;
+            println!(
+                "{prefix}_rps value={:.0} target=>={HOME_RPS_TARGET:.0} {} method=[{}] server_rss_mb={:.1} \
+                 server_cpu_s={:.1} wall_s={:.1} (server {:.0}% of one core, {:.2} ms cpu/request{note})",
+                h.rps,
+                verdict(rps_ok),
+                h.method,
+                run.rss,
+                run.cpu_s,
+                run.wall_s,
+                100.0 * run.cpu_s / run.wall_s,
+                1000.0 * run.cpu_s / (h.rps * run.wall_s)
+            );
+            println!(
+                "{prefix}_latency_ms p50={:.2} p99={:.2} target=p99<{HOME_P99_TARGET_MS:.0} {}",
+                h.p50,
+                h.p99,
+                verdict(p99_ok)
+            );
+            sum.add(
+                &format!("{prefix}_rps"),
+                format!("{:.0} req/s", h.rps),
+                &format!(">= {HOME_RPS_TARGET:.0}/s"),
+                verdict(rps_ok),
+            );
+            sum.add(
+                &format!("{prefix}_latency_ms"),
+                format!("p50={:.2} p99={:.2}", h.p50, h.p99),
+                &format!("p99 < {HOME_P99_TARGET_MS:.0}"),
+                verdict(p99_ok),
+            );
+        }
+        Err(e) => sum.fail(&format!("{prefix}_rps"), e),
+    }
+    sum.add(&format!("{prefix}_sequential_ms"), format!("p50={s50:.2} p99={s99:.2}"), "", "");
+}
+
+async fn bench_home(sum: &mut Summary) -> R<()> {
+    let tmp = tempfile::tempdir().map_err(err)?;
+    let data = tmp.path().join("data");
+    let base = seed_base(&data, "home", HOME_QUEUES, HOME_AGENTS).await?;
+    let path = data.join("atende.db");
+    let (convs, msgs, size, secs) = {
+        let p = path.clone();
+        let b = Base { queues: base.queues.clone(), agents: base.agents.clone(), logins: vec![] };
+        tokio::task::spawn_blocking(move || seed_history(&p, &b)).await.map_err(err)??
+    };
+    println!(
+        "home_seed conversations={convs} messages={msgs} queued={HIST_QUEUED} mine={HIST_MINE} \
+         others_assigned={HIST_OTHERS} queues={HOME_QUEUES} size_mb={:.1} secs={secs:.1}",
+        size as f64 / 1e6
+    );
+    if convs < HIST_CONVERSATIONS || msgs < HIST_CONVERSATIONS * MSGS_PER_CONV {
+        return Err(format!("seed incomplete: {convs} conversations, {msgs} messages"));
+    }
+    // The setup went through the library, whose close ran `PRAGMA optimize`
+    // (like any server restart): whatever statistics that left are kept.
+    let stats = stat_tables(&path)?;
+    println!("home_planner_stats sqlite_stat1=[{}] (left by the app's own PRAGMA optimize)", stats.join(", "));
+
+    let mut cookie = None;
+    let login_name = base.logins[0].clone();
+    let run =
+        home_run(&data, &tmp.path().join("home.log"), &login_name, &mut cookie, HOME_SECS, Some(LISTS_SECS)).await?;
+    report_home(sum, "home", &run, "");
+    let (l50, l99, lbytes) = run.lists_seq;
+    println!(
+        "lists_sequential_ms p50={l50:.2} p99={l99:.2} requests={SEQ_REQUESTS} bytes={lbytes} (one connection, unloaded)"
+    );
+    match &run.lists {
+        Some(Ok(l)) => {
+            println!("lists_rps value={:.0} p50={:.2} p99={:.2} method=[{}]", l.rps, l.p50, l.p99, l.method);
+            sum.add("lists_rps", format!("{:.0} req/s (p50={:.2} p99={:.2})", l.rps, l.p50, l.p99), "", "");
+        }
+        Some(Err(e)) => sum.fail("lists_rps", e),
+        None => {}
+    }
+    sum.add("lists_sequential_ms", format!("p50={l50:.2} p99={l99:.2}"), "", "");
+
+    // The same database without planner statistics: a server that has not
+    // been restarted since the data arrived.
+    let dropped = stat_tables(&path)?;
+    drop_stats(&path)?;
+    println!("home_nostats: removed sqlite_stat1 rows for [{}], restarting", dropped.join(", "));
+    let run = home_run(&data, &tmp.path().join("home-nostats.log"), &login_name, &mut cookie, LISTS_SECS, None).await?;
+    report_home(sum, "home_nostats", &run, ", no planner statistics");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() {
+    // `cargo bench` passes `--bench`. Under `cargo test --all-targets` the
+    // binary runs without it (and against a debug build): skip the slow work.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("atende desk bench: skipped (run it with `cargo bench --bench desk`)");
+        return;
+    }
+    let total = Instant::now();
+    println!("atende desk bench: binary {}", bin());
+    println!(
+        "machine: {} cpus (the load generators share them with the server)",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    let mut sum = Summary { rows: Vec::new(), failed: false };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("cannot build tokio runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+
+    println!(
+        "\n-- 1. inbound visitor messages, POST /api/widget/{{queue}}/messages ({IN_TASKS} connections, {IN_TOTAL} messages, at most {IN_LIMIT:?})"
+    );
+    if let Err(e) = rt.block_on(bench_inbound(&mut sum)) {
+        sum.fail("inbound_msgs_per_s", &e);
+    }
+
+    println!(
+        "\n-- 2. SSE fan-out: {SSE_AGENTS} agents on GET /eventos, {SSE_MESSAGES} visitor messages {SSE_SPACING:?} apart"
+    );
+    if let Err(e) = rt.block_on(bench_sse(&mut sum)) {
+        sum.fail("sse_delivery_ms", &e);
+    }
+
+    println!(
+        "\n-- 3. agent home on {HIST_CONVERSATIONS} conversations / {} messages ({HOME_CONNS} connections, {HOME_SECS} s)",
+        HIST_CONVERSATIONS * MSGS_PER_CONV
+    );
+    if let Err(e) = rt.block_on(bench_home(&mut sum)) {
+        sum.fail("home_rps", &e);
+    }
+    drop(rt);
+
+    let secs = total.elapsed().as_secs_f64();
+    sum.add("bench_total_s", format!("{secs:.1}"), "< 240", verdict(secs < 240.0));
+    sum.print();
+    if sum.failed {
+        std::process::exit(1);
+    }
+}
