@@ -34,6 +34,7 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_queue ON conversations(queue_id, status, queued_at);
 CREATE INDEX conversations_agent ON conversations(agent_id, status, last_activity_at);
 CREATE INDEX conversations_contact ON conversations(contact_id, status);
+CREATE INDEX conversations_waiting ON conversations(status, queued_at, id);
 CREATE INDEX conversations_offers ON conversations(offer_expires_at) WHERE status = 'offered';
 
 -- Agents who declined (or let expire) the current offer round of a conversation.
