@@ -331,7 +331,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed();
 
     let locale_state = state.clone();
-    public
+    let routes = public
         .or(crate::channels::webchat::routes(state.clone()))
         .unify()
         .or(desk_routes)
@@ -339,23 +339,25 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(admin_routes)
         .unify()
         .or(register_routes)
-        .unify()
-        .recover(move |r: Rejection| {
-            let s = locale_state.clone();
-            async move { Ok::<Response, Infallible>(rejection_page(&s, r)) }
-        })
-        .unify()
-        .map(security_headers)
-        .boxed()
+        .unify();
+    finish(locale_state, routes)
 }
 
 /// Only the public endpoints (widget script, visitor API and stream), for the
 /// `--public-addr` listener.
 pub fn public_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let locale_state = state.clone();
-    crate::channels::webchat::routes(state)
+    finish(state.clone(), crate::channels::webchat::routes(state))
+}
+
+/// Every listener ends the same way: rejections become error pages, and
+/// every response gets the security headers.
+fn finish(
+    state: Arc<AppState>,
+    routes: impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
+) -> BoxedFilter<(Response,)> {
+    routes
         .recover(move |r: Rejection| {
-            let s = locale_state.clone();
+            let s = state.clone();
             async move { Ok::<Response, Infallible>(rejection_page(&s, r)) }
         })
         .unify()
