@@ -11,13 +11,19 @@
 //! 3. login page requests per second (wrk if installed, else a keep-alive loop);
 //! 4. idle RSS of the release binary after a few requests.
 //!
+//! `ATENDE_BENCH_BIN=/path/to/atende` runs another server build. The process
+//! helpers (spawn, readiness, stop, `/proc`, summary table) live in
+//! `benches/common/mod.rs`, shared with the desk bench.
+//!
 //! Only 127.0.0.1 traffic; every loop is bounded in count and in time; every
 //! folder is a `tempfile` temporary directory.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+mod common;
+
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,9 +31,7 @@ use std::time::{Duration, Instant};
 use atende::AppError;
 use atende::db::{self, Db, DbOptions};
 use atende::domain::{Actor, audit};
-
-/// The release binary built by Cargo for this bench.
-const BIN: &str = env!("CARGO_BIN_EXE_atende");
+use common::{R, Server, Summary, bin, err, get_once, ms, now_secs, status_kb, verdict};
 
 /// Starts per cold-start figure.
 const STARTS: usize = 5;
@@ -52,134 +56,7 @@ const LOAD_CONNS: usize = 32;
 /// Target of idle RSS, MB.
 const RSS_TARGET_MB: f64 = 20.0;
 
-type R<T> = Result<T, String>;
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-// ---------------------------------------------------------------- processes
-
-/// A spawned `atende` server; stopped (SIGTERM, then SIGKILL) on drop.
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    log: PathBuf,
-}
-
-fn free_port() -> R<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(err)?;
-    Ok(l.local_addr().map_err(err)?.port())
-}
-
-impl Server {
-    /// Spawns the binary on `data`; returns it and the instant just before spawn.
-    fn spawn(data: &Path, log: &Path) -> R<(Server, Instant)> {
-        let port = free_port()?;
-        let log_file = std::fs::File::create(log).map_err(err)?;
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--data")
-            .arg(data)
-            .arg("--addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .env("ATENDE_LOG", "warn")
-            .env_remove("ATENDE_CONFIG")
-            .env_remove("ATENDE_DATA")
-            .env_remove("ATENDE_ADDR")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log_file));
-        let t0 = Instant::now();
-        let child = cmd.spawn().map_err(|e| format!("cannot spawn {BIN}: {e}"))?;
-        Ok((Server { child: Some(child), port, log: log.to_path_buf() }, t0))
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// Polls `GET /entrar` every [`POLL`] until it answers 200; returns the
-    /// time since `t0`.
-    fn wait_ready(&mut self, t0: Instant) -> R<Duration> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let mut last = String::from("no answer");
-        let max_polls = (READY_LIMIT.as_millis() / POLL.as_millis()) as usize + 1;
-        for _ in 0..max_polls {
-            if t0.elapsed() > READY_LIMIT {
-                break;
-            }
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                return Err(format!("server exited early ({status}); log:\n{}", self.log_tail()));
-            }
-            match get_once(addr, "/entrar") {
-                Ok(200) => return Ok(t0.elapsed()),
-                Ok(code) => last = format!("status {code}"),
-                Err(e) => last = e,
-            }
-            std::thread::sleep(POLL);
-        }
-        Err(format!("server not ready within {READY_LIMIT:?} ({last}); log:\n{}", self.log_tail()))
-    }
-
-    /// SIGTERM, then waits up to 10 s (SIGKILL after that).
-    fn stop(&mut self) -> R<()> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            match child.try_wait() {
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => return Err(err(e)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        Err("server ignored SIGTERM for 10 s; killed".into())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
-
-/// One `GET path` with `Connection: close`; returns the status code.
-fn get_once(addr: SocketAddr, path: &str) -> R<u16> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(err)?;
-    s.set_read_timeout(Some(Duration::from_secs(3))).map_err(err)?;
-    s.set_write_timeout(Some(Duration::from_secs(3))).map_err(err)?;
-    s.set_nodelay(true).map_err(err)?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).map_err(err)?;
-    let mut resp = Vec::with_capacity(16 * 1024);
-    s.take(4 * 1024 * 1024).read_to_end(&mut resp).map_err(err)?;
-    let line = resp.split(|b| *b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("bad response {:?}", line.trim()))
-}
-
 // ---------------------------------------------------------------- helpers
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
@@ -198,66 +75,6 @@ fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::NAN, f64::max)
 }
 
-fn now_secs() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
-/// Rows of the summary table.
-struct Summary {
-    rows: Vec<[String; 4]>,
-    failed: bool,
-}
-
-impl Summary {
-    fn add(&mut self, figure: &str, value: String, target: &str, verdict: &str) {
-        self.rows.push([figure.to_string(), value, target.to_string(), verdict.to_string()]);
-    }
-
-    fn fail(&mut self, figure: &str, e: &str) {
-        println!("{figure} FAILED: {e}");
-        self.failed = true;
-        let first = e.lines().next().unwrap_or("").chars().take(60).collect();
-        self.add(figure, first, "", "FAILED");
-    }
-
-    fn print(&self) {
-        let head = ["figure", "value", "target", "verdict"];
-        let mut w = head.map(str::len);
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.len());
-            }
-        }
-        let line = |c: [&str; 4]| {
-            println!(
-                "| {:<w0$} | {:<w1$} | {:<w2$} | {:<w3$} |",
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3]
-            )
-        };
-        let sep = format!(
-            "|{}|{}|{}|{}|",
-            "-".repeat(w[0] + 2),
-            "-".repeat(w[1] + 2),
-            "-".repeat(w[2] + 2),
-            "-".repeat(w[3] + 2)
-        );
-        println!();
-        println!("== Summary ==");
-        line(head);
-        println!("{sep}");
-        for r in &self.rows {
-            line([&r[0], &r[1], &r[2], &r[3]]);
-        }
-    }
-}
-
 // ---------------------------------------------------------------- 1. cold start
 
 /// Starts the server `STARTS` times, start `i` on the data folder given by
@@ -267,7 +84,7 @@ fn cold_starts(label: &str, logs: &Path, mut data_for_run: impl FnMut(usize) -> 
     for i in 0..STARTS {
         let data = data_for_run(i)?;
         let (mut server, t0) = Server::spawn(&data, &logs.join(format!("{label}-{i}.log")))?;
-        let ready = server.wait_ready(t0);
+        let ready = server.wait_ready(t0, READY_LIMIT, POLL);
         let stopped = server.stop();
         let d = ready?;
         stopped?;
@@ -292,7 +109,7 @@ fn report_starts(sum: &mut Summary, figure: &str, r: R<Vec<f64>>, extra: &str) {
 /// `BIG_ROWS` audit rows in one transaction.
 fn build_big_db(data: &Path, logs: &Path) -> R<()> {
     let (mut server, t0) = Server::spawn(data, &logs.join("big-init.log"))?;
-    server.wait_ready(t0)?;
+    server.wait_ready(t0, READY_LIMIT, POLL)?;
     server.stop()?;
     drop(server);
 
@@ -346,7 +163,7 @@ fn bench_cold_start(sum: &mut Summary) -> R<()> {
     let empty = tmp.path().join("empty");
     let r = (|| {
         let (mut s, t0) = Server::spawn(&empty, &logs.join("empty-init.log"))?;
-        s.wait_ready(t0)?;
+        s.wait_ready(t0, READY_LIMIT, POLL)?;
         s.stop()?;
         cold_starts("empty", &logs, |_| Ok(empty.clone()))
     })();
@@ -695,7 +512,7 @@ async fn bench_requests(sum: &mut Summary) -> R<()> {
     let figure = "login_page_rps";
     let tmp = tempfile::tempdir().map_err(err)?;
     let (mut server, t0) = Server::spawn(&tmp.path().join("data"), &tmp.path().join("rps.log"))?;
-    server.wait_ready(t0)?;
+    server.wait_ready(t0, READY_LIMIT, POLL)?;
     let port = server.port;
     let wrk = Path::new("/usr/bin/wrk");
     let use_wrk = wrk.exists() && std::env::var_os("ATENDE_BENCH_NO_WRK").is_none();
@@ -728,20 +545,12 @@ async fn bench_requests(sum: &mut Summary) -> R<()> {
 
 // ---------------------------------------------------------------- 4. idle RSS
 
-fn status_kb(pid: u32, key: &str) -> R<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc: {e}"))?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
-}
-
 fn bench_rss(sum: &mut Summary) -> R<()> {
     let figure = "idle_rss_mb";
     let tmp = tempfile::tempdir().map_err(err)?;
     let (mut server, t0) = Server::spawn(&tmp.path().join("data"), &tmp.path().join("rss.log"))?;
-    server.wait_ready(t0)?;
-    let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
+    server.wait_ready(t0, READY_LIMIT, POLL)?;
+    let addr = server.addr();
     for _ in 0..10 {
         let code = get_once(addr, "/entrar")?;
         if code != 200 {
@@ -753,9 +562,9 @@ fn bench_rss(sum: &mut Summary) -> R<()> {
     let rss = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
     let hwm = status_kb(pid, "VmHWM:")? as f64 / 1024.0;
     server.stop()?;
-    let verdict = if rss <= RSS_TARGET_MB { "OK" } else { "MISS" };
-    println!("{figure} value={rss:.1} peak={hwm:.1} target=<= {RSS_TARGET_MB:.0} MB {verdict}");
-    sum.add(figure, format!("{rss:.1} MB (peak {hwm:.1})"), &format!("<= {RSS_TARGET_MB:.0} MB"), verdict);
+    let v = verdict(rss <= RSS_TARGET_MB);
+    println!("{figure} value={rss:.1} peak={hwm:.1} target=<= {RSS_TARGET_MB:.0} MB {v}");
+    sum.add(figure, format!("{rss:.1} MB (peak {hwm:.1})"), &format!("<= {RSS_TARGET_MB:.0} MB"), v);
     Ok(())
 }
 
@@ -769,9 +578,9 @@ fn main() {
         return;
     }
     let total = Instant::now();
-    println!("atende core bench: binary {BIN}");
+    println!("atende core bench: binary {}", bin());
     println!("machine: {} cpus", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
-    let mut sum = Summary { rows: Vec::new(), failed: false };
+    let mut sum = Summary::default();
 
     println!("\n-- 1. cold start to first 200 on GET /entrar ({STARTS} starts each)");
     if let Err(e) = bench_cold_start(&mut sum) {

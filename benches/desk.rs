@@ -18,7 +18,11 @@
 //!    for 10 s (wrk if installed), and `GET /atendimentos/listas`; then the
 //!    home again (5 s) after removing the query planner's statistics, as in
 //!    a database the server has not closed since the data arrived (plans
-//!    differ).
+//!    differ). In both runs, the paginated "Na fila" list: its next-page
+//!    links are followed from `GET /atendimentos/fila` to the last page (the
+//!    2,000 queued conversations, 25 a page, each exactly once), then page 1
+//!    and that deep page are requested alternately on one connection,
+//!    unloaded: p50/p99 of each (keyset pages should all cost the same).
 //!
 //! `ATENDE_BENCH_BIN=/path/to/atende` runs another server build (e.g. an
 //! unstripped one under `perf`); `ATENDE_BENCH_NO_WRK=1` uses the built-in
@@ -29,11 +33,13 @@
 //! not run (or whose results are inconsistent) prints FAILED and the bench
 //! exits 1.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -42,14 +48,10 @@ use atende::db::{self, Db, DbOptions};
 use atende::domain::registers::{self, Value};
 use atende::domain::users::{self, Role, UserInput};
 use atende::domain::{Actor, auth};
+use common::{R, Server, Summary, bin, err, ms, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The release binary built by Cargo for this bench.
-const BIN: &str = env!("CARGO_BIN_EXE_atende");
-/// Environment variable naming another server binary (e.g. an unstripped
-/// build for profiling); the default is [`BIN`].
-const BIN_ENV: &str = "ATENDE_BENCH_BIN";
 /// Password of every bench user.
 const PW: &str = "senha-segura-123";
 
@@ -108,137 +110,19 @@ const SEQ_REQUESTS: usize = 200;
 /// Section 3: Targets.
 const HOME_RPS_TARGET: f64 = 2_000.0;
 const HOME_P99_TARGET_MS: f64 = 15.0;
-
-type R<T> = Result<T, String>;
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
+/// Section 3: The paginated "Na fila" list.
+const QUEUED_LIST: &str = "/atendimentos/fila";
+/// Section 3: Rows per list page (the server's `conversations::PAGE_SIZE`).
+const PAGE_ROWS: usize = 25;
+/// Section 3: Measured requests of page 1 and of the deep page each.
+const PAGE_REQUESTS: usize = 300;
+/// Section 3: Most next-page links followed, and longest walk along them.
+const PAGE_HOPS: usize = 200;
+const PAGE_WALK_LIMIT: Duration = Duration::from_secs(60);
+/// Section 3: Target: the deep page's p50 at most this multiple of page 1's.
+const PAGE_RATIO_TARGET: f64 = 1.5;
 
 // ---------------------------------------------------------------- processes
-
-/// A spawned `atende` server; stopped (SIGTERM, then SIGKILL) on drop.
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    log: PathBuf,
-}
-
-fn bin() -> String {
-    std::env::var(BIN_ENV).unwrap_or_else(|_| BIN.to_string())
-}
-
-fn free_port() -> R<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(err)?;
-    Ok(l.local_addr().map_err(err)?.port())
-}
-
-impl Server {
-    /// Spawns the binary on `data`; returns it and the instant just before spawn.
-    fn spawn(data: &Path, log: &Path) -> R<(Server, Instant)> {
-        let port = free_port()?;
-        let log_file = std::fs::File::create(log).map_err(err)?;
-        let bin = bin();
-        let mut cmd = Command::new(&bin);
-        cmd.arg("--data")
-            .arg(data)
-            .arg("--addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .env("ATENDE_LOG", "warn")
-            .env_remove("ATENDE_CONFIG")
-            .env_remove("ATENDE_DATA")
-            .env_remove("ATENDE_ADDR")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log_file));
-        let t0 = Instant::now();
-        let child = cmd.spawn().map_err(|e| format!("cannot spawn {bin}: {e}"))?;
-        Ok((Server { child: Some(child), port, log: log.to_path_buf() }, t0))
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// Polls `GET /entrar` until it answers 200; returns the time since `t0`.
-    fn wait_ready(&mut self, t0: Instant) -> R<Duration> {
-        let addr = self.addr();
-        let mut last = String::from("no answer");
-        let max_polls = (READY_LIMIT.as_millis() / POLL.as_millis()) as usize + 1;
-        for _ in 0..max_polls {
-            if t0.elapsed() > READY_LIMIT {
-                break;
-            }
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                return Err(format!("server exited early ({status}); log:\n{}", self.log_tail()));
-            }
-            match get_once(addr, "/entrar") {
-                Ok(200) => return Ok(t0.elapsed()),
-                Ok(code) => last = format!("status {code}"),
-                Err(e) => last = e,
-            }
-            std::thread::sleep(POLL);
-        }
-        Err(format!("server not ready within {READY_LIMIT:?} ({last}); log:\n{}", self.log_tail()))
-    }
-
-    /// SIGTERM, then waits up to 10 s (SIGKILL after that).
-    fn stop(&mut self) -> R<()> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            match child.try_wait() {
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => return Err(err(e)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        Err("server ignored SIGTERM for 10 s; killed".into())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
-
-/// One `GET path` with `Connection: close`; returns the status code.
-fn get_once(addr: SocketAddr, path: &str) -> R<u16> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).map_err(err)?;
-    s.set_read_timeout(Some(Duration::from_secs(3))).map_err(err)?;
-    s.set_write_timeout(Some(Duration::from_secs(3))).map_err(err)?;
-    s.set_nodelay(true).map_err(err)?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).map_err(err)?;
-    let mut resp = Vec::with_capacity(16 * 1024);
-    s.take(4 * 1024 * 1024).read_to_end(&mut resp).map_err(err)?;
-    let line = resp.split(|b| *b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("bad response {:?}", line.trim()))
-}
 
 /// CPU time (user + system) of a process so far, in seconds (100 ticks/s).
 fn cpu_secs(pid: &str) -> f64 {
@@ -249,94 +133,6 @@ fn cpu_secs(pid: &str) -> f64 {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
     (tick(11) + tick(12)) / 100.0
-}
-
-fn status_kb(pid: u32, key: &str) -> R<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc: {e}"))?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
-}
-
-// ---------------------------------------------------------------- helpers
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Nearest-rank percentile of `v` (sorted in place).
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
-}
-
-fn now_secs() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "OK" } else { "MISS" }
-}
-
-/// Rows of the summary table.
-struct Summary {
-    rows: Vec<[String; 4]>,
-    failed: bool,
-}
-
-impl Summary {
-    fn add(&mut self, figure: &str, value: String, target: &str, verdict: &str) {
-        self.rows.push([figure.to_string(), value, target.to_string(), verdict.to_string()]);
-    }
-
-    fn fail(&mut self, figure: &str, e: &str) {
-        println!("{figure} FAILED: {e}");
-        self.failed = true;
-        let first = e.lines().next().unwrap_or("").chars().take(60).collect();
-        self.add(figure, first, "", "FAILED");
-    }
-
-    fn print(&self) {
-        let head = ["figure", "value", "target", "verdict"];
-        let mut w = head.map(str::len);
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.len());
-            }
-        }
-        let line = |c: [&str; 4]| {
-            println!(
-                "| {:<w0$} | {:<w1$} | {:<w2$} | {:<w3$} |",
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3]
-            )
-        };
-        let sep = format!(
-            "|{}|{}|{}|{}|",
-            "-".repeat(w[0] + 2),
-            "-".repeat(w[1] + 2),
-            "-".repeat(w[2] + 2),
-            "-".repeat(w[3] + 2)
-        );
-        println!();
-        println!("== Summary ==");
-        line(head);
-        println!("{sep}");
-        for r in &self.rows {
-            line([&r[0], &r[1], &r[2], &r[3]]);
-        }
-    }
 }
 
 // ---------------------------------------------------------------- HTTP client
@@ -769,7 +565,7 @@ async fn bench_inbound(sum: &mut Summary) -> R<()> {
     let base = seed_base(&data, "in", 1, 0).await?;
     let queue = base.queues[0];
     let (mut server, t0) = Server::spawn(&data, &tmp.path().join("inbound.log"))?;
-    server.wait_ready(t0)?;
+    server.wait_ready(t0, READY_LIMIT, POLL)?;
     let addr = server.addr();
 
     let spid = server.pid().to_string();
@@ -948,7 +744,7 @@ async fn bench_sse(sum: &mut Summary) -> R<()> {
     let base = seed_base(&data, "sse", 1, SSE_AGENTS).await?;
     let queue = base.queues[0];
     let (mut server, t0) = Server::spawn(&data, &tmp.path().join("sse.log"))?;
-    server.wait_ready(t0)?;
+    server.wait_ready(t0, READY_LIMIT, POLL)?;
     let addr = server.addr();
     let pid = server.pid();
     let rss_before = status_kb(pid, "VmRSS:")? as f64 / 1024.0;
@@ -1464,6 +1260,142 @@ async fn rate(addr: SocketAddr, path: &str, cookie: &str, conns: usize, secs: u6
     }
 }
 
+/// The path of the next-page link of a `list` page, if it has one.
+fn next_page_link(body: &str, list: &str) -> Option<String> {
+    let marker = format!("href=\"{list}?apos=");
+    let start = body.find(&marker)? + "href=\"".len();
+    let len = body[start..].find('"')?;
+    Some(body[start..start + len].replace("&amp;", "&"))
+}
+
+/// Ids of the conversations a list page links to (`href="/atendimentos/{id}"`).
+fn conversation_links(body: &str) -> Vec<i64> {
+    let marker = "href=\"/atendimentos/";
+    let mut ids = Vec::new();
+    for part in body.split(marker).skip(1) {
+        let digits: String = part.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if part[digits.len()..].starts_with('"')
+            && let Ok(id) = digits.parse()
+        {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// The "Na fila" list walked page by page.
+struct PageWalk {
+    /// Number of the last page (1-based) and its path.
+    last_page: usize,
+    last_path: String,
+    /// Rows on page 1 and on the last page.
+    first_rows: usize,
+    last_rows: usize,
+    /// Distinct conversations over all pages, and rows seen in all.
+    distinct: usize,
+    rows: usize,
+    secs: f64,
+}
+
+/// Follows the next-page links of [`QUEUED_LIST`] from page 1 until a page
+/// has none (at most `PAGE_HOPS` pages, `PAGE_WALK_LIMIT`).
+async fn walk_queued(addr: SocketAddr, cookie: &str) -> R<PageWalk> {
+    let mut c = HttpConn::connect(addr).await?;
+    let mut path = QUEUED_LIST.to_string();
+    let mut seen = std::collections::HashSet::new();
+    let (mut rows, mut first_rows) = (0, 0);
+    let t = Instant::now();
+    for page in 1..=PAGE_HOPS {
+        let r = c.request(&get_req(&path, Some(cookie))).await?;
+        if r.status != 200 {
+            return Err(format!(
+                "GET {path} (page {page}) answered {} {}",
+                r.status,
+                r.header("location").unwrap_or("")
+            ));
+        }
+        let body = r.text();
+        let ids = conversation_links(&body);
+        if page == 1 {
+            first_rows = ids.len();
+        }
+        rows += ids.len();
+        seen.extend(ids.iter().copied());
+        if !r.keep {
+            c = HttpConn::connect(addr).await?;
+        }
+        match next_page_link(&body, QUEUED_LIST) {
+            None => {
+                return Ok(PageWalk {
+                    last_page: page,
+                    last_path: path,
+                    first_rows,
+                    last_rows: ids.len(),
+                    distinct: seen.len(),
+                    rows,
+                    secs: t.elapsed().as_secs_f64(),
+                });
+            }
+            Some(_) if t.elapsed() > PAGE_WALK_LIMIT => {
+                return Err(format!("walk along the next links took over {PAGE_WALK_LIMIT:?} (page {page})"));
+            }
+            Some(next) => path = next,
+        }
+    }
+    Err(format!("{QUEUED_LIST} has more than {PAGE_HOPS} pages"))
+}
+
+/// Page 1 and the deep page of "Na fila", measured.
+struct PagesRun {
+    walk: PageWalk,
+    /// p50, p99, bytes.
+    first: (f64, f64, usize),
+    deep: (f64, f64, usize),
+}
+
+/// Walks the list, checks it, then requests page 1 and the last page
+/// alternately on one connection (`PAGE_REQUESTS` each after 20 unmeasured
+/// of each), so a background load hits both alike.
+async fn list_pages(addr: SocketAddr, cookie: &str) -> R<PagesRun> {
+    let walk = walk_queued(addr, cookie).await?;
+    let expected_pages = (HIST_QUEUED as usize).div_ceil(PAGE_ROWS);
+    if walk.distinct != HIST_QUEUED as usize || walk.rows != walk.distinct || walk.last_page != expected_pages {
+        return Err(format!(
+            "{QUEUED_LIST}: {} pages, {} rows, {} distinct conversations; expected {expected_pages} pages of \
+             {HIST_QUEUED} queued conversations, each once",
+            walk.last_page, walk.rows, walk.distinct
+        ));
+    }
+    let reqs = [get_req(QUEUED_LIST, Some(cookie)), get_req(&walk.last_path, Some(cookie))];
+    let mut c = HttpConn::connect(addr).await?;
+    let mut lat = [Vec::with_capacity(PAGE_REQUESTS), Vec::with_capacity(PAGE_REQUESTS)];
+    let mut bytes = [0; 2];
+    for i in 0..PAGE_REQUESTS + 20 {
+        for k in 0..2 {
+            let t = Instant::now();
+            let r = c.request(&reqs[k]).await?;
+            let d = ms(t.elapsed());
+            if r.status != 200 {
+                let path = if k == 0 { QUEUED_LIST } else { walk.last_path.as_str() };
+                return Err(format!("GET {path} answered {} {}", r.status, r.header("location").unwrap_or("")));
+            }
+            bytes[k] = r.body.len();
+            if i >= 20 {
+                lat[k].push(d);
+            }
+            if !r.keep {
+                c = HttpConn::connect(addr).await?;
+            }
+        }
+    }
+    let [mut a, mut b] = lat;
+    Ok(PagesRun {
+        walk,
+        first: (pct(&mut a, 50.0), pct(&mut a, 99.0), bytes[0]),
+        deep: (pct(&mut b, 50.0), pct(&mut b, 99.0), bytes[1]),
+    })
+}
+
 /// Tables the query planner has statistics for (`sqlite_stat1`).
 fn stat_tables(path: &Path) -> R<Vec<String>> {
     let conn = db::open_ro(path).map_err(err)?;
@@ -1498,6 +1430,7 @@ struct HomeRun {
     lists_seq: (f64, f64, usize),
     home: R<Rate>,
     lists: Option<R<Rate>>,
+    pages: R<PagesRun>,
     cpu_s: f64,
     wall_s: f64,
     rss: f64,
@@ -1517,7 +1450,7 @@ async fn home_run(
     lists_secs: Option<u64>,
 ) -> R<HomeRun> {
     let (mut server, t0) = Server::spawn(data, log)?;
-    let ready = server.wait_ready(t0)?;
+    let ready = server.wait_ready(t0, READY_LIMIT, POLL)?;
     let addr = server.addr();
     if cookie.is_none() {
         *cookie = Some(format!("atende_sid={}", login(addr, login_name).await?));
@@ -1538,6 +1471,7 @@ async fn home_run(
 
     let (mut seq, bytes) = seq_get(addr, "/atendimentos", &cookie, SEQ_REQUESTS).await?;
     let (mut lseq, lbytes) = seq_get(addr, "/atendimentos/listas", &cookie, SEQ_REQUESTS).await?;
+    let pages = list_pages(addr, &cookie).await;
     let spid = server.pid().to_string();
     let (cpu0, t_load) = (cpu_secs(&spid), Instant::now());
     let home = rate(addr, "/atendimentos", &cookie, HOME_CONNS, secs).await;
@@ -1556,11 +1490,13 @@ async fn home_run(
         return Err(format!("after the load: {e}; server log:\n{log}"));
     }
     let with_log = |r: R<Rate>| r.map_err(|e| format!("{e}; server log:\n{log}"));
+    let pages = pages.map_err(|e| format!("{e}; server log:\n{log}"));
     Ok(HomeRun {
         seq: (pct(&mut seq, 50.0), pct(&mut seq, 99.0), bytes),
         lists_seq: (pct(&mut lseq, 50.0), pct(&mut lseq, 99.0), lbytes),
         home: with_log(home),
         lists: lists.map(with_log),
+        pages,
         cpu_s,
         wall_s,
         rss,
@@ -1615,6 +1551,43 @@ fn report_home(sum: &mut Summary, prefix: &str, run: &HomeRun, note: &str) {
         Err(e) => sum.fail(&format!("{prefix}_rps"), e),
     }
     sum.add(&format!("{prefix}_sequential_ms"), format!("p50={s50:.2} p99={s99:.2}"), "", "");
+    report_pages(sum, prefix, &run.pages, note);
+}
+
+/// Prints and records page 1 versus the deep page of "Na fila".
+fn report_pages(sum: &mut Summary, prefix: &str, pages: &R<PagesRun>, note: &str) {
+    let p = match pages {
+        Ok(p) => p,
+        Err(e) => return sum.fail(&format!("{prefix}_deep_page_ms"), e),
+    };
+    let w = &p.walk;
+    let ((f50, f99, fbytes), (d50, d99, dbytes)) = (p.first, p.deep);
+    let ratio = d50 / f50;
+    let ok = ratio <= PAGE_RATIO_TARGET;
+    println!(
+        "{prefix}_page1_ms p50={f50:.2} p99={f99:.2} requests={PAGE_REQUESTS} rows={} bytes={fbytes} \
+         (GET {QUEUED_LIST}, one connection, unloaded{note})",
+        w.first_rows
+    );
+    println!(
+        "{prefix}_deep_page_ms page={} p50={d50:.2} p99={d99:.2} requests={PAGE_REQUESTS} rows={} bytes={dbytes} \
+         p50_vs_page1={ratio:.2}x target=<={PAGE_RATIO_TARGET}x {} (GET {}, alternating with page 1)",
+        w.last_page,
+        w.last_rows,
+        verdict(ok),
+        w.last_path
+    );
+    println!(
+        "{prefix}_page_walk pages={} rows={} distinct={} secs={:.2} (next links followed from page 1)",
+        w.last_page, w.rows, w.distinct, w.secs
+    );
+    sum.add(&format!("{prefix}_page1_ms"), format!("p50={f50:.2} p99={f99:.2}"), "", "");
+    sum.add(
+        &format!("{prefix}_deep_page_ms"),
+        format!("page={} p50={d50:.2} p99={d99:.2} ({ratio:.2}x page 1)", w.last_page),
+        &format!("p50 <= {PAGE_RATIO_TARGET}x page 1"),
+        verdict(ok),
+    );
 }
 
 async fn bench_home(sum: &mut Summary) -> R<()> {
@@ -1684,7 +1657,7 @@ fn main() {
         "machine: {} cpus (the load generators share them with the server)",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
-    let mut sum = Summary { rows: Vec::new(), failed: false };
+    let mut sum = Summary::default();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
