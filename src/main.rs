@@ -13,7 +13,24 @@ use atende::db::{self, backup};
 use atende::domain::{Actor, audit, auth};
 use atende::{jobs, web};
 
+/// Keeps large blocks (argon2's 19 MiB per hash, backup buffers) out of
+/// malloc's arenas: glibc otherwise raises its mmap threshold after the first
+/// such free and keeps every later one resident, so a burst of logins left
+/// hundreds of MB behind. A fixed threshold returns them to the OS on free.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_malloc_retention() {
+    // SAFETY: mallopt only changes allocator tunables; called once at start,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_malloc_retention() {}
+
 fn main() -> ExitCode {
+    bound_malloc_retention();
     let cli = Cli::parse();
     let config = match Config::resolve(&cli.global, &cli.serve) {
         Ok(c) => c,
@@ -72,6 +89,11 @@ async fn serve(config: Config) -> Result<(), String> {
     tracing::info!("Atende listening on {} (data: {})", base_url(addr), state.config.data_dir.display());
     print_setup_link(&state).await?;
     // Work that fell due while the server was down runs once now.
+    match atende::domain::tasks::fire_due(&state).await {
+        Ok(n) if n > 0 => tracing::info!("{n} tasks fell due while the server was down"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("due tasks check failed: {e}"),
+    }
     if let Err(e) = jobs::cleanup_sessions(&state).await {
         tracing::warn!("session cleanup failed: {e}");
     }
