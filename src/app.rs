@@ -21,6 +21,8 @@ pub struct AppState {
     pub bus: Bus,
     /// Per-visitor rate limits of the web chat.
     pub visitor_limits: crate::channels::webchat::Limiter,
+    /// The scheduler's jobs and how their last runs went.
+    pub jobs: crate::jobs::Board,
     // Settings are read on every page; they change rarely and are cached here.
     settings: RwLock<Settings>,
 }
@@ -39,6 +41,7 @@ impl AppState {
             clock,
             bus: Bus::default(),
             visitor_limits: Default::default(),
+            jobs: Default::default(),
             settings: RwLock::new(s),
         }))
     }

@@ -95,6 +95,9 @@ pub struct ServeArgs {
     /// Mark cookies Secure (when a reverse proxy serves HTTPS)
     #[arg(long, env = "ATENDE_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
+    /// Seconds that one minute of a pause limit lasts (tests and demos only)
+    #[arg(long, env = "ATENDE_PAUSE_MINUTE_SECS", global = true, hide = true)]
+    pub pause_minute_secs: Option<i64>,
 }
 
 /// The config file's keys; all optional.
@@ -139,6 +142,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Log filter.
     pub log: String,
+    /// Seconds one minute of a pause limit lasts (60; tests shorten it).
+    pub pause_minute_secs: i64,
 }
 
 impl Default for Config {
@@ -155,6 +160,7 @@ impl Default for Config {
             trust_proxy: false,
             secure_cookies: false,
             log: "info".into(),
+            pause_minute_secs: 60,
         }
     }
 }
@@ -186,7 +192,11 @@ impl Config {
             trust_proxy: serve.trust_proxy.or(file.trust_proxy).unwrap_or(false),
             secure_cookies: serve.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             log: global.log.clone().or(file.log).unwrap_or(d.log),
+            pause_minute_secs: serve.pause_minute_secs.unwrap_or(d.pause_minute_secs),
         };
+        if !(1..=60).contains(&cfg.pause_minute_secs) {
+            return Err("pause_minute_secs must be between 1 and 60".into());
+        }
         if cfg.backup_retention == 0 || cfg.backup_retention > 365 {
             return Err("backup_retention must be between 1 and 365".into());
         }

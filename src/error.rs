@@ -30,6 +30,10 @@ pub enum AppError {
     /// A unique name/login is taken; payload is the i18n key of the message.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A rule forbids it now; the i18n key's `{name}` placeholders are filled
+    /// from the pairs (e.g. when a pause reason may be used).
+    #[error("rule: {0}")]
+    Rule(&'static str, Vec<(&'static str, String)>),
     /// An internal failure; the cause is logged and never shown.
     #[error("internal: {0}")]
     Internal(String),
@@ -51,14 +55,21 @@ impl AppError {
             AppError::BadRequest(_) => S::BAD_REQUEST,
             AppError::Invalid(_) => S::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => S::PAYLOAD_TOO_LARGE,
-            AppError::Conflict(_) => S::CONFLICT,
+            AppError::Conflict(_) | AppError::Rule(..) => S::CONFLICT,
             AppError::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The title and explanation shown to the user, in their language.
-    pub fn user_message(&self, loc: Locale) -> (&'static str, &'static str) {
-        match self {
+    pub fn user_message(&self, loc: Locale) -> (&'static str, std::borrow::Cow<'static, str>) {
+        if let AppError::Rule(k, args) = self {
+            let mut text = t(loc, k).to_string();
+            for (name, value) in args {
+                text = text.replace(&format!("{{{name}}}"), value);
+            }
+            return (t(loc, "err.409.title"), text.into());
+        }
+        let (title, text) = match self {
             AppError::NotFound => (t(loc, "err.404.title"), t(loc, "err.404.text")),
             AppError::Forbidden => (t(loc, "err.403.title"), t(loc, "err.403.text")),
             AppError::Csrf => (t(loc, "err.csrf.title"), t(loc, "err.csrf.text")),
@@ -67,8 +78,9 @@ impl AppError {
             AppError::Invalid(e) => (t(loc, "err.400.title"), t(loc, e.first_message())),
             AppError::TooLarge => (t(loc, "err.413.title"), t(loc, "err.413.text")),
             AppError::Conflict(k) => (t(loc, "err.409.title"), t(loc, k)),
-            AppError::Internal(_) => (t(loc, "err.500.title"), t(loc, "err.500.text")),
-        }
+            AppError::Internal(_) | AppError::Rule(..) => (t(loc, "err.500.title"), t(loc, "err.500.text")),
+        };
+        (title, text.into())
     }
 }
 

@@ -60,6 +60,10 @@ impl Change {
             agent_id: Some(agent_id),
         }
     }
+    /// Something about one user only: `notification`, `presence`, `tasks`.
+    pub fn user(kind: &'static str, user_id: i64) -> Change {
+        Change { kind, queue_id: None, conversation_id: None, agent_id: Some(user_id) }
+    }
     /// Something that concerns one agent only (their list changed).
     pub fn agent(agent_id: i64, conversation_id: i64) -> Change {
         Change {

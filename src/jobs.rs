@@ -49,21 +49,90 @@ pub async fn cleanup_sessions(state: &AppState) -> AppResult<usize> {
     auth::cleanup(&state.db, state.now(), c.session_idle_secs, c.session_max_secs).await
 }
 
-fn add<F, Fut>(state: &Arc<AppState>, name: &'static str, cron: &str, f: F) -> AppResult<Job>
+/// How one job's runs went, for the admin page.
+#[derive(Clone, Debug, Default)]
+pub struct JobInfo {
+    /// Name.
+    pub name: &'static str,
+    /// Cron expression (with seconds).
+    pub cron: &'static str,
+    /// Runs since start.
+    pub runs: u64,
+    /// Start of the last run (unix).
+    pub last_run: Option<i64>,
+    /// How long it took, ms.
+    pub last_ms: Option<f64>,
+    /// What it said (empty: nothing to do), or the error.
+    pub last_result: String,
+    /// Whether the last run succeeded.
+    pub ok: bool,
+    /// Next run (unix), filled when the page asks.
+    pub next_run: Option<i64>,
+}
+
+type NextTick = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<i64>> + Send>> + Send + Sync>;
+
+/// The jobs the scheduler runs, with their last results.
+#[derive(Default)]
+pub struct Board {
+    jobs: std::sync::Mutex<Vec<JobInfo>>,
+    next: std::sync::Mutex<Vec<(&'static str, std::sync::Arc<NextTick>)>>,
+}
+
+impl Board {
+    fn register(&self, name: &'static str, cron: &'static str) {
+        if let Ok(mut j) = self.jobs.lock() {
+            j.push(JobInfo { name, cron, ok: true, ..Default::default() });
+        }
+    }
+
+    fn record(&self, name: &str, started: i64, ms: f64, result: Result<String, String>) {
+        if let Ok(mut j) = self.jobs.lock()
+            && let Some(info) = j.iter_mut().find(|i| i.name == name)
+        {
+            info.runs += 1;
+            info.last_run = Some(started);
+            info.last_ms = Some(ms);
+            info.ok = result.is_ok();
+            info.last_result = result.unwrap_or_else(|e| e);
+        }
+    }
+
+    /// Every job with its last run and its next one.
+    pub async fn snapshot(&self) -> Vec<JobInfo> {
+        let mut jobs = self.jobs.lock().map(|j| j.clone()).unwrap_or_default();
+        let next = self.next.lock().map(|n| n.clone()).unwrap_or_default();
+        for (name, f) in next {
+            let at = f().await;
+            if let Some(j) = jobs.iter_mut().find(|j| j.name == name) {
+                j.next_run = at;
+            }
+        }
+        jobs
+    }
+}
+
+fn add<F, Fut>(state: &Arc<AppState>, name: &'static str, cron: &'static str, f: F) -> AppResult<Job>
 where
     F: Fn(Arc<AppState>) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = AppResult<String>> + Send + 'static,
 {
     let state = state.clone();
+    state.jobs.register(name, cron);
     Job::new_async(cron, move |_id, _lock| {
         let state = state.clone();
         let f = f.clone();
         Box::pin(async move {
-            match f(state).await {
+            let started = state.now();
+            let t0 = std::time::Instant::now();
+            let r = f(state.clone()).await;
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            match &r {
                 Ok(msg) if msg.is_empty() => tracing::debug!(job = name, "ran"),
                 Ok(msg) => tracing::info!(job = name, "{msg}"),
                 Err(e) => tracing::error!(job = name, "failed: {e}"),
             }
+            state.jobs.record(name, started, ms, r.map_err(|e| e.to_string()));
         })
     })
     .map_err(AppError::internal)
@@ -73,19 +142,37 @@ where
 pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
     let sched = JobScheduler::new().await.map_err(AppError::internal)?;
     let jobs = [
-        add(state, "backup.daily", "0 * * * * *", |s| async move {
-            Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
+        add(state, "tasks.due", "* * * * * *", |s| async move {
+            let n = crate::domain::tasks::fire_due(&s).await?;
+            Ok(if n > 0 { format!("{n} tasks fell due") } else { String::new() })
+        })?,
+        add(state, "pauses.limits", "* * * * * *", |s| async move {
+            let n = crate::domain::pauses::check_limits(&s).await?;
+            Ok(if n > 0 { format!("{n} pauses passed their limit") } else { String::new() })
         })?,
         add(state, "offers.expire", "* * * * * *", |s| async move {
             let n = crate::domain::conversations::expire_offers(&s).await?;
             Ok(if n > 0 { format!("{n} offers moved on") } else { String::new() })
+        })?,
+        add(state, "backup.daily", "0 * * * * *", |s| async move {
+            Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
         add(state, "sessions.cleanup", "0 */10 * * * *", |s| async move {
             let n = cleanup_sessions(&s).await?;
             Ok(if n > 0 { format!("removed {n} expired rows") } else { String::new() })
         })?,
     ];
-    for job in jobs {
+    let names = ["tasks.due", "pauses.limits", "offers.expire", "backup.daily", "sessions.cleanup"];
+    for (job, name) in jobs.into_iter().zip(names) {
+        let guid = job.guid();
+        let s2 = sched.clone();
+        let next: NextTick = Box::new(move || {
+            let mut s3 = s2.clone();
+            Box::pin(async move { s3.next_tick_for_job(guid).await.ok().flatten().map(|t| t.timestamp()) })
+        });
+        if let Ok(mut n) = state.jobs.next.lock() {
+            n.push((name, Arc::new(next)));
+        }
         sched.add(job).await.map_err(AppError::internal)?;
     }
     sched.start().await.map_err(AppError::internal)?;

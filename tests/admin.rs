@@ -150,7 +150,13 @@ async fn pause_reasons_closing_reasons_tags_fields_and_groups() {
     let r = a
         .post(
             "/admin/pausas",
-            &[("name", "Almoço"), ("limit_minutes", "60"), ("allowed_from", "11:00"), ("allowed_to", "")],
+            &[
+                ("name", "Almoço"),
+                ("limit_minutes", "60"),
+                ("on_limit", "flag"),
+                ("allowed_from", "11:00"),
+                ("allowed_to", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -158,7 +164,13 @@ async fn pause_reasons_closing_reasons_tags_fields_and_groups() {
     let r = a
         .post(
             "/admin/pausas",
-            &[("name", "Almoço"), ("limit_minutes", "60"), ("allowed_from", "25:00"), ("allowed_to", "14:00")],
+            &[
+                ("name", "Almoço"),
+                ("limit_minutes", "60"),
+                ("on_limit", "flag"),
+                ("allowed_from", "25:00"),
+                ("allowed_to", "14:00"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -166,22 +178,36 @@ async fn pause_reasons_closing_reasons_tags_fields_and_groups() {
     let r = a
         .post(
             "/admin/pausas",
-            &[("name", "Almoço"), ("limit_minutes", "60"), ("allowed_from", "11:00"), ("allowed_to", "11:00")],
+            &[
+                ("name", "Almoço"),
+                ("limit_minutes", "60"),
+                ("on_limit", "flag"),
+                ("allowed_from", "11:00"),
+                ("allowed_to", "11:00"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
-    let r = a.post("/admin/pausas", &[("name", "Almoço"), ("limit_minutes", "0")]).await;
+    let r = a.post("/admin/pausas", &[("name", "Almoço"), ("limit_minutes", "0"), ("on_limit", "flag")]).await;
     assert_eq!(r.status, 422);
     let r = a
         .post(
             "/admin/pausas",
-            &[("name", "Almoço"), ("limit_minutes", "60"), ("allowed_from", "11:00"), ("allowed_to", "14:30")],
+            &[
+                ("name", "Almoço"),
+                ("limit_minutes", "60"),
+                ("on_limit", "flag"),
+                ("allowed_from", "11:00"),
+                ("allowed_to", "14:30"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303);
-    let r = a.post("/admin/pausas", &[("name", "Café"), ("limit_minutes", "10")]).await;
+    let r = a.post("/admin/pausas", &[("name", "Café"), ("limit_minutes", "10"), ("on_limit", "end")]).await;
     assert_eq!(r.status, 303);
-    a.get("/admin/pausas").await.has(&["Almoço", "11:00", "14:30", "Café"]);
+    a.get("/admin/pausas").await.has(&["Almoço", "11:00", "14:30", "Café", "Sinalizar e encerrar"]);
+    let r = a.post("/admin/pausas", &[("name", "Lanche"), ("limit_minutes", "10"), ("on_limit", "sumir")]).await;
+    assert_eq!(r.status, 422);
     // Closing reasons.
     assert_eq!(a.post("/admin/encerramentos", &[("name", "Dúvida sobre cobrança")]).await.status, 303);
     // Tags: same name allowed once per scope.

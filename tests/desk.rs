@@ -215,7 +215,7 @@ async fn transfers_to_team_queue_or_available_agent() {
         let s = s.clone();
         move |db| conv::home(db, &s)
     });
-    assert!(home.await.unwrap().queued.iter().any(|x| x.id == c));
+    assert!(home.await.unwrap().queued.rows.iter().any(|x| x.id == c));
     assert!(
         matches!(conv::transfer_to_team(&app.state, &b, c, vendas).await, Err(AppError::NotFound)),
         "b no longer sees it"
@@ -245,7 +245,7 @@ async fn agents_never_see_other_teams_conversations() {
     assert!(matches!(conv::close(&app.state, &s, c, false).await, Err(AppError::NotFound)));
     assert!(matches!(conv::set_connected(&app.state, &s, qv, true).await, Err(AppError::NotFound)));
     let home = app.state.db.read(move |db| conv::home(db, &s)).await.unwrap();
-    assert!(home.queued.is_empty() && home.queues.is_empty());
+    assert!(home.queued.rows.is_empty() && home.queues.is_empty());
     // Reopen: a finished conversation comes back to the agent's list.
     conv::claim(&app.state, &a, c).await.unwrap();
     conv::close(&app.state, &a, c, false).await.unwrap();

@@ -44,7 +44,8 @@
 
   var lists = document.getElementById("desk-lists");
   var messages = document.getElementById("messages");
-  if (!lists && !messages) {
+  var bar = document.getElementById("bar");
+  if (!lists && !messages && !bar) {
     return;
   }
   var baseTitle = document.title;
@@ -156,6 +157,56 @@
     });
   }
 
+  // The top bar: presence/pause, overdue tasks, notifications. New
+  // notifications (newer than what the page showed when it loaded) pop up
+  // once as toasts, and as browser notifications when asked for.
+  var lastNotif = bar && bar.firstElementChild ? parseInt(bar.firstElementChild.getAttribute("data-last") || "0", 10) : 0;
+  function toast(text, link) {
+    var box = document.getElementById("toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.setAttribute("aria-live", "polite");
+      document.body.appendChild(box);
+    }
+    var el = document.createElement(link ? "a" : "div");
+    el.className = "toast";
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    if (link) { el.href = link; }
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 15000);
+  }
+  var barTimer = null;
+  function refreshBar() {
+    if (!bar) { return; }
+    clearTimeout(barTimer);
+    barTimer = setTimeout(function () {
+      fetch("/barra", { credentials: "same-origin" }).then(function (r) {
+        return r.ok && !r.redirected ? r.text() : null;
+      }).then(function (html) {
+        if (html === null) { return; }
+        var open = bar.querySelector("details[open]");
+        bar.innerHTML = html;
+        if (open && bar.querySelector("details")) { bar.querySelector("details").open = true; }
+        var b = bar.firstElementChild;
+        var overdue = b ? parseInt(b.getAttribute("data-overdue") || "0", 10) : 0;
+        var badge = document.getElementById("overdue-count");
+        if (badge) { badge.textContent = overdue; badge.hidden = overdue === 0; }
+        var fresh = Array.prototype.slice.call(bar.querySelectorAll(".notif")).reverse();
+        fresh.forEach(function (n) {
+          var id = parseInt(n.getAttribute("data-id"), 10);
+          if (id <= lastNotif) { return; }
+          lastNotif = id;
+          toast(n.textContent, n.getAttribute("data-link"));
+          if (n.getAttribute("data-browser") === "1" && window.Notification && Notification.permission === "granted") {
+            new Notification("Atende", { body: n.textContent });
+          }
+        });
+      });
+    }, 50);
+  }
+
   var status = document.getElementById("live-status");
   var source = new EventSource("/eventos");
   source.onopen = function () {
@@ -164,6 +215,7 @@
     // refreshing once more costs little and covers a server restart.
     refreshLists(false);
     refreshMessages(false);
+    refreshBar();
   };
   source.onerror = function () {
     if (status) { status.hidden = false; }
@@ -178,5 +230,8 @@
   }
   ["queue", "message", "offer", "conversation", "reload"].forEach(function (k) {
     source.addEventListener(k, onEvent);
+  });
+  ["notification", "presence", "tasks", "reload"].forEach(function (k) {
+    source.addEventListener(k, refreshBar);
   });
 })();

@@ -138,4 +138,7 @@ pub const ACTIONS: &[&str] = &[
     "backup.cli",
     "restore.cli",
     "export.audit",
+    "task.delete",
+    "pause.end_by_supervisor",
+    "presence.set_not_ready_by_supervisor",
 ];

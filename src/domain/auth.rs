@@ -272,6 +272,9 @@ pub struct Session {
     pub csrf: String,
     /// The logged-in user.
     pub user: User,
+    /// The top bar (presence, pause, overdue tasks, notifications), read
+    /// with the session so pages need no second trip.
+    pub bar: super::notifications::Bar,
 }
 
 /// Resolves a cookie token into a session, enforcing idle and absolute expiry
@@ -290,7 +293,10 @@ pub async fn session(db: &Db, token: &str, now: i64, idle: i64, max: i64) -> App
                 return Ok(Some(Err(())));
             }
             match users::get(c, uid)? {
-                Some(u) if u.active => Ok(Some(Ok((Session { token_hash: th2, csrf, user: u }, seen)))),
+                Some(u) if u.active => {
+                    let bar = super::notifications::bar(c, u.id, now)?;
+                    Ok(Some(Ok((Session { token_hash: th2, csrf, user: u, bar }, seen))))
+                }
                 _ => Ok(Some(Err(()))),
             }
         })

@@ -53,11 +53,14 @@ pub struct Conversation {
     pub offer_expires_at: Option<i64>,
     /// Whether a customer message arrived after the agent last read.
     pub unread: bool,
+    /// Whether the contact has an open task (the bell).
+    pub task_bell: bool,
 }
 
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
     c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
-    EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id)
+    EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id),
+    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done')
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
     LEFT JOIN users u ON u.id = c.agent_id";
 
@@ -87,6 +90,7 @@ fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation> {
         last_activity_at: r.get(14)?,
         offer_expires_at: r.get(15)?,
         unread: r.get(16)?,
+        task_bell: r.get(17)?,
     })
 }
 
@@ -558,6 +562,53 @@ pub async fn reopen(state: &AppState, user: &User, id: i64) -> AppResult<()> {
     .await
 }
 
+/// Adds a system line with free text (e.g. a task's details) to a
+/// conversation's timeline; returns the live change.
+pub fn system_note(conn: &Connection, c: &Conversation, text: &str, actor: &User, now: i64) -> AppResult<Vec<Change>> {
+    insert_message(conn, c.id, "system", Some(actor.id), &actor.name, text, now)?;
+    Ok(vec![Change::message(c.queue_id, c.id, c.agent_id)])
+}
+
+/// Reopens a finished conversation because a task on it fell due: into
+/// `agent`'s list when that agent is active, else back into its queue. An
+/// open conversation, or a contact with another open one there, is left alone.
+pub fn reopen_for_task(conn: &Connection, id: i64, agent: Option<i64>, now: i64) -> AppResult<Vec<Change>> {
+    let Some(c) = load(conn, id)? else { return Ok(vec![]) };
+    if !matches!(c.status.as_str(), "finished" | "archived") {
+        return Ok(vec![]);
+    }
+    let open_other: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM conversations WHERE contact_id = ?1 AND queue_id = ?2 AND id <> ?3
+             AND status IN ('queued', 'offered', 'assigned'))",
+        )?
+        .query_row([c.contact_id, c.queue_id, id], |r| r.get(0))?;
+    if open_other {
+        return Ok(vec![]);
+    }
+    let agent = match agent {
+        Some(a) => super::users::get(conn, a)?.filter(|u| u.active),
+        None => None,
+    };
+    let mut changes = vec![Change::queue(c.queue_id, id)];
+    match agent {
+        Some(u) => {
+            assign(conn, &c, u.id, now)?;
+            event(conn, id, "ev.reopened_task", None, now)?;
+            changes.push(Change::agent(u.id, id));
+        }
+        None => {
+            conn.prepare_cached(
+                "UPDATE conversations SET status = 'queued', agent_id = NULL, queued_at = ?1, closed_at = NULL WHERE id = ?2",
+            )?
+            .execute(params![now, id])?;
+            event(conn, id, "ev.reopened_task", None, now)?;
+            changes.extend(routing::route(conn, c.queue_id, now)?);
+        }
+    }
+    Ok(changes)
+}
+
 /// Why an agent cannot receive a transfer right now (catalog key), if so.
 pub fn unavailable_reason(conn: &Connection, agent: i64, queue: i64) -> AppResult<Option<&'static str>> {
     let active: bool =
@@ -714,41 +765,109 @@ pub struct Home {
     pub presence: String,
     /// Offers waiting for my answer.
     pub offers: Vec<Conversation>,
-    /// Na fila: queued conversations of my queues, oldest first.
-    pub queued: Vec<Conversation>,
-    /// Minhas conversas: assigned to me, newest activity first.
-    pub mine: Vec<Conversation>,
+    /// Na fila: the first page of queued conversations of my queues, oldest first.
+    pub queued: Page,
+    /// How many are queued in my queues in all.
+    pub queued_total: i64,
+    /// Minhas conversas: the first page of those assigned to me, newest activity first.
+    pub mine: Page,
+    /// How many are assigned to me in all.
+    pub mine_total: i64,
+    /// Unread conversations among all of mine.
+    pub mine_unread: i64,
     /// My queues.
     pub queues: Vec<QueueInfo>,
 }
 
-/// Rows shown per list on the home page.
-pub const LIST_LIMIT: i64 = 100;
+/// Rows per page of a desk list.
+pub const PAGE_SIZE: i64 = 25;
+
+/// A keyset position in a list: the sort time and the id of the last row shown.
+pub type Cursor = (i64, i64);
+
+/// One page of a list, with where the next page starts.
+#[derive(Default)]
+pub struct Page {
+    /// The rows.
+    pub rows: Vec<Conversation>,
+    /// Cursor of the next page, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Reads `cursor` as written by [`cursor_param`]: "time.id".
+pub fn parse_cursor(s: &str) -> Option<Cursor> {
+    let (a, b) = s.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// The query-string form of a cursor.
+pub fn cursor_param(c: Cursor) -> String {
+    format!("{}.{}", c.0, c.1)
+}
+
+fn page(conn: &Connection, sql: &str, p: &[&dyn rusqlite::ToSql], key: fn(&Conversation) -> i64) -> AppResult<Page> {
+    let mut rows: Vec<Conversation> =
+        conn.prepare_cached(sql)?.query_map(p, conv_from_row)?.collect::<Result<_, _>>()?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|c| (key(c), c.id))
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// Queued conversations of `user`'s queues (administrators: all), oldest
+/// first, from after `after`. Costs the same on any page (keyset).
+pub fn queued_page(conn: &Connection, user: &User, after: Option<Cursor>) -> AppResult<Page> {
+    let (t, id) = after.unwrap_or((i64::MIN, i64::MIN));
+    page(
+        conn,
+        &format!(
+            "{CONV_SELECT} WHERE c.status = 'queued' AND (c.queued_at, c.id) > (?3, ?4)
+               AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
+             ORDER BY c.queued_at, c.id LIMIT {}",
+            PAGE_SIZE + 1
+        ),
+        &[&user.is_admin(), &user.id, &t, &id],
+        |c| c.queued_at,
+    )
+}
+
+/// Conversations assigned to `user`, newest activity first, from after `after`.
+pub fn mine_page(conn: &Connection, user: &User, after: Option<Cursor>) -> AppResult<Page> {
+    let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
+    page(
+        conn,
+        &format!(
+            "{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'assigned' AND (c.last_activity_at, c.id) < (?2, ?3)
+             ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {}",
+            PAGE_SIZE + 1
+        ),
+        &[&user.id, &t, &id],
+        |c| c.last_activity_at,
+    )
+}
 
 /// Loads the agent home.
 pub fn home(conn: &Connection, user: &User) -> AppResult<Home> {
-    let list = |sql: String, p: &[&dyn rusqlite::ToSql]| -> AppResult<Vec<Conversation>> {
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let v = stmt.query_map(p, conv_from_row)?.collect::<Result<_, _>>()?;
-        Ok(v)
-    };
-    let offers = list(
-        format!("{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'offered' ORDER BY c.queued_at"),
-        &[&user.id],
-    )?;
-    let mine = list(
-        format!(
-            "{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'assigned' ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {LIST_LIMIT}"
-        ),
-        &[&user.id],
-    )?;
-    let queued = list(
-        format!(
-            "{CONV_SELECT} WHERE c.status = 'queued' AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
-             ORDER BY c.queued_at, c.id LIMIT {LIST_LIMIT}"
-        ),
-        &[&user.is_admin(), &user.id],
-    )?;
+    let offers = conn
+        .prepare_cached(&format!("{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'offered' ORDER BY c.queued_at"))?
+        .query_map([user.id], conv_from_row)?
+        .collect::<Result<_, _>>()?;
+    let (mine_total, mine_unread): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                AND m.kind = 'in' AND m.id > c.agent_read_id)), 0)
+             FROM conversations c WHERE c.agent_id = ?1 AND c.status = 'assigned'",
+        )?
+        .query_row([user.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let queued_total: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM conversations c JOIN queues q ON q.id = c.queue_id
+             WHERE c.status = 'queued' AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))",
+        )?
+        .query_row(params![user.is_admin(), user.id], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT q.id, q.name, q.channel,
            EXISTS(SELECT 1 FROM queue_connections qc WHERE qc.user_id = ?1 AND qc.queue_id = q.id),
@@ -767,7 +886,16 @@ pub fn home(conn: &Connection, user: &User) -> AppResult<Home> {
             })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(Home { presence: routing::presence(conn, user.id)?, offers, queued, mine, queues })
+    Ok(Home {
+        presence: routing::presence(conn, user.id)?,
+        offers,
+        queued: queued_page(conn, user, None)?,
+        queued_total,
+        mine: mine_page(conn, user, None)?,
+        mine_total,
+        mine_unread,
+        queues,
+    })
 }
 
 /// The queues whose events `user` may receive (administrators: all).

@@ -4,9 +4,12 @@
 pub mod audit;
 pub mod auth;
 pub mod conversations;
+pub mod notifications;
+pub mod pauses;
 pub mod registers;
 pub mod routing;
 pub mod settings;
+pub mod tasks;
 pub mod teams;
 pub mod users;
 pub mod validate;

@@ -169,6 +169,7 @@ fn check_field(v: &[Value], errs: &mut FormErrors) {
 
 const CHANNELS: &[(&str, &str)] =
     &[("webchat", "channel.webchat"), ("email", "channel.email"), ("whatsapp", "channel.whatsapp")];
+const ON_LIMIT: &[(&str, &str)] = &[("flag", "pause.on_limit.flag"), ("end", "pause.on_limit.end")];
 const TAG_SCOPES: &[(&str, &str)] = &[("conversation", "tag.scope.conversation"), ("contact", "tag.scope.contact")];
 const FIELD_KINDS: &[(&str, &str)] =
     &[("text", "cf.kind.text"), ("number", "cf.kind.number"), ("date", "cf.kind.date"), ("choice", "cf.kind.choice")];
@@ -240,6 +241,7 @@ pub static SPECS: &[Spec] = &[
             f("limit_minutes", "f.limit_minutes", Kind::Int { min: 1, max: 1440, default: 15 }, true),
             Field { hint: Some("f.allowed_hours.hint"), ..f("allowed_from", "f.allowed_from", Kind::Time, true) },
             f("allowed_to", "f.allowed_to", Kind::Time, true),
+            f("on_limit", "f.on_limit", Kind::Choice(ON_LIMIT), true),
         ],
         check: check_pause,
     },

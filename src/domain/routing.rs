@@ -42,6 +42,13 @@ pub fn set_presence(conn: &Connection, user_id: i64, status: &str, now: i64) -> 
 /// receiving offers: their presence becomes Não pronto. Closing a browser tab
 /// does not end a session, so it changes nothing.
 pub fn not_ready_without_sessions(conn: &Connection, now: i64) -> AppResult<usize> {
+    // A pause ends with the session too (kept for the report).
+    conn.prepare_cached(
+        "UPDATE pauses SET ended_at = ?1, end_reason = 'logout',
+           exceeded_by = CASE WHEN ?1 > limit_at THEN ?1 - limit_at ELSE exceeded_by END
+         WHERE ended_at IS NULL AND user_id NOT IN (SELECT user_id FROM sessions)",
+    )?
+    .execute([now])?;
     Ok(conn
         .prepare_cached(
             "UPDATE agent_presence SET status = 'not_ready', since = ?1
@@ -84,6 +91,17 @@ pub fn new_round(conn: &Connection, queues: &[i64]) -> AppResult<()> {
     Ok(())
 }
 
+/// Agents who may get an offer from queue ?1 of team ?2 with capacity ?3:
+/// active, Pronto, connected to it, no offer pending, under its capacity.
+const AVAILABLE: &str = "FROM users u
+    JOIN agent_presence p ON p.user_id = u.id AND p.status = 'ready'
+    JOIN queue_connections qc ON qc.user_id = u.id AND qc.queue_id = ?1
+    JOIN user_teams ut ON ut.user_id = u.id AND ut.team_id = ?2
+    WHERE u.active = 1
+      AND NOT EXISTS (SELECT 1 FROM conversations o WHERE o.agent_id = u.id AND o.status = 'offered')
+      AND (SELECT count(*) FROM conversations c WHERE c.agent_id = u.id AND c.queue_id = ?1
+           AND c.status IN ('offered', 'assigned')) < ?3";
+
 /// The agent to offer `conversation_id` of `queue_id` to, if any.
 fn pick_agent(
     conn: &Connection,
@@ -93,20 +111,13 @@ fn pick_agent(
     conversation_id: i64,
 ) -> AppResult<Option<i64>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT u.id FROM users u
-             JOIN agent_presence p ON p.user_id = u.id AND p.status = 'ready'
-             JOIN queue_connections qc ON qc.user_id = u.id AND qc.queue_id = ?1
-             JOIN user_teams ut ON ut.user_id = u.id AND ut.team_id = ?2
-             WHERE u.active = 1
+        .prepare_cached(&format!(
+            "SELECT u.id {AVAILABLE}
                AND NOT EXISTS (SELECT 1 FROM offer_declines d WHERE d.conversation_id = ?4 AND d.agent_id = u.id)
-               AND NOT EXISTS (SELECT 1 FROM conversations o WHERE o.agent_id = u.id AND o.status = 'offered')
-               AND (SELECT count(*) FROM conversations c WHERE c.agent_id = u.id AND c.queue_id = ?1
-                    AND c.status IN ('offered', 'assigned')) < ?3
              ORDER BY (SELECT count(*) FROM conversations c WHERE c.agent_id = u.id AND c.status IN ('offered', 'assigned')),
                       p.last_assigned_at, u.id
-             LIMIT 1",
-        )?
+             LIMIT 1"
+        ))?
         .query_row(params![queue_id, team_id, capacity, conversation_id], |r| r.get(0))
         .optional()?)
 }
@@ -118,6 +129,15 @@ pub fn route(conn: &Connection, queue_id: i64, now: i64) -> AppResult<Vec<Change
         .query_row([queue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? == 1)))
         .optional()?;
     let Some((team_id, capacity, timeout, true)) = q else { return Ok(vec![]) };
+    // Agents who could take an offer now, declines aside. Each takes at most
+    // one offer at a time, so routing stops once they are used up instead of
+    // trying every waiting conversation in turn.
+    let mut free: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) {AVAILABLE}"))?
+        .query_row(params![queue_id, team_id, capacity], |r| r.get(0))?;
+    if free == 0 {
+        return Ok(vec![]);
+    }
     let waiting: Vec<i64> = conn
         .prepare_cached(
             "SELECT id FROM conversations WHERE queue_id = ?1 AND status = 'queued' ORDER BY queued_at, id LIMIT ?2",
@@ -133,6 +153,10 @@ pub fn route(conn: &Connection, queue_id: i64, now: i64) -> AppResult<Vec<Change
         .execute(params![agent, now + timeout, conv])?;
         changes.push(Change::offer(queue_id, conv, agent));
         changes.push(Change::queue(queue_id, conv));
+        free -= 1;
+        if free == 0 {
+            break;
+        }
     }
     Ok(changes)
 }

@@ -13,10 +13,29 @@ pub struct TeamView {
     pub id: i64,
     /// Team name.
     pub name: String,
-    /// (name, role, active) of each member.
-    pub members: Vec<(String, Role, bool)>,
+    /// Members with their presence.
+    pub members: Vec<Member>,
+    /// Whether the viewer supervises this team's agents (pause actions).
+    pub supervised: bool,
     /// Queues bound to the team: (name, channel code).
     pub queues: Vec<(String, String)>,
+}
+
+/// A team member as the team page shows them.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// User id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// May log in.
+    pub active: bool,
+    /// Presence code (not_ready, ready, paused).
+    pub presence: String,
+    /// Pause reason and start, when paused; whether over its limit.
+    pub pause: Option<(String, i64, bool)>,
 }
 
 /// Teams the viewer may open: all for administrators, else their own.
@@ -42,17 +61,33 @@ pub fn view(conn: &Connection, id: i64, viewer: &User) -> AppResult<TeamView> {
         .optional()?
         .ok_or(AppError::NotFound)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT u.name, u.role, u.active FROM users u JOIN user_teams ut ON ut.user_id = u.id
+        "SELECT u.id, u.name, u.role, u.active, coalesce(p.status, 'not_ready'), ps.reason_name, ps.started_at,
+                ps.flagged_at IS NOT NULL
+         FROM users u JOIN user_teams ut ON ut.user_id = u.id
+         LEFT JOIN agent_presence p ON p.user_id = u.id
+         LEFT JOIN pauses ps ON ps.user_id = u.id AND ps.ended_at IS NULL
          WHERE ut.team_id = ?1 ORDER BY u.active DESC, u.name COLLATE NOCASE",
     )?;
     let members = stmt
         .query_map([id], |r| {
-            let role: String = r.get(1)?;
-            Ok((r.get(0)?, Role::from_code(&role).unwrap_or(Role::Agent), r.get::<_, i64>(2)? == 1))
+            let role: String = r.get(2)?;
+            let reason: Option<String> = r.get(5)?;
+            Ok(Member {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: Role::from_code(&role).unwrap_or(Role::Agent),
+                active: r.get::<_, i64>(3)? == 1,
+                presence: r.get(4)?,
+                pause: match reason {
+                    Some(n) => Some((n, r.get(6)?, r.get(7)?)),
+                    None => None,
+                },
+            })
         })?
         .collect::<Result<_, _>>()?;
+    let supervised = viewer.is_admin() || viewer.role == Role::Supervisor;
     let mut stmt =
         conn.prepare_cached("SELECT name, channel FROM queues WHERE team_id = ?1 AND active = 1 ORDER BY name")?;
     let queues = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    Ok(TeamView { id, name, members, queues })
+    Ok(TeamView { id, name, members, supervised, queues })
 }

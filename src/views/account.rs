@@ -97,19 +97,41 @@ pub fn teams(loc: Locale, teams: &[(i64, String)]) -> Markup {
     }
 }
 
-/// One team: members and queues.
-pub fn team(loc: Locale, v: &TeamView) -> Markup {
+/// One team: members (with presence; supervisors may end a pause or set
+/// Não pronto) and queues.
+pub fn team(loc: Locale, csrf: &str, me: i64, v: &TeamView) -> Markup {
     html! {
         div.page-head { h1 { (v.name) } }
         section.card {
             h2 { (t(loc, "team.members")) }
             @if v.members.is_empty() { p.empty { (t(loc, "team.no_members")) } }
             @else {
-                div.table-wrap { table.table {
-                    thead { tr { th { (t(loc, "f.name")) } th { (t(loc, "f.role")) } th { (t(loc, "f.status")) } } }
-                    tbody { @for (name, role, active) in &v.members { tr {
-                        td { (name) } td { (t(loc, role.label())) }
-                        td { @if *active { span.badge.badge-ok { (t(loc, "status.active")) } } @else { span.badge.badge-off { (t(loc, "status.inactive")) } } }
+                div.table-wrap { table.table #members {
+                    thead { tr { th { (t(loc, "f.name")) } th { (t(loc, "f.role")) } th { (t(loc, "f.status")) } th { (t(loc, "team.presence")) } @if v.supervised { th {} } } }
+                    tbody { @for m in &v.members { tr id=(format!("member-{}", m.id)) {
+                        td { (m.name) } td { (t(loc, m.role.label())) }
+                        td { @if m.active { span.badge.badge-ok { (t(loc, "status.active")) } } @else { span.badge.badge-off { (t(loc, "status.inactive")) } } }
+                        td {
+                            @if let Some((reason, since, exceeded)) = &m.pause {
+                                span.badge.(if *exceeded { "badge-danger" } else { "badge-warn" }) {
+                                    (t(loc, "presence.paused")) ": " (reason) " " span data-since=(since) {}
+                                    @if *exceeded { " · " (t(loc, "pause.exceeded")) }
+                                }
+                            } @else if m.presence == "ready" { span.badge.badge-ok { (t(loc, "presence.ready")) } }
+                            @else { span.badge.badge-off { (t(loc, "presence.not_ready")) } }
+                        }
+                        @if v.supervised { td.row-actions { @if m.id != me {
+                            @if m.pause.is_some() {
+                                form.inline method="post" action=(format!("/agentes/{}/encerrar-pausa", m.id)) {
+                                    (forms::csrf(csrf)) button.btn.btn-sm type="submit" { (t(loc, "pause.supervise_end")) }
+                                }
+                            }
+                            @if m.presence != "not_ready" {
+                                form.inline method="post" action=(format!("/agentes/{}/nao-pronto", m.id)) {
+                                    (forms::csrf(csrf)) button.btn.btn-sm type="submit" { (t(loc, "pause.supervise_not_ready")) }
+                                }
+                            }
+                        } } }
                     } } }
                 } }
             }

@@ -20,6 +20,8 @@ pub fn index(loc: Locale) -> Markup {
                 ("/admin/configuracoes".to_string(), "admin.settings", "admin.settings.about"),
                 ("/admin/auditoria".to_string(), "admin.audit", "admin.audit.about"),
                 ("/admin/backup".to_string(), "admin.backup", "admin.backup.about"),
+                ("/admin/agendador".to_string(), "jobs.title", "jobs.about"),
+                ("/admin/relatorio-pausas".to_string(), "pause.report", "pause.report_about"),
             ])
             .collect();
     html! {

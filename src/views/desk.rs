@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::forms;
-use crate::domain::conversations::{Conversation, Home, Message, TransferOptions};
+use crate::domain::conversations::{Conversation, Home, Message, Page, TransferOptions, cursor_param};
 use crate::domain::users::User;
 use crate::i18n::{Locale, t};
 
@@ -87,11 +87,67 @@ pub fn home(loc: Locale, csrf: &str, h: &Home, now: i64, notice: Option<&'static
     }
 }
 
+/// Which desk list a page shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ListKind {
+    /// Na fila.
+    Queued,
+    /// Minhas conversas.
+    Mine,
+}
+
+impl ListKind {
+    /// Its address.
+    pub fn path(self) -> &'static str {
+        match self {
+            ListKind::Queued => "/atendimentos/fila",
+            ListKind::Mine => "/atendimentos/minhas",
+        }
+    }
+
+    /// Catalog key of its title.
+    pub fn title_key(self) -> &'static str {
+        match self {
+            ListKind::Queued => "desk.queued",
+            ListKind::Mine => "desk.mine",
+        }
+    }
+}
+
+fn conv_rows(loc: Locale, csrf: &str, kind: ListKind, rows: &[Conversation], now: i64) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p.empty { (t(loc, if kind == ListKind::Queued { "desk.queued_empty" } else { "desk.mine_empty" })) }
+        } @else if kind == ListKind::Mine {
+            ul.conv-list { @for c in rows { li.unread[c.unread] {
+                a href=(format!("/atendimentos/{}", c.id)) {
+                    @if c.unread { span.dot aria-label=(t(loc, "desk.unread")) {} }
+                    strong { (c.contact_name) } @if c.task_bell { " 🔔" } " " span.muted { (c.queue_name) }
+                    br; span.muted { (c.subject) }
+                }
+            } } }
+        } @else {
+            ul.conv-list { @for c in rows { li {
+                a href=(format!("/atendimentos/{}", c.id)) { strong { (c.contact_name) } " " span.muted { (c.queue_name) } br; span.muted { (c.subject) } }
+                " " span.badge.badge-warn data-since=(c.queued_at) { (elapsed(now - c.queued_at)) }
+                " " (post_button(csrf, &format!("/atendimentos/{}/pegar", c.id), "✓", "btn-primary", None))
+            } } }
+        }
+    }
+}
+
+fn next_link(loc: Locale, kind: ListKind, page: &Page, label: &'static str) -> Markup {
+    html! {
+        @if let Some(n) = page.next {
+            p.list-more { a href=(format!("{}?apos={}", kind.path(), cursor_param(n))) { (t(loc, label)) } }
+        }
+    }
+}
+
 /// Offers, "Na fila" and "Minhas conversas" (refreshed live).
 pub fn lists(loc: Locale, csrf: &str, h: &Home, now: i64) -> Markup {
-    let unread = h.mine.iter().filter(|c| c.unread).count();
     html! {
-        div #lists data-unread=(unread) data-offers=(h.offers.len()) {
+        div #lists data-unread=(h.mine_unread) data-offers=(h.offers.len()) {
             @for c in &h.offers {
                 section.card.offer role="alert" {
                     h2 { (t(loc, "desk.offer")) }
@@ -107,26 +163,33 @@ pub fn lists(loc: Locale, csrf: &str, h: &Home, now: i64) -> Markup {
             }
             div.cards {
                 section.card {
-                    h2 { (t(loc, "desk.mine")) " " span.badge.badge-info { (h.mine.len()) } }
-                    @if h.mine.is_empty() { p.empty { (t(loc, "desk.mine_empty")) } }
-                    @else { ul.conv-list { @for c in &h.mine { li.unread[c.unread] {
-                        a href=(format!("/atendimentos/{}", c.id)) {
-                            @if c.unread { span.dot aria-label=(t(loc, "desk.unread")) {} }
-                            strong { (c.contact_name) } " " span.muted { (c.queue_name) }
-                            br; span.muted { (c.subject) }
-                        }
-                    } } } }
+                    h2 { (t(loc, "desk.mine")) " " span.badge.badge-info { (h.mine_total) } }
+                    (conv_rows(loc, csrf, ListKind::Mine, &h.mine.rows, now))
+                    (next_link(loc, ListKind::Mine, &h.mine, "desk.see_all"))
                 }
                 section.card {
-                    h2 { (t(loc, "desk.queued")) " " span.badge.badge-warn { (h.queued.len()) } }
-                    @if h.queued.is_empty() { p.empty { (t(loc, "desk.queued_empty")) } }
-                    @else { ul.conv-list { @for c in &h.queued { li {
-                        a href=(format!("/atendimentos/{}", c.id)) { strong { (c.contact_name) } " " span.muted { (c.queue_name) } br; span.muted { (c.subject) } }
-                        " " span.badge.badge-warn data-since=(c.queued_at) { (elapsed(now - c.queued_at)) }
-                        " " (post_button(csrf, &format!("/atendimentos/{}/pegar", c.id), "✓", "btn-primary", None))
-                    } } } }
+                    h2 { (t(loc, "desk.queued")) " " span.badge.badge-warn { (h.queued_total) } }
+                    (conv_rows(loc, csrf, ListKind::Queued, &h.queued.rows, now))
+                    (next_link(loc, ListKind::Queued, &h.queued, "desk.see_all"))
                 }
             }
+        }
+    }
+}
+
+/// A whole desk list, one page at a time (keyset: every page costs the same).
+pub fn list_page(loc: Locale, csrf: &str, kind: ListKind, page: &Page, first: bool, now: i64) -> Markup {
+    html! {
+        div.page-head {
+            h1 { (t(loc, kind.title_key())) }
+            div.actions { a.btn.btn-sm href="/atendimentos" { (t(loc, "desk.back_home")) } }
+        }
+        section.card {
+            (conv_rows(loc, csrf, kind, &page.rows, now))
+            p.list-more {
+                @if !first { a href=(kind.path()) { (t(loc, "list.first_page")) } " " }
+            }
+            (next_link(loc, kind, page, "list.next_page"))
         }
     }
 }
@@ -169,10 +232,11 @@ pub fn conversation(
     let last = msgs.last().map(|m| m.id).unwrap_or(0);
     html! {
         div.page-head {
-            h1 { (c.contact_name) }
+            h1 { (c.contact_name) @if c.task_bell { " " span.task-bell title=(t(loc, "task.contact_bell")) aria-label=(t(loc, "task.contact_bell")) { "🔔" } } }
             div.actions {
                 span #live-status .badge.badge-warn hidden { (t(loc, "live.disconnected")) }
                 span.badge.badge-info { (t(loc, status_key(&c.status))) }
+                a.btn.btn-sm #create-task href=(format!("/tarefas/nova?conversa={}", c.id)) { (t(loc, "task.create")) }
             }
         }
         @if let Some(n) = notice { div.flash.flash-warn role="alert" { (t(loc, n)) } }

@@ -3,6 +3,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::assets;
+use crate::domain::notifications::{Bar, Notification};
 use crate::domain::users::User;
 use crate::i18n::{Locale, t};
 
@@ -16,6 +17,10 @@ pub struct Chrome<'a> {
     pub csrf: &'a str,
     /// Menu entry to highlight (its href).
     pub active: &'a str,
+    /// The top bar's live part.
+    pub bar: Option<&'a Bar>,
+    /// Now (timers).
+    pub now: i64,
 }
 
 struct MenuItem {
@@ -29,6 +34,7 @@ struct MenuItem {
 const MENU: &[MenuItem] = &[
     MenuItem { href: "/", key: "menu.home", icon: "⌂", admin_only: false },
     MenuItem { href: "/atendimentos", key: "menu.desk", icon: "✉", admin_only: false },
+    MenuItem { href: "/tarefas", key: "menu.tasks", icon: "☑", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },
@@ -63,7 +69,7 @@ pub fn page(c: &Chrome, title: &str, content: Markup) -> Markup {
                     a.brand href="/" { "Atende" }
                     span.topbar-spacer {}
                     @if let Some(u) = c.user {
-                        span.topbar-user { (u.name) " " small.role { (t(loc, u.role.label())) } }
+                        div #bar data-live="1" { @if let Some(b) = c.bar { (bar(loc, c.csrf, u, b, c.now, &[])) } }
                         form.inline method="post" action="/sair" {
                             input type="hidden" name="_csrf" value=(c.csrf);
                             button.btn.btn-sm.btn-ghost type="submit" { (t(loc, "action.logout")) }
@@ -79,6 +85,10 @@ pub fn page(c: &Chrome, title: &str, content: Markup) -> Markup {
                                         a.menu-item.active[c.active == item.href] href=(item.href) {
                                             span.icon aria-hidden="true" { (item.icon) }
                                             span { (t(loc, item.key)) }
+                                            @if item.href == "/tarefas" {
+                                                @let n = c.bar.map(|b| b.overdue).unwrap_or(0);
+                                                " " span #overdue-count .badge.badge-danger hidden[n == 0] title=(t(loc, "task.overdue_count")) { (n) }
+                                            }
                                         }
                                     }
                                 }
@@ -89,6 +99,76 @@ pub fn page(c: &Chrome, title: &str, content: Markup) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The live part of the top bar: presence or pause (with its timer), the
+/// menu by the user's name (Pronto / Não pronto / pause reasons), and the
+/// notification bell. `fresh` are the newest unread notifications, which the
+/// page script turns into toasts (and browser notifications) once each.
+pub fn bar(loc: Locale, csrf: &str, u: &User, b: &Bar, now: i64, fresh: &[Notification]) -> Markup {
+    let _ = now;
+    html! {
+        div.bar data-overdue=(b.overdue) data-unread=(b.unread) data-last=(b.last_id) {
+            @if let Some(p) = &b.pause {
+                span #presence-badge .badge.(if p.exceeded { "badge-danger" } else { "badge-warn" }) {
+                    (t(loc, "presence.paused")) ": " (p.reason) " " span data-since=(p.started_at) {}
+                    @if p.exceeded { " · " (t(loc, "pause.exceeded")) " +" span data-since=(p.limit_at) {} }
+                }
+            } @else if b.presence == "ready" {
+                span #presence-badge .badge.badge-ok { (t(loc, "presence.ready")) }
+            } @else {
+                span #presence-badge .badge.badge-off { (t(loc, "presence.not_ready")) }
+            }
+            details.user-menu {
+                summary { (u.name) " " small.role { (t(loc, u.role.label())) } }
+                div.user-menu-body {
+                    @if b.pause.is_some() {
+                        form method="post" action="/pausa/fim" {
+                            input type="hidden" name="_csrf" value=(csrf);
+                            button.btn.btn-sm.btn-primary type="submit" { (t(loc, "pause.end")) }
+                        }
+                    }
+                    form method="post" action="/presenca" {
+                        input type="hidden" name="_csrf" value=(csrf);
+                        @if b.presence == "ready" {
+                            input type="hidden" name="ready" value="0";
+                            button.btn.btn-sm type="submit" { (t(loc, "presence.set_not_ready")) }
+                        } @else {
+                            input type="hidden" name="ready" value="1";
+                            button.btn.btn-sm type="submit" { (t(loc, "presence.set_ready")) }
+                        }
+                    }
+                    @if !b.reasons.is_empty() {
+                        p.muted { (t(loc, "pause.start")) }
+                        @for (id, name) in &b.reasons {
+                            form method="post" action="/pausa" {
+                                input type="hidden" name="_csrf" value=(csrf);
+                                input type="hidden" name="reason_id" value=(id);
+                                button.btn.btn-sm.btn-ghost type="submit" { (name) }
+                            }
+                        }
+                    }
+                }
+            }
+            a #bell .bell href="/notificacoes" title=(t(loc, "notif.title")) {
+                "🔔" @if b.unread > 0 { " " span.badge.badge-danger { (b.unread) } }
+            }
+            @for n in fresh {
+                span.notif hidden data-id=(n.id) data-browser=(if n.browser { "1" } else { "0" }) data-link=(n.link) {
+                    (t(loc, notif_key(&n.kind))) ": " (n.text)
+                }
+            }
+        }
+    }
+}
+
+/// Catalog key of a notification kind.
+pub fn notif_key(kind: &str) -> &'static str {
+    match kind {
+        "task_due" => "notif.task_due",
+        "pause_exceeded" => "notif.pause_exceeded",
+        _ => "notif.agent_pause_exceeded",
     }
 }
 

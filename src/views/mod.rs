@@ -8,6 +8,7 @@ pub mod desk;
 pub mod forms;
 pub mod layout;
 pub mod registers;
+pub mod tasks;
 
 /// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
 pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {

@@ -43,6 +43,7 @@ pub struct Ctx {
     origin: Option<String>,
     header_csrf: Option<String>,
     htmx: bool,
+    referer: Option<String>,
     method: Method,
     path_and_query: String,
 }
@@ -108,6 +109,7 @@ async fn build(
         origin: header(&headers, "origin"),
         header_csrf: header(&headers, "x-csrf-token"),
         htmx: headers.contains_key("hx-request") && !headers.contains_key("hx-boosted"),
+        referer: header(&headers, "referer"),
         state,
         session,
         ip,
@@ -182,6 +184,22 @@ impl Ctx {
         }
     }
 
+    /// Whether htmx sent this request (it wants a fragment).
+    pub fn is_htmx(&self) -> bool {
+        self.htmx
+    }
+
+    /// The page the request came from, when it is one of ours (same host),
+    /// else "/": where an action from the top bar returns to.
+    pub fn back(&self) -> String {
+        let same = |r: &str| {
+            let rest = r.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+            let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+            matches!(&self.host, Some(h) if h.eq_ignore_ascii_case(host)).then_some(path)
+        };
+        self.referer.as_deref().and_then(same).map(|p| safe_next(&p).to_string()).unwrap_or_else(|| "/".into())
+    }
+
     /// Path and query of this request (for "next" after login).
     pub fn here(&self) -> &str {
         &self.path_and_query
@@ -193,7 +211,14 @@ impl Ctx {
         if self.htmx && self.session.is_some() {
             return html(maud::html! { title { (title) " · Atende" } (content) });
         }
-        let chrome = Chrome { loc: self.loc, user: self.session.as_ref().map(|s| &s.user), csrf: self.csrf(), active };
+        let chrome = Chrome {
+            loc: self.loc,
+            user: self.session.as_ref().map(|s| &s.user),
+            csrf: self.csrf(),
+            active,
+            bar: self.session.as_ref().map(|s| &s.bar),
+            now: self.state.now(),
+        };
         html(layout::page(&chrome, title, content))
     }
 
@@ -218,7 +243,7 @@ impl Ctx {
                 }
                 let (title, text) = e.user_message(self.loc);
                 let status = e.status();
-                let content = layout::error_content(self.loc, status.as_u16(), title, text);
+                let content = layout::error_content(self.loc, status.as_u16(), title, &text);
                 self.page_status(status, title, "", content)
             }
         };

@@ -34,6 +34,34 @@ pub async fn lists(ctx: Ctx) -> AppResult<Response> {
     Ok(html(views::desk::lists(ctx.loc, ctx.csrf(), &home, ctx.state.now())))
 }
 
+/// GET /atendimentos/fila — all of "Na fila", a page at a time.
+pub async fn queued_list(ctx: Ctx, q: Input) -> AppResult<Response> {
+    list_page(ctx, views::desk::ListKind::Queued, q).await
+}
+
+/// GET /atendimentos/minhas — all of "Minhas conversas", a page at a time.
+pub async fn mine_list(ctx: Ctx, q: Input) -> AppResult<Response> {
+    list_page(ctx, views::desk::ListKind::Mine, q).await
+}
+
+async fn list_page(ctx: Ctx, kind: views::desk::ListKind, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let after = match q.get("apos") {
+        "" => None,
+        s => Some(conv::parse_cursor(s).ok_or(AppError::BadRequest("list.bad_cursor"))?),
+    };
+    let page = ctx
+        .state
+        .db
+        .read(move |c| match kind {
+            views::desk::ListKind::Queued => conv::queued_page(c, &user, after),
+            views::desk::ListKind::Mine => conv::mine_page(c, &user, after),
+        })
+        .await?;
+    let body = views::desk::list_page(ctx.loc, ctx.csrf(), kind, &page, after.is_none(), ctx.state.now());
+    Ok(ctx.page(ctx.t(kind.title_key()), "/atendimentos", body))
+}
+
 /// The notice named by `?err=` (only desk messages are shown).
 fn notice(q: &Input) -> Option<&'static str> {
     crate::i18n::catalog_key(q.get("err"))
@@ -128,8 +156,43 @@ macro_rules! action {
 action!(accept, "POST /atendimentos/{id}/aceitar", false, |ctx, user, id| conv::accept(&ctx.state, user, id));
 action!(decline, "POST /atendimentos/{id}/recusar", true, |ctx, user, id| conv::decline(&ctx.state, user, id));
 action!(claim, "POST /atendimentos/{id}/pegar", false, |ctx, user, id| conv::claim(&ctx.state, user, id));
-action!(finish, "POST /atendimentos/{id}/finalizar", true, |ctx, user, id| conv::close(&ctx.state, user, id, false));
-action!(archive, "POST /atendimentos/{id}/arquivar", true, |ctx, user, id| conv::close(&ctx.state, user, id, true));
+/// POST /atendimentos/{id}/finalizar
+pub async fn finish(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    leave(ctx, id, input, false).await
+}
+
+/// POST /atendimentos/{id}/arquivar
+pub async fn archive(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    leave(ctx, id, input, true).await
+}
+
+/// Finishing or archiving: when the conversation has open tasks, first ask
+/// whether to postpone them to tomorrow or complete them (`tarefas`).
+async fn leave(ctx: Ctx, id: i64, input: Input, archive: bool) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let u2 = user.clone();
+    let open = ctx
+        .state
+        .db
+        .read(move |c| {
+            conv::visible(c, &u2, id)?;
+            crate::domain::tasks::open_for_conversation(c, &u2, id)
+        })
+        .await?;
+    if !open.is_empty() {
+        match input.get("tarefas") {
+            "adiar" => crate::domain::tasks::settle_for_conversation(&ctx.state, &user, id, true).await?,
+            "concluir" => crate::domain::tasks::settle_for_conversation(&ctx.state, &user, id, false).await?,
+            _ => {
+                let tz = ctx.state.settings().tz();
+                let body = views::tasks::finish_dialog(ctx.loc, ctx.csrf(), id, archive, &open, &tz);
+                return Ok(ctx.page(ctx.t("task.leave_title"), "/atendimentos", body));
+            }
+        }
+    }
+    let r = conv::close(&ctx.state, &user, id, archive).await;
+    after_action(id, r, true)
+}
 action!(reopen, "POST /atendimentos/{id}/reabrir", false, |ctx, user, id| conv::reopen(&ctx.state, user, id));
 
 /// POST /atendimentos/{id}/transferir — to a team (`team_id`) or agent (`agent_id`).
@@ -188,7 +251,7 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
     let uid = user.id;
     let allowed = move |e: &Event| -> bool {
         match e.kind {
-            "offer" | "conversation" => e.agent_id == Some(uid),
+            "offer" | "conversation" | "notification" | "presence" | "tasks" => e.agent_id == Some(uid),
             _ => {
                 e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q)))
             }

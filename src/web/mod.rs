@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod desk;
 pub mod pages;
 pub mod registers;
+pub mod tasks;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -109,6 +110,16 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let desk_home = d().and(get()).and(cx.clone()).and(query()).then(get!(desk::home, [], [q]));
     let desk_lists =
         warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).then(get!(desk::lists, [], []));
+    let desk_queued = warp::path!("atendimentos" / "fila").and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        desk::queued_list,
+        [],
+        [q]
+    ));
+    let desk_mine = warp::path!("atendimentos" / "minhas").and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        desk::mine_list,
+        [],
+        [q]
+    ));
     let conv_view = warp::path!("atendimentos" / i64).and(warp::get()).and(cx.clone()).and(query()).then(get!(
         desk::view,
         [id],
@@ -153,6 +164,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let desk_routes = desk_home
         .or(desk_lists)
         .unify()
+        .or(desk_queued)
+        .unify()
+        .or(desk_mine)
+        .unify()
+        .boxed()
         .or(conv_view)
         .unify()
         .or(conv_msgs)
@@ -173,6 +189,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(conv_transfer)
         .unify()
+        .boxed()
         .or(presence)
         .unify()
         .or(connect)
@@ -330,17 +347,89 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    let task_routes = task_routes(&cx);
     let locale_state = state.clone();
     let routes = public
         .or(crate::channels::webchat::routes(state.clone()))
         .unify()
         .or(desk_routes)
         .unify()
+        .or(task_routes)
+        .unify()
         .or(admin_routes)
         .unify()
         .or(register_routes)
         .unify();
     finish(locale_state, routes)
+}
+
+/// Tarefas, notifications, the top bar, pauses, supervisors' actions, the
+/// scheduler page and the pause report.
+fn task_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let g = || warp::get().and(warp::path::end());
+    let po = || warp::post().and(warp::path::end());
+    let cx = || cx.clone();
+    let list = p("tarefas").and(g()).and(cx()).and(query()).then(get!(tasks::list, [], [q]));
+    let new = p!("tarefas" / "nova").and(warp::get()).and(cx()).and(query()).then(get!(tasks::new_form, [], [q]));
+    let create = p("tarefas").and(po()).and(cx()).and(form()).then(post!(tasks::create, []));
+    let view = p!("tarefas" / i64).and(warp::get()).and(cx()).then(get!(tasks::view, [id], []));
+    let edit = p!("tarefas" / i64 / "editar").and(warp::get()).and(cx()).then(get!(tasks::edit_form, [id], []));
+    let update = p!("tarefas" / i64).and(warp::post()).and(cx()).and(form()).then(post!(tasks::update, [id]));
+    macro_rules! task_action {
+        ($seg:literal, $h:path) => {
+            p!("tarefas" / i64 / $seg).and(warp::post()).and(cx()).and(form()).then(post!($h, [id])).boxed()
+        };
+    }
+    let notif = p("notificacoes").and(g()).and(cx()).then(get!(tasks::notifications_page, [], []));
+    let notif_read =
+        p!("notificacoes" / "lidas").and(warp::post()).and(cx()).and(form()).then(post!(tasks::notifications_read, []));
+    let bar = p("barra").and(g()).and(cx()).then(get!(tasks::bar, [], []));
+    let pause = p("pausa").and(po()).and(cx()).and(form()).then(post!(tasks::pause_start, []));
+    let pause_end = p!("pausa" / "fim").and(warp::post()).and(cx()).and(form()).then(post!(tasks::pause_end, []));
+    let sup_end = p!("agentes" / i64 / "encerrar-pausa")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(tasks::supervise_end_pause, [id]));
+    let sup_nr = p!("agentes" / i64 / "nao-pronto")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(tasks::supervise_not_ready, [id]));
+    let jobs = p!("admin" / "agendador").and(warp::get()).and(cx()).then(get!(tasks::jobs_page, [], []));
+    let pauses = p!("admin" / "relatorio-pausas").and(warp::get()).and(cx()).then(get!(tasks::pause_report, [], []));
+    let pages = list.or(new).unify().or(create).unify().or(view).unify().or(edit).unify().or(update).unify().boxed();
+    let actions = task_action!("pegar", tasks::take)
+        .or(task_action!("finalizar", tasks::finish))
+        .unify()
+        .or(task_action!("arquivar", tasks::archive))
+        .unify()
+        .or(task_action!("adiar", tasks::postpone))
+        .unify()
+        .or(task_action!("excluir", tasks::delete))
+        .unify()
+        .or(task_action!("iniciar", tasks::start))
+        .unify()
+        .boxed();
+    let bar_and_pauses = notif
+        .or(notif_read)
+        .unify()
+        .or(bar)
+        .unify()
+        .or(pause)
+        .unify()
+        .or(pause_end)
+        .unify()
+        .or(sup_end)
+        .unify()
+        .or(sup_nr)
+        .unify()
+        .boxed();
+    let admin = jobs.or(pauses).unify().boxed();
+    pages.or(actions).unify().or(bar_and_pauses).unify().or(admin).unify().boxed()
 }
 
 /// Only the public endpoints (widget script, visitor API and stream), for the
@@ -392,7 +481,7 @@ fn rejection_page(state: &AppState, r: Rejection) -> Response {
         (StatusCode::BAD_REQUEST, "err.400.title", "err.400.text")
     };
     let content = layout::error_content(loc, status.as_u16(), t(loc, title), t(loc, text));
-    let chrome = layout::Chrome { loc, user: None, csrf: "", active: "" };
+    let chrome = layout::Chrome { loc, user: None, csrf: "", active: "", bar: None, now: 0 };
     let mut resp = ctx::html(layout::page(&chrome, t(loc, title), content));
     *resp.status_mut() = status;
     resp

@@ -168,6 +168,7 @@ pub async fn teams_list(ctx: Ctx) -> AppResult<Response> {
 /// GET /equipes/{id} — one team (404 unless I am in it or an admin).
 pub async fn team_page(ctx: Ctx, id: i64) -> AppResult<Response> {
     let user = ctx.user()?.clone();
+    let me = user.id;
     let v = ctx.state.db.read(move |c| teams::view(c, id, &user)).await?;
-    Ok(ctx.page(&v.name.clone(), "/equipes", views::account::team(ctx.loc, &v)))
+    Ok(ctx.page(&v.name.clone(), "/equipes", views::account::team(ctx.loc, ctx.csrf(), me, &v)))
 }

@@ -1,0 +1,644 @@
+//! Tasks (tarefas / atividades): follow-ups with a due time, for an agent or a
+//! team, optionally tied to a contact and a conversation.
+//!
+//! na fila (queued: waiting to be taken — team tasks, or tasks an agent gave a
+//! colleague) → pendente (pending: taken, or created for me / by a supervisor)
+//! → finalizado (done: finished or archived). The scheduler's `tasks.due` job
+//! fires each task once at its due time: a notification to whoever must act,
+//! and the linked conversation reopened if it was closed.
+
+use jiff::ToSpan;
+use jiff::tz::TimeZone;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::conversations as conv;
+use super::notifications::{self, Note};
+use super::users::{Permission, Role, User};
+use super::validate::{self, FormErrors, Input};
+use crate::app::AppState;
+use crate::domain::Actor;
+use crate::error::{AppError, AppResult};
+use crate::events::Change;
+use crate::i18n::{Locale, t};
+
+/// Task types: e-mail, agendamento, ligar, personalizado.
+pub const KINDS: &[&str] = &["email", "meeting", "call", "custom"];
+/// Rows per page of the Tarefas list.
+pub const PAGE_SIZE: i64 = 50;
+/// Longest title.
+pub const MAX_TITLE: usize = 120;
+/// Longest description.
+pub const MAX_DESCRIPTION: usize = 2000;
+
+/// A task as lists and pages show it.
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Id.
+    pub id: i64,
+    /// Type code.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Due, unix seconds.
+    pub due_at: i64,
+    /// Assignee.
+    pub assignee_id: Option<i64>,
+    /// Assignee name.
+    pub assignee_name: Option<String>,
+    /// Team.
+    pub team_id: Option<i64>,
+    /// Team name.
+    pub team_name: Option<String>,
+    /// Contact.
+    pub contact_id: Option<i64>,
+    /// Contact display name.
+    pub contact_name: Option<String>,
+    /// Conversation.
+    pub conversation_id: Option<i64>,
+    /// Browser notification at due time.
+    pub notify: bool,
+    /// queued / pending / done.
+    pub status: String,
+    /// finished / archived, once done.
+    pub done_how: Option<String>,
+    /// Creator.
+    pub created_by: i64,
+}
+
+impl Task {
+    /// Open and past its due time.
+    pub fn overdue(&self, now: i64) -> bool {
+        self.status != "done" && self.due_at <= now
+    }
+}
+
+const SELECT: &str = "SELECT t.id, t.kind, t.title, t.description, t.due_at, t.assignee_id, a.name, t.team_id, tm.name,
+    t.contact_id, coalesce(nullif(k.name, ''), nullif(k.email, ''), nullif(k.phone, '')), t.conversation_id, t.notify,
+    t.status, t.done_how, t.created_by
+    FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN teams tm ON tm.id = t.team_id
+    LEFT JOIN contacts k ON k.id = t.contact_id";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Task> {
+    Ok(Task {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        due_at: r.get(4)?,
+        assignee_id: r.get(5)?,
+        assignee_name: r.get(6)?,
+        team_id: r.get(7)?,
+        team_name: r.get(8)?,
+        contact_id: r.get(9)?,
+        contact_name: r.get(10)?,
+        conversation_id: r.get(11)?,
+        notify: r.get(12)?,
+        status: r.get(13)?,
+        done_how: r.get(14)?,
+        created_by: r.get(15)?,
+    })
+}
+
+/// Whether `user` sees every task (administrators, "ver todas as tarefas").
+pub fn sees_all(user: &User) -> bool {
+    user.can(Permission::SeeAllTasks)
+}
+
+fn may_see(user: &User, t: &Task) -> bool {
+    sees_all(user)
+        || t.assignee_id == Some(user.id)
+        || (t.assignee_id.is_none() && t.team_id.is_some_and(|tm| user.team_ids.contains(&tm)))
+}
+
+fn load(conn: &Connection, id: i64) -> AppResult<Option<Task>> {
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE t.id = ?1"))?.query_row([id], from_row).optional()?)
+}
+
+/// A task `user` may see; anyone else's answers NotFound.
+pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Task> {
+    match load(conn, id)? {
+        Some(t) if may_see(user, &t) => Ok(t),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Who the task is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Assign {
+    /// The creator.
+    Me,
+    /// Another agent, by login.
+    Agent(String),
+    /// A team (na fila for all its members).
+    Team(i64),
+}
+
+/// A validated task form.
+#[derive(Clone, Debug)]
+pub struct Form {
+    /// Type.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Due, unix seconds.
+    pub due_at: i64,
+    /// Assignee.
+    pub assign: Assign,
+    /// Linked conversation.
+    pub conversation_id: Option<i64>,
+    /// Browser notification.
+    pub notify: bool,
+}
+
+/// A quick pick of the due field, in the business time zone.
+pub fn quick_due(pick: &str, now: i64, tz: &TimeZone) -> Option<i64> {
+    let z = jiff::Timestamp::from_second(now).ok()?.to_zoned(tz.clone());
+    let at9 = |d: jiff::civil::Date| d.at(9, 0, 0, 0).to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second());
+    match pick {
+        "1h" => Some(now + 3600),
+        "tomorrow" => at9(z.date().tomorrow().ok()?),
+        // Next Monday, 9:00.
+        "nextweek" => {
+            let d = z.date();
+            let ahead = 7 - d.weekday().to_monday_zero_offset() as i64;
+            at9(d.checked_add(ahead.days()).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// The same wall-clock time one calendar day later in `tz` (DST-correct).
+pub fn same_time_tomorrow(due_at: i64, tz: &TimeZone) -> AppResult<i64> {
+    let z = jiff::Timestamp::from_second(due_at).map_err(AppError::internal)?.to_zoned(tz.clone());
+    Ok(z.checked_add(1.day()).map_err(AppError::internal)?.timestamp().as_second())
+}
+
+/// A `datetime-local` value ("2026-11-22T14:30") in `tz` as unix seconds.
+pub fn parse_local(s: &str, tz: &TimeZone) -> Option<i64> {
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    Some(dt.to_zoned(tz.clone()).ok()?.timestamp().as_second())
+}
+
+/// The `datetime-local` value of `ts` in `tz`.
+pub fn format_local(ts: i64, tz: &TimeZone) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Reads and checks the task form.
+pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors> {
+    let mut errs = FormErrors::default();
+    let kind = validate::choice(input, "kind", KINDS, &mut errs).to_string();
+    let title = validate::text(input, "title", true, MAX_TITLE, &mut errs);
+    let description = validate::text(input, "description", false, MAX_DESCRIPTION, &mut errs);
+    let due_at = match input.get("quick") {
+        "" => match input.get("due") {
+            "" => {
+                errs.add("due", "val.required");
+                0
+            }
+            s => parse_local(s, tz).unwrap_or_else(|| {
+                errs.add("due", "task.bad_due");
+                0
+            }),
+        },
+        pick => quick_due(pick, now, tz).unwrap_or_else(|| {
+            errs.add("quick", "val.invalid_choice");
+            0
+        }),
+    };
+    let assign = match input.get("assign") {
+        "" | "me" => Assign::Me,
+        "agent" => match input.get("agent") {
+            "" => {
+                errs.add("agent", "task.agent_required");
+                Assign::Me
+            }
+            login => Assign::Agent(login.to_string()),
+        },
+        "team" => match input.get("team_id").parse::<i64>() {
+            Ok(id) if id > 0 => Assign::Team(id),
+            _ => {
+                errs.add("team_id", "task.team_required");
+                Assign::Me
+            }
+        },
+        _ => {
+            errs.add("assign", "val.invalid_choice");
+            Assign::Me
+        }
+    };
+    let conversation_id = validate::opt_id(input, "conversation_id", &mut errs);
+    let notify = input.checked("notify");
+    if errs.is_empty() {
+        Ok(Form { kind, title, description, due_at, assign, conversation_id, notify })
+    } else {
+        Err(errs)
+    }
+}
+
+/// Everyone who must act on a task now: its assignee, or every active member
+/// of its team while nobody took it.
+fn recipients(conn: &Connection, assignee: Option<i64>, team: Option<i64>) -> AppResult<Vec<i64>> {
+    if let Some(a) = assignee {
+        return Ok(vec![a]);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id FROM users u JOIN user_teams ut ON ut.user_id = u.id WHERE ut.team_id = ?1 AND u.active = 1",
+    )?;
+    let v = stmt.query_map([team], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+fn list_changes(conn: &Connection, assignee: Option<i64>, team: Option<i64>) -> AppResult<Vec<Change>> {
+    Ok(recipients(conn, assignee, team)?.into_iter().map(|u| Change::user("tasks", u)).collect())
+}
+
+/// Resolves who the task goes to and in which state it starts.
+fn resolve(conn: &Connection, user: &User, assign: &Assign) -> AppResult<(Option<i64>, Option<i64>, &'static str)> {
+    Ok(match assign {
+        Assign::Me => (Some(user.id), None, "pending"),
+        Assign::Agent(login) => {
+            let id: i64 = conn
+                .prepare_cached("SELECT id FROM users WHERE login = ?1 COLLATE NOCASE AND active = 1")?
+                .query_row([login], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| FormErrors::one("agent", "task.agent_unknown"))?;
+            // Given by a supervisor (or to oneself) it is theirs at once;
+            // from a colleague it waits for them to take it.
+            let direct = id == user.id || user.is_admin() || user.role == Role::Supervisor;
+            (Some(id), None, if direct { "pending" } else { "queued" })
+        }
+        Assign::Team(tid) => {
+            let ok: bool = conn
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM teams WHERE id = ?1 AND active = 1)")?
+                .query_row([tid], |r| r.get(0))?;
+            if !ok {
+                return Err(FormErrors::one("team_id", "val.invalid_choice"));
+            }
+            (None, Some(*tid), "queued")
+        }
+    })
+}
+
+/// Creates a task; linked to a conversation, it leaves a system line there.
+pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppResult<i64> {
+    let user = user.clone();
+    let now = state.now();
+    let tz = state.settings().tz();
+    let (id, changes) = state
+        .db
+        .write(move |conn| {
+            let (assignee, team, status) = resolve(conn, &user, &f.assign)?;
+            let c = match f.conversation_id {
+                Some(cid) => Some(conv::visible(conn, &user, cid)?),
+                None => None,
+            };
+            conn.prepare_cached(
+                "INSERT INTO tasks (kind, title, description, due_at, assignee_id, team_id, contact_id, conversation_id,
+                   notify, status, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            )?
+            .execute(params![
+                f.kind,
+                f.title,
+                f.description,
+                f.due_at,
+                assignee,
+                team,
+                c.as_ref().map(|c| c.contact_id),
+                c.as_ref().map(|c| c.id),
+                f.notify,
+                status,
+                user.id,
+                now
+            ])?;
+            let id = conn.last_insert_rowid();
+            let mut changes = list_changes(conn, assignee, team)?;
+            if let Some(c) = &c {
+                let due = crate::views::datetime(f.due_at, &tz);
+                let text = format!("{}: {} · {} {due}", t(loc, "task.note_created"), f.title, t(loc, "task.due"));
+                changes.extend(conv::system_note(conn, c, &text, &user, now)?);
+            }
+            Ok((id, changes))
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(id)
+}
+
+/// Edits a task; a new due time re-arms its notification.
+pub async fn update(state: &AppState, user: &User, id: i64, f: Form) -> AppResult<()> {
+    let user = user.clone();
+    let now = state.now();
+    let changes =
+        state
+            .db
+            .write(move |conn| {
+                let old = visible(conn, &user, id)?;
+                let (assignee, team, status) = resolve(conn, &user, &f.assign)?;
+                let status = if old.status == "done" { "done" } else { status };
+                conn.prepare_cached(
+                "UPDATE tasks SET kind = ?1, title = ?2, description = ?3, due_at = ?4, assignee_id = ?5, team_id = ?6,
+                   notify = ?7, status = ?8, updated_at = ?9,
+                   fired_at = CASE WHEN due_at = ?4 THEN fired_at ELSE NULL END
+                 WHERE id = ?10",
+            )?
+            .execute(params![f.kind, f.title, f.description, f.due_at, assignee, team, f.notify, status, now, id])?;
+                let mut changes = list_changes(conn, old.assignee_id, old.team_id)?;
+                changes.extend(list_changes(conn, assignee, team)?);
+                Ok(changes)
+            })
+            .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+/// Takes a waiting task (">"): it becomes mine and pendente. Of two agents
+/// taking it at once, exactly one wins.
+pub async fn take(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    let now = state.now();
+    let changes = state
+        .db
+        .write(move |conn| {
+            let t = visible(conn, &user, id)?;
+            if t.status != "queued" {
+                return Err(AppError::Conflict("task.already_taken"));
+            }
+            if t.assignee_id.is_some_and(|a| a != user.id) {
+                return Err(AppError::Conflict("task.already_taken"));
+            }
+            let n = conn
+                .prepare_cached(
+                    "UPDATE tasks SET assignee_id = ?1, status = 'pending', updated_at = ?2 WHERE id = ?3 AND status = 'queued'",
+                )?
+                .execute(params![user.id, now, id])?;
+            if n == 0 {
+                return Err(AppError::Conflict("task.already_taken"));
+            }
+            let mut changes = list_changes(conn, t.assignee_id, t.team_id)?;
+            changes.push(Change::user("tasks", user.id));
+            Ok(changes)
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+/// Finishes (`archived` false) or archives a task; it stays listed, greyed.
+pub async fn complete(state: &AppState, user: &User, id: i64, archived: bool) -> AppResult<()> {
+    let user = user.clone();
+    let now = state.now();
+    let changes = state
+        .db
+        .write(move |conn| {
+            let t = visible(conn, &user, id)?;
+            if t.status == "done" {
+                return Ok(vec![]);
+            }
+            complete_in(conn, &t, archived, now)?;
+            list_changes(conn, t.assignee_id, t.team_id)
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+fn complete_in(conn: &Connection, t: &Task, archived: bool, now: i64) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE tasks SET status = 'done', done_how = ?1, done_at = ?2, updated_at = ?2 WHERE id = ?3 AND status <> 'done'",
+    )?
+    .execute(params![if archived { "archived" } else { "finished" }, now, t.id])?;
+    Ok(())
+}
+
+/// Deletes a task (audited); its pending notification goes with it.
+pub async fn delete(state: &AppState, actor: &Actor, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    let actor = actor.clone();
+    let changes = state
+        .db
+        .write(move |conn| {
+            let t = visible(conn, &user, id)?;
+            conn.prepare_cached("DELETE FROM tasks WHERE id = ?1")?.execute([id])?;
+            super::audit::record(conn, &actor, "task.delete", &t.title, &format!("#{id}"))?;
+            list_changes(conn, t.assignee_id, t.team_id)
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+/// Open tasks of a conversation `user` may see (the finishing dialog).
+pub fn open_for_conversation(conn: &Connection, user: &User, conversation_id: i64) -> AppResult<Vec<Task>> {
+    let mut stmt = conn
+        .prepare_cached(&format!("{SELECT} WHERE t.conversation_id = ?1 AND t.status <> 'done' ORDER BY t.due_at"))?;
+    let v: Vec<Task> = stmt.query_map([conversation_id], from_row)?.collect::<Result<_, _>>()?;
+    Ok(v.into_iter().filter(|t| may_see(user, t)).collect())
+}
+
+/// Whether a contact has an open task (the bell beside the contact).
+pub fn contact_has_open(conn: &Connection, contact_id: i64) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM tasks WHERE contact_id = ?1 AND status <> 'done')")?
+        .query_row([contact_id], |r| r.get(0))?)
+}
+
+/// Before finishing or archiving a conversation with open tasks: postpone
+/// them to the same time tomorrow, or complete them.
+pub async fn settle_for_conversation(
+    state: &AppState,
+    user: &User,
+    conversation_id: i64,
+    postpone: bool,
+) -> AppResult<()> {
+    let user = user.clone();
+    let now = state.now();
+    let tz = state.settings().tz();
+    let changes = state
+        .db
+        .write(move |conn| {
+            let mut changes = Vec::new();
+            for t in open_for_conversation(conn, &user, conversation_id)? {
+                if postpone {
+                    let due = same_time_tomorrow(t.due_at, &tz)?;
+                    conn.prepare_cached(
+                        "UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3",
+                    )?
+                    .execute(params![due, now, t.id])?;
+                } else {
+                    complete_in(conn, &t, false, now)?;
+                }
+                changes.extend(list_changes(conn, t.assignee_id, t.team_id)?);
+            }
+            Ok(changes)
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+/// Postpones one task to the same time tomorrow (business time zone).
+pub async fn postpone(state: &AppState, user: &User, id: i64) -> AppResult<()> {
+    let user = user.clone();
+    let now = state.now();
+    let tz = state.settings().tz();
+    let changes = state
+        .db
+        .write(move |conn| {
+            let t = visible(conn, &user, id)?;
+            let due = same_time_tomorrow(t.due_at, &tz)?;
+            conn.prepare_cached("UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3")?
+                .execute(params![due, now, id])?;
+            list_changes(conn, t.assignee_id, t.team_id)
+        })
+        .await?;
+    state.bus.publish(changes);
+    Ok(())
+}
+
+/// Filters of the Tarefas page.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// `open` (default), `done` or `all`.
+    pub status: String,
+    /// Type.
+    pub kind: Option<String>,
+    /// Assignee.
+    pub assignee: Option<i64>,
+    /// Team.
+    pub team: Option<i64>,
+    /// Due from (unix).
+    pub from: Option<i64>,
+    /// Due before (unix).
+    pub to: Option<i64>,
+    /// Keyset cursor (due_at, id) of the last row shown.
+    pub after: Option<(i64, i64)>,
+}
+
+/// A page of tasks and the cursor of the next one.
+pub type TaskPage = (Vec<Task>, Option<(i64, i64)>);
+
+/// One page of tasks for `user`, soonest due first. Keyset: every page costs
+/// the same.
+pub fn list(conn: &Connection, user: &User, f: &Filter) -> AppResult<TaskPage> {
+    let scope = if sees_all(user) {
+        "1"
+    } else {
+        "t.id IN (SELECT id FROM tasks WHERE assignee_id = ?1
+                  UNION ALL SELECT id FROM tasks WHERE assignee_id IS NULL
+                    AND team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?1))"
+    };
+    let status = match f.status.as_str() {
+        "done" => "t.status = 'done'",
+        "all" => "1",
+        _ => "t.status <> 'done'",
+    };
+    let sql = format!(
+        "{SELECT} WHERE {scope} AND {status} AND (?2 IS NULL OR t.kind = ?2) AND (?3 IS NULL OR t.assignee_id = ?3)
+           AND (?4 IS NULL OR t.team_id = ?4) AND t.due_at >= ?5 AND t.due_at < ?6 AND (t.due_at, t.id) > (?7, ?8)
+         ORDER BY t.due_at, t.id LIMIT {}",
+        PAGE_SIZE + 1
+    );
+    let (ca, ci) = f.after.unwrap_or((i64::MIN, i64::MIN));
+    let mut rows: Vec<Task> = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![user.id, f.kind, f.assignee, f.team, f.from.unwrap_or(i64::MIN), f.to.unwrap_or(i64::MAX), ca, ci],
+            from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|t| (t.due_at, t.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Open tasks of `user` (assigned, or waiting in their teams) already due.
+pub fn overdue_count(conn: &Connection, user_id: i64, now: i64) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM tasks WHERE assignee_id = ?1 AND status IN ('queued', 'pending') AND due_at <= ?2)
+                  + (SELECT count(*) FROM tasks WHERE assignee_id IS NULL AND status = 'queued' AND due_at <= ?2
+                       AND team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?1))",
+        )?
+        .query_row(params![user_id, now], |r| r.get(0))?)
+}
+
+/// The `tasks.due` job: fires every task whose time came and that did not
+/// fire yet (also those that fell due while the server was down): a
+/// notification to whoever must act, the linked conversation reopened if it
+/// was closed. Once per task and due time. When nothing is due this is one
+/// index probe. Returns how many fired.
+pub async fn fire_due(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let mut total = 0;
+    // Bounded: at most 100 batches of 500 per run; the next run goes on.
+    for _ in 0..100 {
+        let due: bool = state
+            .db
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT EXISTS(SELECT 1 FROM tasks WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1)",
+                )?
+                .query_row([now], |r| r.get(0))?)
+            })
+            .await?;
+        if !due {
+            break;
+        }
+        let (n, changes) = state.db.write(move |conn| fire_batch(conn, now)).await?;
+        state.bus.publish(changes);
+        total += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// id, title, due_at, assignee, team, conversation, notify.
+type DueRow = (i64, String, i64, Option<i64>, Option<i64>, Option<i64>, bool);
+
+fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
+    let rows: Vec<DueRow> = conn
+        .prepare_cached(
+            "SELECT id, title, due_at, assignee_id, team_id, conversation_id, notify FROM tasks
+             WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1 ORDER BY due_at LIMIT 500",
+        )?
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut changes = Vec::new();
+    for (id, title, due_at, assignee, team, conversation, notify) in &rows {
+        conn.prepare_cached("UPDATE tasks SET fired_at = ?1 WHERE id = ?2")?.execute(params![now, id])?;
+        for u in recipients(conn, *assignee, *team)? {
+            changes.extend(notifications::add(
+                conn,
+                &Note {
+                    user_id: u,
+                    kind: "task_due",
+                    key: format!("task:{id}:{due_at}"),
+                    task_id: Some(*id),
+                    text: title.clone(),
+                    link: format!("/tarefas/{id}"),
+                    browser: *notify,
+                },
+                now,
+            )?);
+            changes.push(Change::user("tasks", u));
+        }
+        if let Some(c) = conversation {
+            changes.extend(conv::reopen_for_task(conn, *c, *assignee, now)?);
+        }
+    }
+    Ok((rows.len(), changes))
+}
