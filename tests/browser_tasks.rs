@@ -108,7 +108,10 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     sup.wait_text("#members", "Nome ana@loja.com").await;
     sup.c.execute("window.__same_page = 1;", vec![]).await.unwrap();
     agent.goto("/atendimentos").await;
-    agent.click("details.user-menu summary").await;
+    // The live stream refreshes the top bar once it opens; click after that.
+    wait_js(&agent, "return !!document.getElementById('bar').getAttribute('data-refreshed');", "bar refreshed", WAIT)
+        .await;
+    agent.click_text("details.user-menu summary", "Nome ana").await;
     agent.click_text("details.user-menu button", "Café").await;
     agent.wait_text("#presence-badge", "Em pausa: Café").await;
     sup.wait_text("#toasts .toast", "Pausa excedida: Nome ana@loja.com · Café").await;

@@ -188,6 +188,7 @@
         if (html === null) { return; }
         var open = bar.querySelector("details[open]");
         bar.innerHTML = html;
+        bar.setAttribute("data-refreshed", String(Date.now()));
         if (open && bar.querySelector("details")) { bar.querySelector("details").open = true; }
         var b = bar.firstElementChild;
         var overdue = b ? parseInt(b.getAttribute("data-overdue") || "0", 10) : 0;

@@ -202,8 +202,10 @@ impl Browser {
                     if let Ok(text) = el.text().await
                         && text.contains(label)
                     {
-                        el.click().await.unwrap_or_else(|e| panic!("click {css:?} {label:?}: {e}"));
-                        return;
+                        // A live refresh may replace the element under us: try again.
+                        if el.click().await.is_ok() {
+                            return;
+                        }
                     }
                 }
             }
