@@ -546,13 +546,7 @@ pub async fn reopen(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         if !matches!(c.status.as_str(), "finished" | "archived") {
             return Err(AppError::Conflict("conv.not_closed"));
         }
-        let open_other: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS(SELECT 1 FROM conversations WHERE contact_id = ?1 AND queue_id = ?2 AND id <> ?3
-                 AND status IN ('queued', 'offered', 'assigned'))",
-            )?
-            .query_row([c.contact_id, c.queue_id, id], |r| r.get(0))?;
-        if open_other {
+        if has_other_open(conn, &c)? {
             return Err(AppError::Conflict("conv.contact_has_open"));
         }
         assign(conn, &c, user.id, now)?;
@@ -560,6 +554,17 @@ pub async fn reopen(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         Ok(((), vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)]))
     })
     .await
+}
+
+/// Whether the contact of `c` has another open conversation in its queue
+/// (then `c` is not reopened: one open conversation per contact and queue).
+fn has_other_open(conn: &Connection, c: &Conversation) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM conversations WHERE contact_id = ?1 AND queue_id = ?2 AND id <> ?3
+             AND status IN ('queued', 'offered', 'assigned'))",
+        )?
+        .query_row([c.contact_id, c.queue_id, c.id], |r| r.get(0))?)
 }
 
 /// Adds a system line with free text (e.g. a task's details) to a
@@ -577,13 +582,7 @@ pub fn reopen_for_task(conn: &Connection, id: i64, agent: Option<i64>, now: i64)
     if !matches!(c.status.as_str(), "finished" | "archived") {
         return Ok(vec![]);
     }
-    let open_other: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS(SELECT 1 FROM conversations WHERE contact_id = ?1 AND queue_id = ?2 AND id <> ?3
-             AND status IN ('queued', 'offered', 'assigned'))",
-        )?
-        .query_row([c.contact_id, c.queue_id, id], |r| r.get(0))?;
-    if open_other {
+    if has_other_open(conn, &c)? {
         return Ok(vec![]);
     }
     let agent = match agent {

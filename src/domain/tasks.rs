@@ -467,11 +467,7 @@ pub async fn settle_for_conversation(
             let mut changes = Vec::new();
             for t in open_for_conversation(conn, &user, conversation_id)? {
                 if postpone {
-                    let due = same_time_tomorrow(t.due_at, &tz)?;
-                    conn.prepare_cached(
-                        "UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3",
-                    )?
-                    .execute(params![due, now, t.id])?;
+                    postpone_in(conn, &t, &tz, now)?;
                 } else {
                     complete_in(conn, &t, false, now)?;
                 }
@@ -484,6 +480,14 @@ pub async fn settle_for_conversation(
     Ok(())
 }
 
+/// Moves a task to the same time tomorrow and re-arms its notification.
+fn postpone_in(conn: &Connection, t: &Task, tz: &TimeZone, now: i64) -> AppResult<()> {
+    let due = same_time_tomorrow(t.due_at, tz)?;
+    conn.prepare_cached("UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3")?
+        .execute(params![due, now, t.id])?;
+    Ok(())
+}
+
 /// Postpones one task to the same time tomorrow (business time zone).
 pub async fn postpone(state: &AppState, user: &User, id: i64) -> AppResult<()> {
     let user = user.clone();
@@ -493,9 +497,7 @@ pub async fn postpone(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         .db
         .write(move |conn| {
             let t = visible(conn, &user, id)?;
-            let due = same_time_tomorrow(t.due_at, &tz)?;
-            conn.prepare_cached("UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3")?
-                .execute(params![due, now, id])?;
+            postpone_in(conn, &t, &tz, now)?;
             list_changes(conn, t.assignee_id, t.team_id)
         })
         .await?;
