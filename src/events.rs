@@ -30,7 +30,7 @@ pub struct Event {
 }
 
 /// An event before it gets its number.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Change {
     /// See [`Event::kind`].
     pub kind: &'static str,
@@ -73,6 +73,15 @@ impl Change {
             agent_id: Some(agent_id),
         }
     }
+}
+
+/// `changes` without repeats, first occurrences in order. Events only tell
+/// a client to reload a part, so one per part is enough for a batch that
+/// touches it many times (5,000 tasks falling due for 50 agents are 50 pairs
+/// of events, not 10,000).
+pub fn unique(changes: Vec<Change>) -> Vec<Change> {
+    let mut seen = std::collections::HashSet::with_capacity(changes.len());
+    changes.into_iter().filter(|c| seen.insert(c.clone())).collect()
 }
 
 /// The bus.

@@ -223,17 +223,26 @@ async fn a_task_that_fell_due_while_the_server_was_down_fires_once_on_start() {
     let t = app.team("Suporte").await;
     let ana = user(&app, app.user("ana@x.com", Role::Agent, &[t]).await).await;
     let now = app.state.now();
-    tasks::create(&app.state, &ana, Locale::PtBr, form("Retornar", now + 5, Assign::Me, None)).await.unwrap();
+    for title in ["Retornar", "Ligar", "Enviar proposta"] {
+        tasks::create(&app.state, &ana, Locale::PtBr, form(title, now + 5, Assign::Me, None)).await.unwrap();
+    }
     // "Restart" with the clock past the due time: a second server process on
     // the same data folder recomputes from the database.
     let config = app.state.config.clone();
     let clock = Clock::default();
     clock.advance(3600);
     let restarted = AppState::open(config, clock).await.unwrap();
-    assert_eq!(tasks::fire_due(&restarted).await.unwrap(), 1);
+    let mut rx = restarted.bus.subscribe(None).0;
+    assert_eq!(tasks::fire_due(&restarted).await.unwrap(), 3);
+    // One signal per agent and kind for the batch: the bar reloads once.
+    let mut events = vec![];
+    while let Ok(e) = rx.try_recv() {
+        events.push((e.kind, e.agent_id));
+    }
+    assert_eq!(events, vec![("notification", Some(ana.id)), ("tasks", Some(ana.id))]);
     assert_eq!(tasks::fire_due(&restarted).await.unwrap(), 0);
     assert_eq!(tasks::fire_due(&app.state).await.unwrap(), 0, "nothing doubled");
-    assert_eq!(notes(&app, ana.id).await.len(), 1);
+    assert_eq!(notes(&app, ana.id).await.len(), 3);
 }
 
 async fn pause_reason(app: &TestApp, name: &str, limit: i64, window: Option<(&str, &str)>, on_limit: &str) -> i64 {

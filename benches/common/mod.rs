@@ -17,7 +17,14 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_atende");
 /// build for profiling); the default is [`BIN`].
 pub const BIN_ENV: &str = "ATENDE_BENCH_BIN";
 
+pub mod http;
+pub mod seed;
+
 pub type R<T> = Result<T, String>;
+
+/// Password of every bench user.
+#[allow(dead_code)] // not used by `core`
+pub const PW: &str = "senha-segura-123";
 
 pub fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -150,6 +157,18 @@ pub fn get_once(addr: SocketAddr, path: &str) -> R<u16> {
     let line = resp.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("bad response {:?}", line.trim()))
+}
+
+/// CPU time (user + system) of a process so far, in seconds (100 ticks/s).
+#[allow(dead_code)] // not used by `core`
+pub fn cpu_secs(pid: &str) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime and stime the 12th and 13th.
+    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (tick(11) + tick(12)) / 100.0
 }
 
 /// A `kB` field (`VmRSS:`, `VmHWM:`) of `/proc/{pid}/status`.

@@ -18,7 +18,7 @@ use super::validate::{self, FormErrors, Input};
 use crate::app::AppState;
 use crate::domain::Actor;
 use crate::error::{AppError, AppResult};
-use crate::events::Change;
+use crate::events::{self, Change};
 use crate::i18n::{Locale, t};
 
 /// Task types: e-mail, agendamento, ligar, personalizado.
@@ -552,7 +552,18 @@ pub fn list(conn: &Connection, user: &User, f: &Filter) -> AppResult<TaskPage> {
     let mut rows: Vec<Task> = conn
         .prepare_cached(&sql)?
         .query_map(
-            params![user.id, f.kind, f.assignee, f.team, f.from.unwrap_or(i64::MIN), f.to.unwrap_or(i64::MAX), ca, ci],
+            // The lower bound of the range carries the cursor's due time, so a
+            // deep page starts its index range there instead of walking to it.
+            params![
+                user.id,
+                f.kind,
+                f.assignee,
+                f.team,
+                f.from.unwrap_or(i64::MIN).max(ca),
+                f.to.unwrap_or(i64::MAX),
+                ca,
+                ci
+            ],
             from_row,
         )?
         .collect::<Result<_, _>>()?;
@@ -642,5 +653,5 @@ fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
             changes.extend(conv::reopen_for_task(conn, *c, *assignee, now)?);
         }
     }
-    Ok((rows.len(), changes))
+    Ok((rows.len(), events::unique(changes)))
 }
