@@ -225,3 +225,38 @@ fn a_frozen_version_1_database_upgrades_to_the_current_schema() {
     Db::open(&fresh, DbOptions::default()).unwrap().close();
     assert_eq!(schema_of(&old), schema_of(&fresh));
 }
+
+#[test]
+fn upgrading_to_v4_normalizes_stored_phones_and_indexes_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v3.db");
+    {
+        let mut conn = rusqlite::Connection::open(&old).unwrap();
+        let v1 = include_str!("fixtures/schema_v1.sql");
+        migrate::migrate_with(&mut conn, v1, &[]).unwrap();
+        migrate::migrate_with(&mut conn, v1, &migrate::STEPS[..2]).unwrap();
+        assert_eq!(migrate::read_version(&conn).unwrap().1, 3);
+        conn.execute(
+            "INSERT INTO contacts (name, phone, email, created_at) VALUES ('Ana Conceição', '(11) 98765-4321', 'Ana@X.com', 1),
+                                                                     ('Sem telefone', '', '', 2), ('Outro', '12', '', 3)",
+            [],
+        )
+        .unwrap();
+    }
+    Db::open(&old, DbOptions::default()).unwrap().close();
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    let rows: Vec<(String, String, String)> = conn
+        .prepare("SELECT phone, phone_rev, email FROM contacts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows[0], ("+5511987654321".into(), "1234567891155".into(), "ana@x.com".into()));
+    assert_eq!(rows[1], (String::new(), String::new(), String::new()));
+    assert_eq!(rows[2], ("12".into(), "21".into(), String::new()), "an invalid number is kept as typed");
+    let found: i64 = conn
+        .query_row("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH 'conceicao*'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(found, 1);
+}

@@ -27,6 +27,7 @@ fn form(title: &str, due_at: i64, assign: Assign, conversation_id: Option<i64>) 
         due_at,
         assign,
         conversation_id,
+        contact_id: None,
         notify: true,
     }
 }

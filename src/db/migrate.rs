@@ -13,7 +13,11 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 /// Upgrade steps: `STEPS[i]` takes a database from version `i + 1` to `i + 2`.
 /// Never edit or reorder a released step; append a new one and mirror its
 /// effect in schema.sql.
-pub const STEPS: &[&str] = &[include_str!("steps/0002_agent_desk.sql"), include_str!("steps/0003_tasks_pauses.sql")];
+pub const STEPS: &[&str] = &[
+    include_str!("steps/0002_agent_desk.sql"),
+    include_str!("steps/0003_tasks_pauses.sql"),
+    include_str!("steps/0004_contacts.sql"),
+];
 
 /// The schema version this binary writes.
 pub const VERSION: i64 = 1 + STEPS.len() as i64;

@@ -101,7 +101,11 @@ impl Db {
             std::fs::create_dir_all(dir)?;
         }
         let mut conn = open_rw(path)?;
-        migrate::migrate(&mut conn).map_err(AppError::Internal)?;
+        if let migrate::Outcome::Upgraded(from) = migrate::migrate(&mut conn).map_err(AppError::Internal)?
+            && from < 4
+        {
+            crate::phone::backfill(&conn)?;
+        }
         let mut readers = Vec::with_capacity(opts.readers);
         for _ in 0..opts.readers.max(1) {
             readers.push(open_ro(path)?);

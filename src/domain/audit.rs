@@ -139,6 +139,7 @@ pub const ACTIONS: &[&str] = &[
     "restore.cli",
     "export.audit",
     "task.delete",
+    "contact.merge",
     "pause.end_by_supervisor",
     "presence.set_not_ready_by_supervisor",
 ];

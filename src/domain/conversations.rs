@@ -55,23 +55,23 @@ pub struct Conversation {
     pub unread: bool,
     /// Whether the contact has an open task (the bell).
     pub task_bell: bool,
+    /// Created (unix).
+    pub created_at: i64,
+    /// Finished or archived (unix).
+    pub closed_at: Option<i64>,
 }
 
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
     c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
     EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id),
-    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done')
+    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'), c.created_at, c.closed_at
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
     LEFT JOIN users u ON u.id = c.agent_id";
 
 fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation> {
     let contact_id: i64 = r.get(8)?;
     let (name, email, phone): (String, String, String) = (r.get(9)?, r.get(10)?, r.get(11)?);
-    let contact_name = [&name, &email, &phone]
-        .iter()
-        .find(|s| !s.is_empty())
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("Visitante #{contact_id}"));
+    let contact_name = super::contacts::label(contact_id, &name, &email, &phone);
     Ok(Conversation {
         id: r.get(0)?,
         queue_id: r.get(1)?,
@@ -91,6 +91,8 @@ fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation> {
         offer_expires_at: r.get(15)?,
         unread: r.get(16)?,
         task_bell: r.get(17)?,
+        created_at: r.get(18)?,
+        closed_at: r.get(19)?,
     })
 }
 
@@ -223,6 +225,10 @@ pub async fn visitor_message(
     m: VisitorMessage,
 ) -> AppResult<(i64, i64)> {
     let text = check_text(&m.text)?;
+    // Phones are stored in E.164 when they are valid numbers (as typed otherwise).
+    let phone = crate::phone::normalize(&m.phone).unwrap_or_else(|| m.phone.clone());
+    let phone_rev = crate::phone::rev_key(&phone);
+    let email = m.email.to_lowercase();
     apply(state, move |conn, now| {
         let channel: String = conn
             .prepare_cached("SELECT channel FROM queues WHERE id = ?1 AND active = 1")?
@@ -238,16 +244,19 @@ pub async fn visitor_message(
                 if !m.name.is_empty() || !m.email.is_empty() || !m.phone.is_empty() {
                     conn.prepare_cached(
                         "UPDATE contacts SET name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,
-                         email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END, phone = CASE WHEN ?3 <> '' THEN ?3 ELSE phone END
+                         email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END, phone = CASE WHEN ?3 <> '' THEN ?3 ELSE phone END,
+                         phone_rev = CASE WHEN ?3 <> '' THEN ?5 ELSE phone_rev END, updated_at = ?6
                          WHERE id = ?4",
                     )?
-                    .execute(params![m.name, m.email, m.phone, c])?;
+                    .execute(params![m.name, email, phone, c, phone_rev, now])?;
                 }
                 c
             }
             None => {
-                conn.prepare_cached("INSERT INTO contacts (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![m.name, m.email, m.phone, now])?;
+                conn.prepare_cached(
+                    "INSERT INTO contacts (name, email, phone, phone_rev, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                )?
+                .execute(params![m.name, email, phone, phone_rev, now])?;
                 let c = conn.last_insert_rowid();
                 conn.prepare_cached("INSERT INTO visitors (token_hash, contact_id, created_at) VALUES (?1, ?2, ?3)")?
                     .execute(params![token_hash, c, now])?;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod contacts;
 pub mod conversations;
 pub mod notifications;
 pub mod pauses;

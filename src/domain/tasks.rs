@@ -150,6 +150,8 @@ pub struct Form {
     pub assign: Assign,
     /// Linked conversation.
     pub conversation_id: Option<i64>,
+    /// Linked contact (from the contact page; a conversation brings its own).
+    pub contact_id: Option<i64>,
     /// Browser notification.
     pub notify: bool,
 }
@@ -234,9 +236,10 @@ pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors>
         }
     };
     let conversation_id = validate::opt_id(input, "conversation_id", &mut errs);
+    let contact_id = validate::opt_id(input, "contact_id", &mut errs);
     let notify = input.checked("notify");
     if errs.is_empty() {
-        Ok(Form { kind, title, description, due_at, assign, conversation_id, notify })
+        Ok(Form { kind, title, description, due_at, assign, conversation_id, contact_id, notify })
     } else {
         Err(errs)
     }
@@ -299,6 +302,11 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
                 Some(cid) => Some(conv::visible(conn, &user, cid)?),
                 None => None,
             };
+            let contact = match (&c, f.contact_id) {
+                (Some(c), _) => Some(c.contact_id),
+                (None, Some(k)) => Some(super::contacts::visible(conn, &user, k)?.id),
+                (None, None) => None,
+            };
             conn.prepare_cached(
                 "INSERT INTO tasks (kind, title, description, due_at, assignee_id, team_id, contact_id, conversation_id,
                    notify, status, created_by, created_at, updated_at)
@@ -311,7 +319,7 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
                 f.due_at,
                 assignee,
                 team,
-                c.as_ref().map(|c| c.contact_id),
+                contact,
                 c.as_ref().map(|c| c.id),
                 f.notify,
                 status,

@@ -35,6 +35,7 @@ const MENU: &[MenuItem] = &[
     MenuItem { href: "/", key: "menu.home", icon: "⌂", admin_only: false },
     MenuItem { href: "/atendimentos", key: "menu.desk", icon: "✉", admin_only: false },
     MenuItem { href: "/tarefas", key: "menu.tasks", icon: "☑", admin_only: false },
+    MenuItem { href: "/contatos", key: "menu.contacts", icon: "☏", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },

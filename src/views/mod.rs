@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod contacts;
 pub mod desk;
 pub mod forms;
 pub mod layout;

@@ -154,6 +154,8 @@ pub struct FormView<'a> {
     pub cancel: String,
     /// Conversation the task is created in (shown, and sent along).
     pub conversation: Option<(i64, String)>,
+    /// Contact the task is created for (shown, and sent along).
+    pub contact: Option<(i64, String)>,
 }
 
 /// The task form (create and edit).
@@ -175,6 +177,10 @@ pub fn form(loc: Locale, csrf: &str, title: &str, v: &FormView) -> Markup {
             @if let Some((id, name)) = &v.conversation {
                 input type="hidden" name="conversation_id" value=(id);
                 p.muted { (t(loc, "task.in_conversation")) " " strong { (name) } }
+            }
+            @if let Some((id, name)) = &v.contact {
+                input type="hidden" name="contact_id" value=(id);
+                p.muted { (t(loc, "task.for_contact")) " " strong { (name) } }
             }
             (forms::select(loc, "kind", t(loc, "task.kind"), &kinds, &val("kind"), v.errs, None))
             (forms::input(loc, "title", t(loc, "task.title"), &val("title"), v.errs, forms::Opts { required: true, max: Some(120), ..Default::default() }))

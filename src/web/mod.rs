@@ -7,6 +7,7 @@
 //! `post!`, which checks CSRF before the handler runs.
 
 pub mod admin;
+pub mod contacts;
 pub mod ctx;
 pub mod desk;
 pub mod pages;
@@ -348,6 +349,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .boxed();
 
     let task_routes = task_routes(&cx);
+    let contact_routes = contact_routes(&cx);
     let locale_state = state.clone();
     let routes = public
         .or(crate::channels::webchat::routes(state.clone()))
@@ -355,6 +357,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(desk_routes)
         .unify()
         .or(task_routes)
+        .unify()
+        .or(contact_routes)
         .unify()
         .or(admin_routes)
         .unify()
@@ -430,6 +434,37 @@ fn task_routes(
         .boxed();
     let admin = jobs.or(pauses).unify().boxed();
     pages.or(actions).unify().or(bar_and_pauses).unify().or(admin).unify().boxed()
+}
+
+/// Contatos: list, add, edit, the contact page, annotations, merging.
+fn contact_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let g = || warp::get().and(warp::path::end());
+    let po = || warp::post().and(warp::path::end());
+    let cx = || cx.clone();
+    let list = p("contatos").and(g()).and(cx()).and(query()).then(get!(contacts::list, [], [q]));
+    let new = p!("contatos" / "novo").and(warp::get()).and(cx()).and(query()).then(get!(contacts::new_form, [], [q]));
+    let create = p("contatos").and(po()).and(cx()).and(form()).then(post!(contacts::create, []));
+    let view = p!("contatos" / i64).and(warp::get()).and(cx()).then(get!(contacts::view, [id], []));
+    let edit = p!("contatos" / i64 / "editar").and(warp::get()).and(cx()).then(get!(contacts::edit_form, [id], []));
+    let update = p!("contatos" / i64).and(warp::post()).and(cx()).and(form()).then(post!(contacts::update, [id]));
+    let note = p!("contatos" / i64 / "anotacoes")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(contacts::annotate, [id]));
+    let merge_page = p!("contatos" / i64 / "mesclar").and(warp::get()).and(cx()).and(query()).then(get!(
+        contacts::merge_page,
+        [id],
+        [q]
+    ));
+    let merge =
+        p!("contatos" / i64 / "mesclar").and(warp::post()).and(cx()).and(form()).then(post!(contacts::merge, [id]));
+    let pages = list.or(new).unify().or(create).unify().or(view).unify().boxed();
+    let more = edit.or(update).unify().or(note).unify().or(merge_page).unify().or(merge).unify().boxed();
+    pages.or(more).unify().boxed()
 }
 
 /// Only the public endpoints (widget script, visitor API and stream), for the

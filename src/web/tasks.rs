@@ -88,32 +88,66 @@ pub async fn list(ctx: Ctx, q: Input) -> AppResult<Response> {
     Ok(ctx.page(ctx.t("menu.tasks"), "/tarefas", body))
 }
 
+/// What a new task is created from: a conversation or a contact.
+#[derive(Clone, Copy, Default)]
+struct Origin {
+    conversation: Option<i64>,
+    contact: Option<i64>,
+}
+
+impl Origin {
+    fn of(q: &Input) -> Origin {
+        let id = |a: &str, b: &str| q.get(a).parse().ok().or_else(|| q.get(b).parse().ok()).filter(|n: &i64| *n > 0);
+        let conversation = id("conversa", "conversation_id");
+        Origin { conversation, contact: if conversation.is_some() { None } else { id("contato", "contact_id") } }
+    }
+
+    /// Where the form's Cancel and the saved task lead back to.
+    fn back(self) -> Option<String> {
+        match (self.conversation, self.contact) {
+            (Some(c), _) => Some(format!("/atendimentos/{c}")),
+            (None, Some(k)) => Some(format!("/contatos/{k}")),
+            _ => None,
+        }
+    }
+}
+
 async fn form_page(
     ctx: &Ctx,
     title: &'static str,
     action: String,
     values: &Input,
     errs: &FormErrors,
-    conversation: Option<i64>,
+    origin: Origin,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let (teams, logins, conv_name) = ctx
+    let (teams, logins, conv_name, contact_name) = ctx
         .state
         .db
         .read(move |c| {
             let (teams, logins, _) = teams_and_agents(c)?;
-            let name = match conversation {
+            let name = match origin.conversation {
                 Some(id) => Some((id, conv::visible(c, &user, id)?.contact_name)),
                 None => None,
             };
-            Ok((teams, logins, name))
+            let contact = match origin.contact {
+                Some(id) => Some((id, crate::domain::contacts::visible(c, &user, id)?.label())),
+                None => None,
+            };
+            Ok((teams, logins, name, contact))
         })
         .await?;
-    let cancel = match conversation {
-        Some(id) => format!("/atendimentos/{id}"),
-        None => "/tarefas".into(),
+    let cancel = origin.back().unwrap_or_else(|| "/tarefas".into());
+    let v = FormView {
+        action,
+        values,
+        errs,
+        teams: &teams,
+        agents: &logins,
+        cancel,
+        conversation: conv_name,
+        contact: contact_name,
     };
-    let v = FormView { action, values, errs, teams: &teams, agents: &logins, cancel, conversation: conv_name };
     let body = views::tasks::form(ctx.loc, ctx.csrf(), ctx.t(title), &v);
     let mut r = ctx.page(ctx.t(title), "/tarefas", body);
     if !errs.is_empty() {
@@ -122,33 +156,24 @@ async fn form_page(
     Ok(r)
 }
 
-fn conversation_of(q: &Input) -> Option<i64> {
-    q.get("conversa").parse().ok().or_else(|| q.get("conversation_id").parse().ok()).filter(|n: &i64| *n > 0)
-}
-
-/// GET /tarefas/nova[?conversa=ID] — the new task form.
+/// GET /tarefas/nova[?conversa=ID|contato=ID] — the new task form.
 pub async fn new_form(ctx: Ctx, q: Input) -> AppResult<Response> {
     let values = Input::from_pairs([("kind", "custom"), ("assign", "me"), ("quick", "1h")]);
-    form_page(&ctx, "task.new", "/tarefas".into(), &values, &FormErrors::default(), conversation_of(&q)).await
+    form_page(&ctx, "task.new", "/tarefas".into(), &values, &FormErrors::default(), Origin::of(&q)).await
 }
 
 /// POST /tarefas — create.
 pub async fn create(ctx: Ctx, input: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let tz = ctx.state.settings().tz();
-    let conversation = conversation_of(&input);
+    let origin = Origin::of(&input);
     let f = match tasks::parse(&input, ctx.state.now(), &tz) {
         Ok(f) => f,
-        Err(errs) => return form_page(&ctx, "task.new", "/tarefas".into(), &input, &errs, conversation).await,
+        Err(errs) => return form_page(&ctx, "task.new", "/tarefas".into(), &input, &errs, origin).await,
     };
     match tasks::create(&ctx.state, &user, ctx.loc, f).await {
-        Ok(id) => Ok(redirect(&match conversation {
-            Some(c) => format!("/atendimentos/{c}"),
-            None => format!("/tarefas/{id}"),
-        })),
-        Err(AppError::Invalid(errs)) => {
-            form_page(&ctx, "task.new", "/tarefas".into(), &input, &errs, conversation).await
-        }
+        Ok(id) => Ok(redirect(&origin.back().unwrap_or_else(|| format!("/tarefas/{id}")))),
+        Err(AppError::Invalid(errs)) => form_page(&ctx, "task.new", "/tarefas".into(), &input, &errs, origin).await,
         Err(e) => Err(e),
     }
 }
@@ -174,7 +199,7 @@ pub async fn edit_form(ctx: Ctx, id: i64) -> AppResult<Response> {
     let tz = ctx.state.settings().tz();
     let logins = ctx.state.db.read(|c| teams_and_agents(c).map(|x| x.1)).await?;
     let values = views::tasks::values_of(&t, &logins, &tz);
-    form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &values, &FormErrors::default(), None).await
+    form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &values, &FormErrors::default(), Origin::default()).await
 }
 
 /// POST /tarefas/{id} — save an edit.
@@ -183,13 +208,16 @@ pub async fn update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     let tz = ctx.state.settings().tz();
     let mut f = match tasks::parse(&input, ctx.state.now(), &tz) {
         Ok(f) => f,
-        Err(errs) => return form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, None).await,
+        Err(errs) => {
+            return form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, Origin::default()).await;
+        }
     };
     f.conversation_id = None;
+    f.contact_id = None;
     match tasks::update(&ctx.state, &user, id, f).await {
         Ok(()) => Ok(redirect(&format!("/tarefas/{id}"))),
         Err(AppError::Invalid(errs)) => {
-            form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, None).await
+            form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, Origin::default()).await
         }
         Err(e) => Err(e),
     }
