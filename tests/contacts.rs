@@ -193,6 +193,21 @@ async fn agents_see_only_contacts_of_their_queues_or_that_they_added() {
     ana.get("/contatos?q=5678").await.has(&["Carla Visitante", "+5511912345678"]);
     let page = ana.get(&format!("/contatos/{carla}")).await;
     page.has(&["Atendimentos anteriores", &format!("/atendimentos/{c}"), "Site vendas", "Atendimento criado"]);
+    // The panel beside the conversation: contact, this conversation's times, earlier ones.
+    ana.get(&format!("/atendimentos/{c}"))
+        .await
+        .has(&["id=\"contact-panel\"", "Carla Visitante", "+5511912345678", "Site vendas", "Tempo de espera"])
+        .has(&["Primeira resposta", &format!("/contatos/{carla}/editar"), "Nenhum atendimento ainda."]);
+    let ana_user = app_user(&app, "ana@x.com").await;
+    conv::claim(&app.state, &ana_user, c).await.unwrap();
+    conv::send(&app.state, &ana_user, c, "Oi Carla").await.unwrap();
+    conv::close(&app.state, &ana_user, c, false).await.unwrap();
+    let c2 = visitor(&app, qa, "tok-carla", "", "").await;
+    assert_ne!(c2, c);
+    let page = ana.get(&format!("/atendimentos/{c2}")).await;
+    page.has(&[&format!("href=\"/atendimentos/{c}\""), "Finalizado"]);
+    let timing = app.state.db.read(move |db| conv::timing(db, c)).await.unwrap();
+    assert!(timing.0.is_some() && timing.1.is_some(), "{timing:?}");
     bia.get("/contatos").await.lacks(&["Carla"]);
     bia.get("/contatos?q=5678").await.lacks(&["Carla"]);
     for path in ["", "/editar", "/mesclar"] {

@@ -108,6 +108,24 @@ pub fn may_see(user: &User, c: &Conversation) -> bool {
     user.is_admin() || c.agent_id == Some(user.id) || user.team_ids.contains(&c.team_id)
 }
 
+/// When an agent first took the conversation (accepted or claimed) and when
+/// the first agent reply went out, if they did.
+pub fn timing(conn: &Connection, id: i64) -> AppResult<(Option<i64>, Option<i64>)> {
+    let taken: Option<i64> = conn
+        .prepare_cached(
+            "SELECT min(created_at) FROM messages WHERE conversation_id = ?1 AND kind = 'system'
+               AND body IN ('ev.accepted', 'ev.claimed')",
+        )?
+        .query_row([id], |r| r.get(0))?;
+    let replied: Option<i64> = conn
+        .prepare_cached(
+            "SELECT created_at FROM messages WHERE conversation_id = ?1 AND kind = 'out' ORDER BY id LIMIT 1",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok((taken, replied))
+}
+
 /// Loads a conversation for `user`; one they may not see does not exist.
 pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Conversation> {
     match load(conn, id)? {

@@ -717,4 +717,10 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("tl.merged", "Contato mesclado", "Contact merged"),
     ("tl.event", "Evento", "Event"),
     ("audit.contact.merge", "Contatos mesclados", "Contacts merged"),
+    ("panel.toggle", "Mostrar ou ocultar os dados do contato", "Show or hide the contact details"),
+    ("panel.this_conversation", "Este atendimento", "This conversation"),
+    ("panel.entered", "Entrada", "Entered"),
+    ("panel.channel", "Canal", "Channel"),
+    ("panel.waited", "Tempo de espera", "Waiting time"),
+    ("panel.first_response", "Primeira resposta", "First response"),
 ];

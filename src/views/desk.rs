@@ -214,6 +214,66 @@ pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> M
     }
 }
 
+/// The contact panel beside a conversation.
+pub struct Panel {
+    /// The contact (None if the viewer may not open it).
+    pub contact: Option<crate::domain::contacts::Detail>,
+    /// First taken by an agent, first agent reply (unix).
+    pub timing: (Option<i64>, Option<i64>),
+}
+
+/// The contact panel: details and extra fields, tags, earlier conversations,
+/// and this conversation's times. A `<details>` toggled by its "i" / "x".
+fn contact_panel(loc: Locale, c: &Conversation, p: &Panel, tz: &jiff::tz::TimeZone, now: i64) -> Markup {
+    let (taken, replied) = p.timing;
+    let waited =
+        taken.unwrap_or(if c.status == "queued" || c.status == "offered" { now } else { c.created_at }) - c.created_at;
+    html! {
+        details #contact-panel .contact-panel open {
+            summary title=(t(loc, "panel.toggle")) aria-label=(t(loc, "panel.toggle")) {
+                span.when-closed { "i" } span.when-open { "x" }
+            }
+            @if let Some(d) = &p.contact {
+                section #panel-contact {
+                    h2 { a href=(format!("/contatos/{}", d.contact.id)) { (d.contact.label()) } }
+                    dl.details {
+                        dt { (t(loc, "contact.phone")) } dd { (d.contact.phone) }
+                        dt { (t(loc, "contact.email")) } dd { (d.contact.email) }
+                        @for (f, v) in &d.values { dt { (f.name) } dd { (v) } }
+                        dt { (t(loc, "contact.tags")) } dd { @for (_, n) in &d.tags { span.tag { (n) } " " } }
+                    }
+                    a.btn.btn-sm #panel-edit href=(format!("/contatos/{}/editar", d.contact.id)) { (t(loc, "action.edit")) }
+                }
+            }
+            section #panel-conversation {
+                h2 { (t(loc, "panel.this_conversation")) }
+                dl.details {
+                    dt { (t(loc, "panel.entered")) } dd { (super::datetime(c.created_at, tz)) }
+                    dt { (t(loc, "reg.queues")) } dd { (c.queue_name) }
+                    dt { (t(loc, "panel.channel")) } dd { (channel(loc, &c.channel)) }
+                    dt { (t(loc, "desk.agent")) } dd { (c.agent_name.as_deref().unwrap_or("—")) }
+                    dt { (t(loc, "panel.waited")) } dd { (elapsed(waited.max(0))) }
+                    dt { (t(loc, "panel.first_response")) }
+                    dd { @match replied { Some(r) => { (elapsed((r - c.created_at).max(0))) } None => { "—" } } }
+                }
+            }
+            @if let Some(d) = &p.contact {
+                section #panel-history {
+                    h2 { (t(loc, "contact.history")) }
+                    @let earlier: Vec<_> = d.history.iter().filter(|h| h.id != c.id).collect();
+                    @if earlier.is_empty() { p.muted { (t(loc, "contact.no_history")) } }
+                    ul.history { @for h in earlier {
+                        li {
+                            @if h.open { a href=(format!("/atendimentos/{}", h.id)) { "#" (h.id) } } @else { "#" (h.id) }
+                            " · " (super::datetime(h.created_at, tz)) " · " (channel(loc, &h.channel)) " · " (t(loc, status_key(&h.status)))
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
 /// One conversation with its actions and composer.
 #[allow(clippy::too_many_arguments)]
 pub fn conversation(
@@ -223,6 +283,7 @@ pub fn conversation(
     c: &Conversation,
     msgs: &[Message],
     transfer: &TransferOptions,
+    panel: &Panel,
     tz: &jiff::tz::TimeZone,
     now: i64,
     notice: Option<&'static str>,
@@ -240,6 +301,7 @@ pub fn conversation(
             }
         }
         @if let Some(n) = notice { div.flash.flash-warn role="alert" { (t(loc, n)) } }
+        (contact_panel(loc, c, panel, tz, now))
         dl.details {
             dt { (t(loc, "reg.queues")) } dd { (c.queue_name) " · " (channel(loc, &c.channel)) }
             @if let Some(a) = &c.agent_name { dt { (t(loc, "desk.agent")) } dd { (a) } }

@@ -79,15 +79,30 @@ pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
             let c = conv::visible(db, &u2, id)?;
             let msgs = conv::messages(db, id, 0, true)?;
             let t = conv::transfer_options(db, &u2, &c)?;
-            Ok((c, msgs, t))
+            let panel = views::desk::Panel {
+                contact: crate::domain::contacts::detail(db, &u2, c.contact_id).ok(),
+                timing: conv::timing(db, id)?,
+            };
+            Ok((c, msgs, (t, panel)))
         })
         .await?;
+    let (transfer, panel) = transfer;
     if c.agent_id == Some(user.id) && c.unread {
         conv::mark_read(&ctx.state, &user, id).await?;
     }
     let tz = ctx.state.settings().tz();
-    let body =
-        views::desk::conversation(ctx.loc, ctx.csrf(), &user, &c, &msgs, &transfer, &tz, ctx.state.now(), notice(&q));
+    let body = views::desk::conversation(
+        ctx.loc,
+        ctx.csrf(),
+        &user,
+        &c,
+        &msgs,
+        &transfer,
+        &panel,
+        &tz,
+        ctx.state.now(),
+        notice(&q),
+    );
     Ok(ctx.page(&c.contact_name.clone(), "/atendimentos", body))
 }
 
