@@ -47,13 +47,8 @@ use std::time::{Duration, Instant};
 use atende::db;
 use common::http::{HttpConn, LOGIN_TASKS, get_req, login, login_all, open_stream, post_req, seq_get};
 use common::seed::{Base, seed_base};
-use common::{R, Server, Summary, bin, cpu_secs, err, ms, now_secs, pct, status_kb, verdict};
+use common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, ms, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
-
-/// Longest wait for a server to answer.
-const READY_LIMIT: Duration = Duration::from_secs(60);
-/// Interval between readiness probes.
-const POLL: Duration = Duration::from_millis(5);
 
 /// Section 1: Concurrent visitor connections.
 const IN_TASKS: usize = 64;
@@ -1253,26 +1248,7 @@ async fn bench_home(sum: &mut Summary) -> R<()> {
 // ---------------------------------------------------------------- main
 
 fn main() {
-    // `cargo bench` passes `--bench`. Under `cargo test --all-targets` the
-    // binary runs without it (and against a debug build): skip the slow work.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("atende desk bench: skipped (run it with `cargo bench --bench desk`)");
-        return;
-    }
-    let total = Instant::now();
-    println!("atende desk bench: binary {}", bin());
-    println!(
-        "machine: {} cpus (the load generators share them with the server)",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
-    );
-    let mut sum = Summary::default();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            println!("cannot build tokio runtime: {e}");
-            std::process::exit(1);
-        }
-    };
+    let Some((total, mut sum, rt)) = common::start("desk") else { return };
 
     println!(
         "\n-- 1. inbound visitor messages, POST /api/widget/{{queue}}/messages ({IN_TASKS} connections, {IN_TOTAL} messages, at most {IN_LIMIT:?})"
@@ -1295,12 +1271,5 @@ fn main() {
     if let Err(e) = rt.block_on(bench_home(&mut sum)) {
         sum.fail("home_rps", &e);
     }
-    drop(rt);
-
-    let secs = total.elapsed().as_secs_f64();
-    sum.add("bench_total_s", format!("{secs:.1}"), "< 240", verdict(secs < 240.0));
-    sum.print();
-    if sum.failed {
-        std::process::exit(1);
-    }
+    common::finish(rt, total, sum, 240.0);
 }

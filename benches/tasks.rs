@@ -44,7 +44,7 @@ use atende::domain::auth;
 use atende::domain::users::{self, Role, UserInput};
 use common::http::{HttpConn, get_req, login, login_all, open_stream, seq_get};
 use common::seed::seed_base;
-use common::{PW, R, Server, Summary, bin, cpu_secs, err, now_secs, pct, status_kb, verdict};
+use common::{POLL, PW, R, READY_LIMIT, Server, Summary, cpu_secs, err, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
 
 /// Agents of the team; each holds a stream.
@@ -65,9 +65,6 @@ const TEAM_EVERY: i64 = 50;
 const LEAD: i64 = 30;
 /// Longest wait for deliveries after the minute ends.
 const SETTLE: Duration = Duration::from_secs(15);
-/// Longest wait for a server to answer.
-const READY_LIMIT: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(5);
 /// Target: due instant to the notification on the agent's bar, p99.
 const DUE_P99_TARGET_MS: f64 = 1_000.0;
 /// Section 2: idle seconds measured, probes timed, and the CPU target (% of one core).
@@ -526,34 +523,9 @@ async fn run(sum: &mut Summary) -> R<()> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`. Under `cargo test --all-targets` the
-    // binary runs without it (and against a debug build): skip the slow work.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("atende tasks bench: skipped (run it with `cargo bench --bench tasks`)");
-        return;
-    }
-    let total = Instant::now();
-    println!("atende tasks bench: binary {}", bin());
-    println!(
-        "machine: {} cpus (the clients share them with the server)",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
-    );
-    let mut sum = Summary::default();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            println!("cannot build tokio runtime: {e}");
-            std::process::exit(1);
-        }
-    };
+    let Some((total, mut sum, rt)) = common::start("tasks") else { return };
     if let Err(e) = rt.block_on(run(&mut sum)) {
         sum.fail("tasks_bench", &e);
     }
-    drop(rt);
-    let secs = total.elapsed().as_secs_f64();
-    sum.add("bench_total_s", format!("{secs:.1}"), "< 240", verdict(secs < 240.0));
-    sum.print();
-    if sum.failed {
-        std::process::exit(1);
-    }
+    common::finish(rt, total, sum, 240.0);
 }

@@ -29,7 +29,7 @@ use atende::domain::auth;
 use atende::domain::users::{self, Role, UserInput};
 use common::http::{HttpConn, get_req, login};
 use common::seed::seed_base;
-use common::{PW, R, Server, Summary, bin, err, ms, now_secs, pct, status_kb, verdict};
+use common::{POLL, PW, R, READY_LIMIT, Server, Summary, err, ms, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
 
 /// Contacts seeded.
@@ -40,8 +40,6 @@ const AGENT_CONTACTS: usize = 5_000;
 const REQUESTS: usize = 400;
 /// Target p99 of a search request.
 const P99_TARGET_MS: f64 = 10.0;
-const READY_LIMIT: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(5);
 
 const FIRST: &[&str] = &[
     "Maria",
@@ -301,31 +299,10 @@ async fn run(sum: &mut Summary) -> R<()> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`. Under `cargo test --all-targets` the
-    // binary runs without it (and against a debug build): skip the slow work.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("atende workbench bench: skipped (run it with `cargo bench --bench workbench`)");
-        return;
-    }
-    let total = Instant::now();
-    println!("atende workbench bench: binary {}", bin());
-    let mut sum = Summary::default();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            println!("cannot build tokio runtime: {e}");
-            std::process::exit(1);
-        }
-    };
+    let Some((total, mut sum, rt)) = common::start("workbench") else { return };
     println!("\n-- contact search on {CONTACTS} contacts, {REQUESTS} sequential requests per case");
     if let Err(e) = rt.block_on(run(&mut sum)) {
         sum.fail("contact_search", &e);
     }
-    drop(rt);
-    let secs = total.elapsed().as_secs_f64();
-    sum.add("bench_total_s", format!("{secs:.1}"), "< 240", verdict(secs < 240.0));
-    sum.print();
-    if sum.failed {
-        std::process::exit(1);
-    }
+    common::finish(rt, total, sum, 240.0);
 }

@@ -22,6 +22,12 @@ pub mod seed;
 
 pub type R<T> = Result<T, String>;
 
+/// Longest wait for a spawned server to answer, and the probe interval.
+#[allow(dead_code)] // not used by `core`
+pub const READY_LIMIT: Duration = Duration::from_secs(60);
+#[allow(dead_code)] // not used by `core`
+pub const POLL: Duration = Duration::from_millis(5);
+
 /// Password of every bench user.
 #[allow(dead_code)] // not used by `core`
 pub const PW: &str = "senha-segura-123";
@@ -262,5 +268,45 @@ impl Summary {
         for r in &self.rows {
             line([&r[0], &r[1], &r[2], &r[3]]);
         }
+    }
+}
+
+// ---------------------------------------------------------------- main
+
+/// The start of a bench's `main`. `cargo bench` passes `--bench`; under
+/// `cargo test --all-targets` the binary runs without it (against a debug
+/// build), so this prints that it skipped and returns `None`. Otherwise it
+/// prints the header and returns the start instant, an empty summary and a
+/// runtime.
+#[allow(dead_code)] // not used by `core`
+pub fn start(name: &str) -> Option<(Instant, Summary, tokio::runtime::Runtime)> {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("atende {name} bench: skipped (run it with `cargo bench --bench {name}`)");
+        return None;
+    }
+    println!("atende {name} bench: binary {}", bin());
+    println!(
+        "machine: {} cpus (the clients share them with the server)",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some((Instant::now(), Summary::default(), rt)),
+        Err(e) => {
+            println!("cannot build tokio runtime: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The end of a bench's `main`: the total time against `limit_s`, the
+/// summary table, and exit status 1 when a section failed.
+#[allow(dead_code)] // not used by `core`
+pub fn finish(rt: tokio::runtime::Runtime, total: Instant, mut sum: Summary, limit_s: f64) {
+    drop(rt);
+    let secs = total.elapsed().as_secs_f64();
+    sum.add("bench_total_s", format!("{secs:.1}"), &format!("< {limit_s:.0}"), verdict(secs < limit_s));
+    sum.print();
+    if sum.failed {
+        std::process::exit(1);
     }
 }

@@ -548,37 +548,38 @@ pub fn contact_tags(conn: &Connection, id: i64) -> AppResult<Vec<(i64, String)>>
     Ok(v)
 }
 
-/// The conversations of a contact, newest first.
+/// The conversations of a contact, newest first, in one query.
 pub fn history(conn: &Connection, user: &User, id: i64) -> AppResult<Vec<Past>> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM conversations WHERE contact_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 200",
-        )?
-        .query_map([id], |r| r.get(0))?
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name, c.created_at, c.closed_at
+         FROM conversations c JOIN queues q ON q.id = c.queue_id LEFT JOIN users u ON u.id = c.agent_id
+         WHERE c.contact_id = ?1 ORDER BY c.created_at DESC, c.id DESC LIMIT 200",
+    )?;
+    let v = stmt
+        .query_map([id], |r| {
+            let (team, agent_id): (i64, Option<i64>) = (r.get(2)?, r.get(5)?);
+            Ok(Past {
+                id: r.get(0)?,
+                queue: r.get(1)?,
+                channel: r.get(3)?,
+                status: r.get(4)?,
+                agent: r.get(6)?,
+                created_at: r.get(7)?,
+                closed_at: r.get(8)?,
+                open: conv::may_see_parts(user, agent_id, team),
+            })
+        })?
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(ids.len());
-    for cid in ids {
-        let Some(c) = conv::load(conn, cid)? else { continue };
-        out.push(Past {
-            id: c.id,
-            queue: c.queue_name.clone(),
-            channel: c.channel.clone(),
-            status: c.status.clone(),
-            agent: c.agent_name.clone(),
-            created_at: c.created_at,
-            closed_at: c.closed_at,
-            open: conv::may_see(user, &c),
-        });
-    }
-    Ok(out)
+    Ok(v)
 }
 
 /// id, title, created, done, creator name, assignee, team.
 type TaskRow = (i64, String, i64, Option<i64>, String, Option<i64>, Option<i64>);
 
 /// The timeline: contact created, conversation events, tasks created and
-/// done, annotations and merges; newest first.
-pub fn timeline(conn: &Connection, user: &User, c: &Contact) -> AppResult<Vec<Entry>> {
+/// done, annotations and merges; newest first. `history` (from [`history`])
+/// says which conversations the viewer may open.
+pub fn timeline(conn: &Connection, user: &User, c: &Contact, history: &[Past]) -> AppResult<Vec<Entry>> {
     let mut out = Vec::new();
     let creator: Option<String> = match c.created_by {
         Some(u) => {
@@ -602,16 +603,8 @@ pub fn timeline(conn: &Connection, user: &User, c: &Contact) -> AppResult<Vec<En
         .prepare_cached(&sql)?
         .query_map([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
-    let mut may: Vec<(i64, bool)> = Vec::new();
     for (at, key, who, cid) in rows {
-        let open = match may.iter().find(|(i, _)| *i == cid) {
-            Some((_, o)) => *o,
-            None => {
-                let o = conv::load(conn, cid)?.is_some_and(|cv| conv::may_see(user, &cv));
-                may.push((cid, o));
-                o
-            }
-        };
+        let open = history.iter().any(|p| p.id == cid && p.open);
         out.push(Entry { at, key, text: format!("#{cid}"), who, link: open.then(|| format!("/atendimentos/{cid}")) });
     }
     let tasks: Vec<TaskRow> = conn
@@ -625,10 +618,7 @@ pub fn timeline(conn: &Connection, user: &User, c: &Contact) -> AppResult<Vec<En
         })?
         .collect::<Result<_, _>>()?;
     for (id, title, created, done, who, assignee, team) in tasks {
-        let open = super::tasks::sees_all(user)
-            || assignee == Some(user.id)
-            || (assignee.is_none() && team.is_some_and(|t| user.team_ids.contains(&t)));
-        let link = open.then(|| format!("/tarefas/{id}"));
+        let link = super::tasks::may_see_parts(user, assignee, team).then(|| format!("/tarefas/{id}"));
         out.push(Entry { at: created, key: "tl.task_created".into(), text: title.clone(), who, link: link.clone() });
         if let Some(d) = done {
             out.push(Entry { at: d, key: "tl.task_done".into(), text: title, who: String::new(), link });
@@ -651,12 +641,19 @@ pub fn timeline(conn: &Connection, user: &User, c: &Contact) -> AppResult<Vec<En
 
 /// Everything on the contact page.
 pub fn detail(conn: &Connection, user: &User, id: i64) -> AppResult<Detail> {
+    let mut d = card(conn, user, id)?;
+    d.timeline = timeline(conn, user, &d.contact, &d.history)?;
+    Ok(d)
+}
+
+/// The contact panel's part of [`detail`]: everything but the timeline.
+pub fn card(conn: &Connection, user: &User, id: i64) -> AppResult<Detail> {
     let contact = visible(conn, user, id)?;
     Ok(Detail {
         values: values(conn, id)?,
         tags: contact_tags(conn, id)?,
         history: history(conn, user, id)?,
-        timeline: timeline(conn, user, &contact)?,
+        timeline: Vec::new(),
         contact,
     })
 }

@@ -105,7 +105,12 @@ pub fn load(conn: &Connection, id: i64) -> AppResult<Option<Conversation>> {
 /// Whether `user` may see `c`: administrators all; others the queues of their
 /// teams and whatever is assigned or offered to them.
 pub fn may_see(user: &User, c: &Conversation) -> bool {
-    user.is_admin() || c.agent_id == Some(user.id) || user.team_ids.contains(&c.team_id)
+    may_see_parts(user, c.agent_id, c.team_id)
+}
+
+/// [`may_see`] from a conversation's agent and its queue's team.
+pub fn may_see_parts(user: &User, agent_id: Option<i64>, team_id: i64) -> bool {
+    user.is_admin() || agent_id == Some(user.id) || user.team_ids.contains(&team_id)
 }
 
 /// When an agent first took the conversation (accepted or claimed) and when

@@ -107,9 +107,14 @@ pub fn sees_all(user: &User) -> bool {
 }
 
 fn may_see(user: &User, t: &Task) -> bool {
+    may_see_parts(user, t.assignee_id, t.team_id)
+}
+
+/// [`may_see`] from a task's assignee and team.
+pub fn may_see_parts(user: &User, assignee: Option<i64>, team: Option<i64>) -> bool {
     sees_all(user)
-        || t.assignee_id == Some(user.id)
-        || (t.assignee_id.is_none() && t.team_id.is_some_and(|tm| user.team_ids.contains(&tm)))
+        || assignee == Some(user.id)
+        || (assignee.is_none() && team.is_some_and(|tm| user.team_ids.contains(&tm)))
 }
 
 fn load(conn: &Connection, id: i64) -> AppResult<Option<Task>> {

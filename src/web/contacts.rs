@@ -131,7 +131,7 @@ pub async fn view(ctx: Ctx, id: i64) -> AppResult<Response> {
 /// GET /contatos/{id}/editar
 pub async fn edit_form(ctx: Ctx, id: i64) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let d = ctx.state.db.read(move |c| contacts::detail(c, &user, id)).await?;
+    let d = ctx.state.db.read(move |c| contacts::card(c, &user, id)).await?;
     if d.contact.merged_into.is_some() {
         return Err(AppError::Conflict("contact.merged"));
     }

@@ -80,7 +80,7 @@ pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
             let msgs = conv::messages(db, id, 0, true)?;
             let t = conv::transfer_options(db, &u2, &c)?;
             let panel = views::desk::Panel {
-                contact: crate::domain::contacts::detail(db, &u2, c.contact_id).ok(),
+                contact: crate::domain::contacts::card(db, &u2, c.contact_id).ok(),
                 timing: conv::timing(db, id)?,
             };
             Ok((c, msgs, (t, panel)))
