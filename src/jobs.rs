@@ -154,6 +154,10 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             let n = crate::domain::conversations::expire_offers(&s).await?;
             Ok(if n > 0 { format!("{n} offers moved on") } else { String::new() })
         })?,
+        add(state, "conversations.reopen", "* * * * * *", |s| async move {
+            let n = crate::domain::conversations::reopen_due(&s).await?;
+            Ok(if n > 0 { format!("{n} conversations reopened as scheduled") } else { String::new() })
+        })?,
         add(state, "backup.daily", "0 * * * * *", |s| async move {
             Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
@@ -162,7 +166,8 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             Ok(if n > 0 { format!("removed {n} expired rows") } else { String::new() })
         })?,
     ];
-    let names = ["tasks.due", "pauses.limits", "offers.expire", "backup.daily", "sessions.cleanup"];
+    let names =
+        ["tasks.due", "pauses.limits", "offers.expire", "conversations.reopen", "backup.daily", "sessions.cleanup"];
     for (job, name) in jobs.into_iter().zip(names) {
         let guid = job.guid();
         let s2 = sched.clone();

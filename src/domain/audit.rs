@@ -140,6 +140,8 @@ pub const ACTIONS: &[&str] = &[
     "export.audit",
     "task.delete",
     "contact.merge",
+    "quick_reply.create",
+    "quick_reply.delete",
     "pause.end_by_supervisor",
     "presence.set_not_ready_by_supervisor",
 ];

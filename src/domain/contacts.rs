@@ -755,3 +755,66 @@ pub async fn merge(state: &AppState, user: &User, keep: i64, other: i64, actor: 
         })
         .await
 }
+
+// ---------------------------------------------------------------- outbound
+
+/// Who a conversation started from our side is with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A contact from the book.
+    Contact(i64),
+    /// A phone (E.164) and/or e-mail typed in, with an optional name.
+    Typed {
+        /// Name ('' if not given).
+        name: String,
+        /// Phone in E.164 ('' if not given).
+        phone: String,
+        /// E-mail in lower case ('' if not given).
+        email: String,
+    },
+}
+
+/// Reads a typed target: at least a valid phone or e-mail.
+pub fn parse_target(name: &str, phone: &str, email: &str) -> Result<Target, &'static str> {
+    let (name, phone, email) = (name.trim(), phone.trim(), email.trim().to_lowercase());
+    if phone.is_empty() && email.is_empty() {
+        return Err("outbound.need_contact");
+    }
+    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err("val.too_long");
+    }
+    let phone = if phone.is_empty() { String::new() } else { phone::normalize(phone).ok_or("contact.bad_phone")? };
+    if !email.is_empty() && !valid_email(&email) {
+        return Err("contact.bad_email");
+    }
+    Ok(Target::Typed { name: name.to_string(), phone, email })
+}
+
+/// The contact id behind a target: a contact `user` may see, or the contact
+/// with that phone or e-mail, or a new one added by `user`.
+pub fn resolve_target(conn: &Connection, user: &User, t: &Target, now: i64) -> AppResult<i64> {
+    match t {
+        Target::Contact(id) => {
+            let c = visible(conn, user, *id)?;
+            Ok(c.merged_into.unwrap_or(c.id))
+        }
+        Target::Typed { name, phone, email } => {
+            let found: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT id FROM contacts WHERE merged_into IS NULL
+                       AND ((?1 <> '' AND phone = ?1) OR (?2 <> '' AND email = ?2)) ORDER BY id LIMIT 1",
+                )?
+                .query_row(params![phone, email], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = found {
+                return Ok(id);
+            }
+            conn.prepare_cached(
+                "INSERT INTO contacts (name, phone, phone_rev, email, created_at, updated_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            )?
+            .execute(params![name, phone, phone::rev_key(phone), email, now, user.id])?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
+}

@@ -59,12 +59,21 @@ pub struct Conversation {
     pub created_at: i64,
     /// Finished or archived (unix).
     pub closed_at: Option<i64>,
+    /// Scheduled reopening (unix).
+    pub reopen_at: Option<i64>,
+    /// Closing script: resolved or not.
+    pub resolved: Option<bool>,
+    /// Closing script: the reason's name.
+    pub closing_reason: Option<String>,
+    /// The agent who started it from our side, if so.
+    pub started_by: Option<i64>,
 }
 
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
     c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
     EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id),
-    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'), c.created_at, c.closed_at
+    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'), c.created_at, c.closed_at,
+    c.reopen_at, c.resolved, (SELECT name FROM closing_reasons WHERE id = c.closing_reason_id), c.started_by
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
     LEFT JOIN users u ON u.id = c.agent_id";
 
@@ -93,6 +102,10 @@ fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation> {
         task_bell: r.get(17)?,
         created_at: r.get(18)?,
         closed_at: r.get(19)?,
+        reopen_at: r.get(20)?,
+        resolved: r.get(21)?,
+        closing_reason: r.get(22)?,
+        started_by: r.get(23)?,
     })
 }
 
@@ -144,7 +157,8 @@ pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Conversatio
 pub struct Message {
     /// Id (arrival order).
     pub id: i64,
-    /// `in` (customer), `out` (agent), `system` (timeline; body is a catalog key).
+    /// `in` (customer), `out` (agent), `note` (internal note, agents only),
+    /// `system` (timeline; body is a catalog key).
     pub kind: String,
     /// Sender's name (agent, customer, or the actor of a system event).
     pub author_name: String,
@@ -152,29 +166,56 @@ pub struct Message {
     pub body: String,
     /// Unix time.
     pub created_at: i64,
+    /// Files sent with it.
+    pub attachments: Vec<super::attachments::Attachment>,
 }
 
-/// Messages of a conversation after `after`, in arrival order (at most 500).
-pub fn messages(conn: &Connection, conversation_id: i64, after: i64, include_system: bool) -> AppResult<Vec<Message>> {
+/// Messages of a conversation after `after`, in arrival order (at most
+/// `limit`). `for_agents`: everything, with internal notes and timeline
+/// events; otherwise only what the customer sees (their messages and ours).
+pub fn messages_limit(
+    conn: &Connection,
+    conversation_id: i64,
+    after: i64,
+    for_agents: bool,
+    limit: i64,
+) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, author_name, body, created_at FROM messages
-         WHERE conversation_id = ?1 AND id > ?2 AND (?3 OR kind <> 'system') ORDER BY id LIMIT 500",
+         WHERE conversation_id = ?1 AND id > ?2 AND (?3 OR kind IN ('in', 'out')) ORDER BY id LIMIT ?4",
     )?;
-    let v = stmt
-        .query_map(params![conversation_id, after, include_system], |r| {
+    let mut v: Vec<Message> = stmt
+        .query_map(params![conversation_id, after, for_agents, limit], |r| {
             Ok(Message {
                 id: r.get(0)?,
                 kind: r.get(1)?,
                 author_name: r.get(2)?,
                 body: r.get(3)?,
                 created_at: r.get(4)?,
+                attachments: Vec::new(),
             })
         })?
         .collect::<Result<_, _>>()?;
+    if let (Some(first), Some(last)) = (v.first().map(|m| m.id), v.last().map(|m| m.id)) {
+        let mut files = super::attachments::in_range(conn, conversation_id, first, last)?.into_iter().peekable();
+        for m in &mut v {
+            while let Some(f) = files.next_if(|f| f.message_id <= m.id) {
+                if f.message_id == m.id {
+                    m.attachments.push(f);
+                }
+            }
+        }
+    }
     Ok(v)
 }
 
-fn insert_message(
+/// [`messages_limit`] with at most 500 messages.
+pub fn messages(conn: &Connection, conversation_id: i64, after: i64, for_agents: bool) -> AppResult<Vec<Message>> {
+    messages_limit(conn, conversation_id, after, for_agents, 500)
+}
+
+/// Stores a message and touches the conversation's activity time.
+pub(crate) fn insert_message(
     conn: &Connection,
     conv: i64,
     kind: &str,
@@ -361,7 +402,8 @@ fn capacity(conn: &Connection, queue: i64) -> AppResult<i64> {
 
 fn assign(conn: &Connection, c: &Conversation, agent: i64, now: i64) -> AppResult<()> {
     conn.prepare_cached(
-        "UPDATE conversations SET status = 'assigned', agent_id = ?1, offer_expires_at = NULL, closed_at = NULL WHERE id = ?2",
+        "UPDATE conversations SET status = 'assigned', agent_id = ?1, offer_expires_at = NULL, closed_at = NULL,
+         reopen_at = NULL, reopen_agent_id = NULL WHERE id = ?2",
     )?
     .execute(params![agent, c.id])?;
     conn.prepare_cached("DELETE FROM offer_declines WHERE conversation_id = ?1")?.execute([c.id])?;
@@ -549,8 +591,36 @@ fn check_held(user: &User, c: &Conversation) -> AppResult<()> {
     Ok(())
 }
 
+/// The closing script's answers: the contact reason and whether it was resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closing {
+    /// An active closing reason.
+    pub reason_id: i64,
+    /// Resolvido? sim / não.
+    pub resolved: bool,
+}
+
+/// Whether finishing a conversation of this queue asks the closing script.
+pub fn script_required(conn: &Connection, queue_id: i64) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT closing_script_required FROM queues WHERE id = ?1")?
+        .query_row([queue_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// The active closing reasons (id, name), by name.
+pub fn closing_reasons(conn: &Connection) -> AppResult<Vec<(i64, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name FROM closing_reasons WHERE active = 1 ORDER BY name COLLATE NOCASE")?;
+    let v = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
 /// Finishes (`archive = false`) or archives a conversation held by `user`.
-pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> AppResult<()> {
+/// Finishing in a queue that requires the closing script needs `script`;
+/// archiving never asks it.
+pub async fn close(state: &AppState, user: &User, id: i64, archive: bool, script: Option<Closing>) -> AppResult<()> {
     let user = user.clone();
     apply(state, move |conn, now| {
         let c = load_for(conn, &user, id)?;
@@ -559,9 +629,23 @@ pub async fn close(state: &AppState, user: &User, id: i64, archive: bool) -> App
         if !(mine || admin_may) {
             return Err(AppError::Conflict("conv.not_yours"));
         }
+        let script = if archive { None } else { script };
+        if !archive && script.is_none() && script_required(conn, c.queue_id)? {
+            return Err(AppError::BadRequest("conv.script_required"));
+        }
+        if let Some(s) = script {
+            let ok: bool = conn
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM closing_reasons WHERE id = ?1 AND active = 1)")?
+                .query_row([s.reason_id], |r| r.get(0))?;
+            if !ok {
+                return Err(AppError::BadRequest("conv.script_reason"));
+            }
+        }
         let status = if archive { "archived" } else { "finished" };
-        conn.prepare_cached("UPDATE conversations SET status = ?1, closed_at = ?2 WHERE id = ?3")?
-            .execute(params![status, now, id])?;
+        conn.prepare_cached(
+            "UPDATE conversations SET status = ?1, closed_at = ?2, closing_reason_id = ?3, resolved = ?4 WHERE id = ?5",
+        )?
+        .execute(params![status, now, script.map(|s| s.reason_id), script.map(|s| s.resolved), id])?;
         event(conn, id, if archive { "ev.archived" } else { "ev.finished" }, Some(&user), now)?;
         let mut changes = vec![Change::queue(c.queue_id, id), Change::message(c.queue_id, id, c.agent_id)];
         changes.extend(release_agent(conn, &c, now)?);
@@ -610,6 +694,12 @@ pub fn system_note(conn: &Connection, c: &Conversation, text: &str, actor: &User
 /// `agent`'s list when that agent is active, else back into its queue. An
 /// open conversation, or a contact with another open one there, is left alone.
 pub fn reopen_for_task(conn: &Connection, id: i64, agent: Option<i64>, now: i64) -> AppResult<Vec<Change>> {
+    reopen_auto(conn, id, agent, now, "ev.reopened_task")
+}
+
+/// Reopens, on its own, a closed conversation (see [`reopen_for_task`]),
+/// leaving the timeline line `key`.
+fn reopen_auto(conn: &Connection, id: i64, agent: Option<i64>, now: i64, key: &str) -> AppResult<Vec<Change>> {
     let Some(c) = load(conn, id)? else { return Ok(vec![]) };
     if !matches!(c.status.as_str(), "finished" | "archived") {
         return Ok(vec![]);
@@ -625,19 +715,204 @@ pub fn reopen_for_task(conn: &Connection, id: i64, agent: Option<i64>, now: i64)
     match agent {
         Some(u) => {
             assign(conn, &c, u.id, now)?;
-            event(conn, id, "ev.reopened_task", None, now)?;
+            event(conn, id, key, None, now)?;
             changes.push(Change::agent(u.id, id));
         }
         None => {
             conn.prepare_cached(
-                "UPDATE conversations SET status = 'queued', agent_id = NULL, queued_at = ?1, closed_at = NULL WHERE id = ?2",
+                "UPDATE conversations SET status = 'queued', agent_id = NULL, queued_at = ?1, closed_at = NULL,
+                 reopen_at = NULL, reopen_agent_id = NULL WHERE id = ?2",
             )?
             .execute(params![now, id])?;
-            event(conn, id, "ev.reopened_task", None, now)?;
+            event(conn, id, key, None, now)?;
             changes.extend(routing::route(conn, c.queue_id, now)?);
         }
     }
     Ok(changes)
+}
+
+/// Schedules (`at`) or cancels (`None`) the reopening of a finished or
+/// archived conversation: at that time it returns to the list of the agent
+/// who had it (or of `user`, if nobody had it), or to its queue if that agent
+/// is no longer active.
+pub async fn schedule_reopen(state: &AppState, user: &User, id: i64, at: Option<i64>) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        if !matches!(c.status.as_str(), "finished" | "archived") {
+            return Err(AppError::Conflict("conv.not_closed"));
+        }
+        if at.is_some_and(|t| t <= now) {
+            return Err(AppError::BadRequest("conv.reopen_past"));
+        }
+        let agent = c.agent_id.unwrap_or(user.id);
+        conn.prepare_cached("UPDATE conversations SET reopen_at = ?1, reopen_agent_id = ?2 WHERE id = ?3")?
+            .execute(params![at, at.map(|_| agent), id])?;
+        event(conn, id, if at.is_some() { "ev.reopen_scheduled" } else { "ev.reopen_canceled" }, Some(&user), now)?;
+        Ok(((), vec![Change::message(c.queue_id, id, c.agent_id)]))
+    })
+    .await
+}
+
+/// Reopens the conversations whose scheduled time has come (the scheduler
+/// runs this every second). Returns how many came due.
+pub async fn reopen_due(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let any: bool = state
+        .db
+        .read(move |c| {
+            Ok(c.prepare_cached("SELECT EXISTS(SELECT 1 FROM conversations WHERE reopen_at <= ?1)")?
+                .query_row([now], |r| r.get(0))?)
+        })
+        .await?;
+    if !any {
+        return Ok(0);
+    }
+    apply(state, |conn, now| {
+        let due: Vec<(i64, Option<i64>)> = conn
+            .prepare_cached(
+                "SELECT id, reopen_agent_id FROM conversations WHERE reopen_at <= ?1 ORDER BY reopen_at LIMIT 500",
+            )?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut changes = Vec::new();
+        for (id, agent) in &due {
+            conn.prepare_cached("UPDATE conversations SET reopen_at = NULL, reopen_agent_id = NULL WHERE id = ?1")?
+                .execute([id])?;
+            let c = reopen_auto(conn, *id, *agent, now, "ev.reopened_scheduled")?;
+            if c.is_empty() {
+                // The contact already has another open conversation there.
+                event(conn, *id, "ev.reopen_skipped", None, now)?;
+            }
+            changes.extend(c);
+        }
+        Ok((due.len(), crate::events::unique(changes)))
+    })
+    .await
+}
+
+/// Adds an internal note (nota interna): seen by agents only, never by the
+/// customer on any channel.
+pub async fn note(state: &AppState, user: &User, id: i64, text: &str) -> AppResult<i64> {
+    let text = check_text(text)?;
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let c = load_for(conn, &user, id)?;
+        let mid = insert_message(conn, id, "note", Some(user.id), &user.name, &text, now)?;
+        Ok((mid, vec![Change::message(c.queue_id, id, c.agent_id)]))
+    })
+    .await
+}
+
+/// Starts a conversation from our side ("Iniciar conversa") with a contact in
+/// one of `user`'s queues: it opens assigned to `user`, with `text` as the
+/// first message when given. Needs the "open new conversations" permission.
+pub async fn start_outbound(
+    state: &AppState,
+    user: &User,
+    contact: super::contacts::Target,
+    queue_id: i64,
+    text: Option<String>,
+) -> AppResult<i64> {
+    if !user.can(super::users::Permission::OpenConversations) {
+        return Err(AppError::Forbidden);
+    }
+    let text = match text {
+        Some(t) if !t.trim().is_empty() => Some(check_text(&t)?),
+        _ => None,
+    };
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let ok: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM queues q WHERE q.id = ?1 AND q.active = 1
+                  AND (?2 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?3)))",
+            )?
+            .query_row(params![queue_id, user.is_admin(), user.id], |r| r.get(0))?;
+        if !ok {
+            return Err(AppError::BadRequest("outbound.bad_queue"));
+        }
+        let contact = super::contacts::resolve_target(conn, &user, &contact, now)?;
+        let open: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM conversations WHERE contact_id = ?1 AND queue_id = ?2
+                 AND status IN ('queued', 'offered', 'assigned') LIMIT 1",
+            )?
+            .query_row([contact, queue_id], |r| r.get(0))
+            .optional()?;
+        if open.is_some() {
+            return Err(AppError::Conflict("conv.contact_has_open"));
+        }
+        let channel: String =
+            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
+        let subject: String = text.as_deref().unwrap_or("").chars().take(80).collect();
+        conn.prepare_cached(
+            "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, agent_id, queued_at, created_at,
+               last_activity_at, started_by)
+             VALUES (?1, ?2, ?3, ?4, 'assigned', ?5, ?6, ?6, ?6, ?5)",
+        )?
+        .execute(params![queue_id, contact, channel, subject, user.id, now])?;
+        let id = conn.last_insert_rowid();
+        conn.prepare_cached(
+            "INSERT INTO agent_presence (user_id, status, since, last_assigned_at) VALUES (?1, 'not_ready', ?2, ?2)
+             ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = ?2",
+        )?
+        .execute(params![user.id, now])?;
+        event(conn, id, "ev.started_out", Some(&user), now)?;
+        // The hook for channel rules on starting a conversation (WhatsApp
+        // templates and the 24 h window) belongs here, before the first message.
+        if let Some(t) = &text {
+            let mid = insert_message(conn, id, "out", Some(user.id), &user.name, t, now)?;
+            conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
+        }
+        Ok((id, vec![Change::queue(queue_id, id), Change::agent(user.id, id)]))
+    })
+    .await
+}
+
+/// Names of the agents who replied in a conversation, in order of first reply.
+pub fn agents_of(conn: &Connection, id: i64) -> AppResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT author_name FROM messages WHERE conversation_id = ?1 AND kind = 'out' AND author_name <> ''
+         GROUP BY author_name ORDER BY min(id)",
+    )?;
+    let v = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// The tags on a conversation (id, name), by name.
+pub fn tags(conn: &Connection, id: i64) -> AppResult<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.name FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.conversation_id = ?1 ORDER BY t.name COLLATE NOCASE",
+    )?;
+    let v = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// Adds (`on`) or removes an (active, conversation-scoped) tag.
+pub async fn set_tag(state: &AppState, user: &User, id: i64, tag: i64, on: bool) -> AppResult<()> {
+    let user = user.clone();
+    apply(state, move |conn, _now| {
+        let c = load_for(conn, &user, id)?;
+        if on {
+            let ok: bool = conn
+                .prepare_cached(
+                    "SELECT EXISTS(SELECT 1 FROM tags WHERE id = ?1 AND scope = 'conversation' AND active = 1)",
+                )?
+                .query_row([tag], |r| r.get(0))?;
+            if !ok {
+                return Err(AppError::BadRequest("val.invalid_choice"));
+            }
+            conn.prepare_cached("INSERT OR IGNORE INTO conversation_tags (conversation_id, tag_id) VALUES (?1, ?2)")?
+                .execute([id, tag])?;
+        } else {
+            conn.prepare_cached("DELETE FROM conversation_tags WHERE conversation_id = ?1 AND tag_id = ?2")?
+                .execute([id, tag])?;
+        }
+        Ok(((), vec![Change::message(c.queue_id, id, c.agent_id)]))
+    })
+    .await
 }
 
 /// Why an agent cannot receive a transfer right now (catalog key), if so.

@@ -1,14 +1,17 @@
 //! The rules and the SQL, one module per noun. Functions take the `Db` (or a
 //! connection inside a write job) and never see HTTP.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod notifications;
 pub mod pauses;
+pub mod quick_replies;
 pub mod registers;
 pub mod routing;
+pub mod search;
 pub mod settings;
 pub mod tasks;
 pub mod teams;

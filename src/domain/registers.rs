@@ -224,6 +224,7 @@ pub static SPECS: &[Spec] = &[
                 hint: Some("f.offline_text.hint"),
                 ..f("offline_text", "f.offline_text", Kind::Lines { max: 300 }, false)
             },
+            Field { hint: Some("f.end_text.hint"), ..f("end_text", "f.end_text", Kind::Lines { max: 300 }, false) },
             f("ask_name", "f.ask_name", Kind::Bool, false),
             f("ask_email", "f.ask_email", Kind::Bool, false),
             f("ask_phone", "f.ask_phone", Kind::Bool, false),

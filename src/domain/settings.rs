@@ -30,6 +30,10 @@ pub struct Settings {
     pub locale: Locale,
     /// Monday..Sunday.
     pub hours: Vec<DayHours>,
+    /// Largest attachment, MB.
+    pub attach_file_mb: i64,
+    /// Most attachment bytes in one conversation, MB.
+    pub attach_conversation_mb: i64,
 }
 
 impl Settings {
@@ -44,14 +48,23 @@ pub const WEEKDAYS: [&str; 7] = ["wd.0", "wd.1", "wd.2", "wd.3", "wd.4", "wd.5",
 
 /// Reads the settings.
 pub fn load(conn: &Connection) -> AppResult<Settings> {
-    let (business_name, time_zone, locale): (String, String, String) = conn
-        .prepare_cached("SELECT business_name, time_zone, locale FROM settings WHERE id = 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (business_name, time_zone, locale, attach_file_mb, attach_conversation_mb): (String, String, String, i64, i64) =
+        conn.prepare_cached(
+            "SELECT business_name, time_zone, locale, attach_file_mb, attach_conversation_mb FROM settings WHERE id = 1",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
     let mut stmt = conn.prepare_cached("SELECT open, opens, closes FROM business_hours ORDER BY weekday")?;
     let hours = stmt
         .query_map([], |r| Ok(DayHours { open: r.get::<_, i64>(0)? == 1, opens: r.get(1)?, closes: r.get(2)? }))?
         .collect::<Result<_, _>>()?;
-    Ok(Settings { business_name, time_zone, locale: Locale::from_code(&locale).unwrap_or_default(), hours })
+    Ok(Settings {
+        business_name,
+        time_zone,
+        locale: Locale::from_code(&locale).unwrap_or_default(),
+        hours,
+        attach_file_mb,
+        attach_conversation_mb,
+    })
 }
 
 /// Validates the settings form; on failure returns the errors and what was typed.
@@ -91,7 +104,12 @@ pub fn parse(input: &Input) -> Result<Settings, (FormErrors, Settings)> {
         }
         hours.push(DayHours { open, opens: o, closes: c });
     }
-    let s = Settings { business_name, time_zone, locale, hours };
+    let attach_file_mb = validate::int(input, "attach_file_mb", 1, crate::domain::attachments::MAX_FILE_MB, &mut errs);
+    let attach_conversation_mb = validate::int(input, "attach_conversation_mb", 1, 100_000, &mut errs);
+    if errs.get("attach_conversation_mb").is_none() && attach_conversation_mb < attach_file_mb {
+        errs.add("attach_conversation_mb", "val.conversation_below_file");
+    }
+    let s = Settings { business_name, time_zone, locale, hours, attach_file_mb, attach_conversation_mb };
     if errs.is_empty() { Ok(s) } else { Err((errs, s)) }
 }
 
@@ -99,9 +117,17 @@ pub fn parse(input: &Input) -> Result<Settings, (FormErrors, Settings)> {
 pub async fn save(db: &Db, s: Settings, actor: Actor) -> AppResult<()> {
     db.write(move |conn| {
         conn.prepare_cached(
-            "UPDATE settings SET business_name = ?1, time_zone = ?2, locale = ?3, updated_at = ?4 WHERE id = 1",
+            "UPDATE settings SET business_name = ?1, time_zone = ?2, locale = ?3, updated_at = ?4,
+             attach_file_mb = ?5, attach_conversation_mb = ?6 WHERE id = 1",
         )?
-        .execute(params![s.business_name, s.time_zone, s.locale.code(), actor.now])?;
+        .execute(params![
+            s.business_name,
+            s.time_zone,
+            s.locale.code(),
+            actor.now,
+            s.attach_file_mb,
+            s.attach_conversation_mb
+        ])?;
         let mut stmt =
             conn.prepare_cached("UPDATE business_hours SET open = ?1, opens = ?2, closes = ?3 WHERE weekday = ?4")?;
         for (d, h) in s.hours.iter().enumerate() {
@@ -109,7 +135,14 @@ pub async fn save(db: &Db, s: Settings, actor: Actor) -> AppResult<()> {
                 if h.opens.is_empty() { ("08:00", "18:00") } else { (h.opens.as_str(), h.closes.as_str()) };
             stmt.execute(params![h.open as i64, opens, closes, d as i64])?;
         }
-        let detail = format!("name={}; tz={}; locale={}", s.business_name, s.time_zone, s.locale.code());
+        let detail = format!(
+            "name={}; tz={}; locale={}; files={} MB, per conversation {} MB",
+            s.business_name,
+            s.time_zone,
+            s.locale.code(),
+            s.attach_file_mb,
+            s.attach_conversation_mb
+        );
         audit::record(conn, &actor, "settings.update", "settings", &detail)?;
         Ok(())
     })

@@ -18,6 +18,8 @@ pub struct WidgetQueue {
     pub offline_text: String,
     /// Pre-chat form: ask name / e-mail / phone.
     pub ask: (bool, bool, bool),
+    /// Text shown when the conversation ends ("" = default text).
+    pub end_text: String,
 }
 
 impl WidgetQueue {
@@ -32,7 +34,7 @@ impl WidgetQueue {
 pub fn queue(conn: &Connection, id: i64) -> AppResult<Option<WidgetQueue>> {
     Ok(conn
         .prepare_cached(
-            "SELECT id, name, allowed_origins, offline_text, ask_name, ask_email, ask_phone FROM queues
+            "SELECT id, name, allowed_origins, offline_text, ask_name, ask_email, ask_phone, end_text FROM queues
              WHERE id = ?1 AND active = 1 AND channel = 'webchat'",
         )?
         .query_row([id], |r| {
@@ -43,6 +45,7 @@ pub fn queue(conn: &Connection, id: i64) -> AppResult<Option<WidgetQueue>> {
                 allowed_origins: origins.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
                 offline_text: r.get(3)?,
                 ask: (r.get::<_, i64>(4)? == 1, r.get::<_, i64>(5)? == 1, r.get::<_, i64>(6)? == 1),
+                end_text: r.get(7)?,
             })
         })
         .optional()?)
