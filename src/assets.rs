@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 #[folder = "assets/"]
 #[exclude = "*.md"]
 #[exclude = "*.LICENSE"]
+#[exclude = "fonts/*"]
 struct Files;
 
 struct Index {
