@@ -20,6 +20,18 @@
       ev.preventDefault();
     }
   });
+  // Buttons with data-dialog open that <dialog> instead of submitting (the
+  // form still works without this script: the server asks on its own page).
+  document.addEventListener("click", function (ev) {
+    var opener = ev.target.closest && ev.target.closest("[data-dialog]");
+    if (opener) {
+      var dlg = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dlg && dlg.showModal) { ev.preventDefault(); dlg.showModal(); }
+      return;
+    }
+    var closer = ev.target.closest && ev.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) { closer.closest("dialog").close(); }
+  });
   // htmx requests carry the session's CSRF token in a header.
   document.addEventListener("htmx:configRequest", function (ev) {
     if (csrf()) {
@@ -132,15 +144,130 @@
   if (messages) { messages.scrollTop = messages.scrollHeight; }
 
   // The composer: Enter sends, Shift+Enter breaks the line; sent without reload.
+  // "/" opens the quick replies filtered by shortcut (arrows + Enter insert).
   var composer = document.getElementById("composer");
   if (composer) {
     var area = composer.querySelector("textarea");
+    var popup = document.getElementById("qr-popup");
+    var qrList = document.getElementById("qr-list");
+    var picked = 0;
+    function replies() {
+      return qrList ? Array.prototype.slice.call(qrList.querySelectorAll("button.qr")) : [];
+    }
+    function insertText(text, replaceAll) {
+      if (replaceAll) {
+        area.value = text;
+      } else {
+        var a = area.selectionStart || 0, b = area.selectionEnd || 0;
+        area.value = area.value.slice(0, a) + text + area.value.slice(b);
+        area.selectionStart = area.selectionEnd = a + text.length;
+      }
+      area.focus();
+    }
+    function matches() {
+      var m = /^\/(\S*)$/.exec(area.value);
+      if (!m) { return null; }
+      var q = m[1].toLowerCase();
+      return replies().filter(function (b) { return b.getAttribute("data-shortcut").toLowerCase().indexOf(q) === 0; });
+    }
+    function closePopup() { popup.hidden = true; popup.innerHTML = ""; }
+    function renderPopup() {
+      var list = matches();
+      if (!list || list.length === 0) { closePopup(); return; }
+      picked = Math.min(picked, list.length - 1);
+      popup.innerHTML = "";
+      list.forEach(function (b, i) {
+        var opt = document.createElement("div");
+        opt.className = "qr-option" + (i === picked ? " picked" : "");
+        opt.setAttribute("role", "option");
+        opt.setAttribute("aria-selected", i === picked ? "true" : "false");
+        var k = document.createElement("strong");
+        k.textContent = "/" + b.getAttribute("data-shortcut");
+        var t = document.createElement("span");
+        t.textContent = " " + b.getAttribute("data-body").slice(0, 80);
+        opt.appendChild(k); opt.appendChild(t);
+        opt.addEventListener("mousedown", function (ev) { ev.preventDefault(); insertText(b.getAttribute("data-body"), true); closePopup(); });
+        popup.appendChild(opt);
+      });
+      popup.hidden = false;
+    }
+    area.addEventListener("input", function () { picked = 0; renderPopup(); });
     area.addEventListener("keydown", function (ev) {
+      if (!popup.hidden) {
+        var list = matches() || [];
+        if (ev.key === "ArrowDown") { ev.preventDefault(); picked = (picked + 1) % list.length; renderPopup(); return; }
+        if (ev.key === "ArrowUp") { ev.preventDefault(); picked = (picked + list.length - 1) % list.length; renderPopup(); return; }
+        if (ev.key === "Escape") { ev.preventDefault(); closePopup(); return; }
+        if ((ev.key === "Enter" || ev.key === "Tab") && list[picked]) {
+          ev.preventDefault();
+          insertText(list[picked].getAttribute("data-body"), true);
+          closePopup();
+          return;
+        }
+      }
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
         composer.requestSubmit();
       }
     });
+    composer.addEventListener("click", function (ev) {
+      var e = ev.target.closest("button.emoji");
+      if (e) { insertText(e.getAttribute("data-emoji"), false); e.closest("details").open = false; return; }
+      var q = ev.target.closest("button.qr");
+      if (q) { insertText(q.getAttribute("data-body"), false); q.closest("details").open = false; }
+    });
+    // Reply or internal note: the look, the hint and the attachment form follow.
+    var attachMode = document.querySelector("#attach-form input[name=mode]");
+    composer.addEventListener("change", function (ev) {
+      if (ev.target.name !== "mode") { return; }
+      var note = ev.target.value === "note";
+      composer.classList.toggle("mode-note", note);
+      composer.classList.toggle("mode-reply", !note);
+      if (attachMode) { attachMode.value = ev.target.value; }
+    });
+    // "+": save what is typed as one of my quick replies.
+    var save = document.getElementById("qr-save");
+    if (save) {
+      save.addEventListener("click", function () {
+        var text = area.value.trim();
+        if (!text) { area.focus(); return; }
+        var name = window.prompt(save.getAttribute("data-ask"), "");
+        if (!name) { return; }
+        var body = new URLSearchParams({ shortcut: name, body: text, conversa: composer.getAttribute("data-conversation") });
+        fetch("/respostas", { method: "POST", body: body, credentials: "same-origin",
+                              headers: { "X-CSRF-Token": csrf(), "X-Requested-With": "fetch" } }).then(function (r) {
+          return r.text().then(function (t) { return { ok: r.ok, text: t }; });
+        }).then(function (res) {
+          if (res.ok && qrList) {
+            qrList.insertAdjacentHTML("beforeend", res.text);
+            var empty = document.getElementById("qr-empty");
+            if (empty) { empty.remove(); }
+          } else {
+            composer.insertAdjacentHTML("afterbegin", res.text);
+          }
+        });
+      });
+    }
+    // Files go up without leaving the page.
+    var attach = document.getElementById("attach-form");
+    if (attach) {
+      attach.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var old = attach.querySelector(".flash");
+        if (old) { old.remove(); }
+        fetch(attach.action, { method: "POST", body: new FormData(attach), credentials: "same-origin",
+                               headers: { "X-CSRF-Token": csrf(), "X-Requested-With": "fetch" } }).then(function (r) {
+          if (r.ok) {
+            attach.reset();
+            if (attachMode) { attachMode.value = composer.classList.contains("mode-note") ? "note" : "reply"; }
+            attach.closest("details").open = false;
+            refreshMessages(false);
+          } else {
+            r.text().then(function (t) { attach.insertAdjacentHTML("afterbegin", t); });
+          }
+        });
+      });
+    }
     composer.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!area.value.trim()) { return; }

@@ -30,11 +30,14 @@
     "form{display:flex;gap:6px;padding:8px;border-top:1px solid #e2e8f0}form.pre{flex-direction:column}" +
     "input,textarea{flex:1;border:1px solid #cbd5e1;border-radius:8px;padding:8px;font-size:14px}textarea{resize:none;height:40px}" +
     "button.send{border:0;background:#2563eb;color:#fff;border-radius:8px;padding:0 14px;cursor:pointer;font-size:14px}form.pre button.send{padding:9px}" +
+    "button.attach{border:1px solid #cbd5e1;background:#fff;border-radius:8px;padding:0 10px;cursor:pointer;font-size:16px}" +
+    ".m img,.m video{display:block;max-width:100%;max-height:200px;border-radius:6px;margin-top:4px}.m audio{display:block;max-width:100%;margin-top:4px}.m a{display:block;color:#1d4ed8;margin-top:4px}" +
     "</style>" +
     "<button class='bubble' type='button'>💬</button>" +
     "<div class='panel' hidden><div class='head'><span class='title'></span><small class='queue'></small></div>" +
     "<div class='notice' hidden></div><div class='err' hidden></div><div class='msgs'></div>" +
-    "<form class='pre' hidden></form><form class='chat'><textarea maxlength='4000'></textarea><button class='send' type='submit'></button></form></div>";
+    "<form class='pre' hidden></form><form class='chat'><button class='attach' type='button'>📎</button><input class='file' type='file' hidden>" +
+    "<textarea maxlength='4000'></textarea><button class='send' type='submit'></button></form></div>";
   var $ = function (s) { return root.querySelector(s); };
   var bubble = $(".bubble"), panel = $(".panel"), msgs = $(".msgs"), chat = $(".chat"), pre = $(".pre");
   var area = chat.querySelector("textarea"), errBox = $(".err"), notice = $(".notice");
@@ -49,7 +52,17 @@
     var who = document.createElement("b");
     who.textContent = m.from === "visitor" ? T("widget.you") : m.name;
     div.appendChild(who);
-    div.appendChild(document.createTextNode(m.text));
+    if (m.text) { div.appendChild(document.createTextNode(m.text)); }
+    (m.files || []).forEach(function (f) {
+      var url = api + "/files/" + f.id + "?token=" + encodeURIComponent(token);
+      var el;
+      if (f.preview === "image") { el = document.createElement("img"); el.alt = f.name; }
+      else if (f.preview === "audio" || f.preview === "video") { el = document.createElement(f.preview); el.controls = true; }
+      if (el) { el.src = url; div.appendChild(el); }
+      var a = document.createElement("a");
+      a.href = url; a.target = "_blank"; a.rel = "noopener"; a.textContent = "📎 " + f.name;
+      div.appendChild(a);
+    });
     msgs.appendChild(div);
     msgs.scrollTop = msgs.scrollHeight;
   }
@@ -62,7 +75,7 @@
       (data.messages || []).forEach(add);
       if (data.conversation_id && data.conversation_id !== convId) { convId = data.conversation_id; listen(); }
       notice.hidden = !(data.status === "finished" || data.status === "archived") ? notice.hidden : false;
-      if (data.status === "finished" || data.status === "archived") { notice.textContent = T("widget.ended"); }
+      if (data.status === "finished" || data.status === "archived") { notice.textContent = cfg.end_text || T("widget.ended"); }
     });
   }
   function listen() {
@@ -89,7 +102,9 @@
   function render() {
     $(".title").textContent = T("widget.title");
     $(".queue").textContent = cfg.queue;
-    chat.querySelector("button").textContent = T("widget.send");
+    chat.querySelector("button.send").textContent = T("widget.send");
+    chat.querySelector(".attach").setAttribute("aria-label", T("widget.attach"));
+    chat.querySelector(".attach").title = T("widget.attach");
     area.placeholder = T("widget.placeholder");
     if (!cfg.online) { notice.textContent = cfg.offline_text; notice.hidden = false; }
     var ask = cfg.ask || {};
@@ -116,6 +131,24 @@
     var text = area.value.trim();
     if (!text) { return; }
     send(text, profile).then(function (ok) { if (ok) { area.value = ""; profile = {}; } });
+  });
+  var fileInput = chat.querySelector(".file");
+  chat.querySelector(".attach").addEventListener("click", function () {
+    if (!token) { showError(T("widget.file")); return; }
+    fileInput.click();
+  });
+  fileInput.addEventListener("change", function () {
+    var f = fileInput.files[0];
+    fileInput.value = "";
+    if (!f) { return; }
+    fetch(api + "/files?token=" + encodeURIComponent(token) + "&name=" + encodeURIComponent(f.name),
+          { method: "POST", headers: { "Content-Type": f.type || "application/octet-stream" }, body: f })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (res) {
+        if (!res.ok) { showError(res.body.error); return; }
+        showError("");
+        load();
+      }).catch(function () { showError("…"); });
   });
   area.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); chat.requestSubmit(); }

@@ -21,9 +21,9 @@ use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use warp::reply::{Reply, Response};
 
 use crate::app::AppState;
-use crate::domain::auth;
 use crate::domain::conversations::{self as conv, VisitorMessage};
 use crate::domain::webchat::{self, WidgetQueue};
+use crate::domain::{attachments, auth};
 use crate::error::AppError;
 use crate::i18n::{Locale, t};
 
@@ -121,6 +121,7 @@ struct ConfigBody<'a> {
     queue: &'a str,
     online: bool,
     offline_text: &'a str,
+    end_text: &'a str,
     ask: AskBody,
     texts: HashMap<&'static str, &'static str>,
 }
@@ -153,6 +154,8 @@ async fn config(req: Req, id: i64) -> Response {
         "widget.open",
         "widget.close",
         "widget.you",
+        "widget.attach",
+        "widget.file",
     ]
     .into_iter()
     .map(|k| (k, t(loc, k)))
@@ -162,6 +165,7 @@ async fn config(req: Req, id: i64) -> Response {
         queue: &q.name,
         online,
         offline_text: offline,
+        end_text: if q.end_text.is_empty() { t(loc, "widget.ended") } else { q.end_text.as_str() },
         ask: AskBody { name: q.ask.0, email: q.ask.1, phone: q.ask.2 },
         texts,
     };
@@ -239,12 +243,21 @@ async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
 }
 
 #[derive(Serialize)]
+struct WidgetFile {
+    id: i64,
+    name: String,
+    size: i64,
+    preview: &'static str,
+}
+
+#[derive(Serialize)]
 struct WidgetMessage {
     id: i64,
     from: &'static str,
     name: String,
     text: String,
     at: i64,
+    files: Vec<WidgetFile>,
 }
 
 #[derive(Serialize)]
@@ -280,6 +293,16 @@ async fn get_messages(req: Req, id: i64, q: HashMap<String, String>) -> Response
                                 name: m.author_name,
                                 text: m.body,
                                 at: m.created_at,
+                                files: m
+                                    .attachments
+                                    .iter()
+                                    .map(|a| WidgetFile {
+                                        id: a.id,
+                                        name: a.name.clone(),
+                                        size: a.size,
+                                        preview: a.preview(),
+                                    })
+                                    .collect(),
                             })
                             .collect(),
                     },
@@ -321,6 +344,67 @@ async fn visitor_events(req: Req, id: i64, q: HashMap<String, String>) -> Respon
     });
     let keep = warp::sse::keep_alive().interval(Duration::from_secs(15)).stream(live);
     cors(warp::sse::reply(keep).into_response(), origin.as_deref())
+}
+
+async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::Bytes) -> Response {
+    let origin = req.origin.clone();
+    let r = async {
+        if let Err(r) = queue_for(&req, id).await {
+            return r;
+        }
+        let token = q.get("token").cloned().unwrap_or_default();
+        if !valid_token(&token) {
+            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+        }
+        let th = auth::token_hash(&token);
+        if !req.state.visitor_limits.allow(&th, now_f64()) {
+            return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
+        }
+        let limit = match req.state.db.read(attachments::limits).await {
+            Ok(l) => l.file,
+            Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text"),
+        };
+        let name = q.get("name").map(String::as_str).unwrap_or("");
+        let upload = match attachments::check(name, body.to_vec(), limit) {
+            Ok(u) => u,
+            Err(k) => return json_error(StatusCode::BAD_REQUEST, req.loc, k),
+        };
+        match attachments::send_visitor(&req.state, id, th, upload).await {
+            Ok((conversation_id, message_id)) => {
+                warp::reply::json(&PostReply { token, conversation_id, message_id }).into_response()
+            }
+            Err(AppError::BadRequest(k)) => json_error(StatusCode::BAD_REQUEST, req.loc, k),
+            Err(e) => {
+                tracing::error!("visitor file: {e}");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")
+            }
+        }
+    }
+    .await;
+    cors(r, origin.as_deref())
+}
+
+async fn get_file(req: Req, id: i64, file: i64, q: HashMap<String, String>) -> Response {
+    let origin = req.origin.clone();
+    let r = async {
+        if let Err(r) = queue_for(&req, id).await {
+            return r;
+        }
+        let token = q.get("token").cloned().unwrap_or_default();
+        if !valid_token(&token) {
+            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
+        }
+        let th = auth::token_hash(&token);
+        match req.state.db.read(move |c| attachments::for_visitor(c, id, &th, file)).await {
+            Ok(a) => {
+                let body = warp::reply::stream(attachments::stream(req.state.db.path().to_path_buf(), a.id));
+                attachments::response(&a, body.into_response())
+            }
+            Err(_) => json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title"),
+        }
+    }
+    .await;
+    cors(r, origin.as_deref())
 }
 
 fn preflight(origin: Option<String>) -> Response {
@@ -381,11 +465,44 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(req.clone())
         .and(warp::query::<HashMap<String, String>>())
         .then(|id, r, q| visitor_events(r, id, q));
+    let file_up = api()
+        .and(warp::path("files"))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(req.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(warp::body::content_length_limit((attachments::MAX_FILE_MB as u64) << 20))
+        .and(warp::body::bytes())
+        .then(|id, r, q, b| post_file(r, id, q, b));
+    let file_down = api()
+        .and(warp::path("files"))
+        .and(warp::path::param::<i64>())
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(req.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(|id, f, r, q| get_file(r, id, f, q));
     let options = warp::options()
         .and(warp::path("api"))
         .and(warp::path("widget"))
         .and(warp::path::tail())
         .and(warp::header::optional::<String>("origin"))
         .map(|_tail: warp::path::Tail, o: Option<String>| preflight(o));
-    script.or(config).unify().or(post).unify().or(list).unify().or(events).unify().or(options).unify().boxed()
+    script
+        .or(config)
+        .unify()
+        .or(post)
+        .unify()
+        .or(list)
+        .unify()
+        .or(events)
+        .unify()
+        .boxed()
+        .or(file_up)
+        .unify()
+        .or(file_down)
+        .unify()
+        .or(options)
+        .unify()
+        .boxed()
 }

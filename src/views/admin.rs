@@ -146,6 +146,10 @@ pub fn settings(loc: Locale, csrf: &str, s: &Settings, errs: &FormErrors, flash:
                 (forms::input(loc, "time_zone", t(loc, "f.time_zone"), &s.time_zone, errs, Opts { required: true, max: Some(64), hint: Some("f.time_zone.hint"), ..Default::default() }))
                 (forms::select(loc, "locale", t(loc, "f.default_locale"), &langs, s.locale.code(), errs, None))
             }
+            div.field-row {
+                (forms::input(loc, "attach_file_mb", t(loc, "f.attach_file_mb"), &s.attach_file_mb.to_string(), errs, Opts { required: true, max: Some(6), ..Default::default() }))
+                (forms::input(loc, "attach_conversation_mb", t(loc, "f.attach_conversation_mb"), &s.attach_conversation_mb.to_string(), errs, Opts { required: true, max: Some(6), ..Default::default() }))
+            }
             fieldset.checks {
                 legend { (t(loc, "f.business_hours")) }
                 table.hours {

@@ -165,7 +165,7 @@ fn entry(loc: Locale, e: &Entry, tz: &TimeZone) -> Markup {
 }
 
 /// The contact page.
-pub fn detail(loc: Locale, csrf: &str, d: &Detail, note_errs: &FormErrors, tz: &TimeZone) -> Markup {
+pub fn detail(loc: Locale, csrf: &str, d: &Detail, note_errs: &FormErrors, tz: &TimeZone, can_open: bool) -> Markup {
     let c = &d.contact;
     html! {
         div.page-head {
@@ -173,6 +173,7 @@ pub fn detail(loc: Locale, csrf: &str, d: &Detail, note_errs: &FormErrors, tz: &
             div.actions {
                 a.btn #edit-contact href=(format!("/contatos/{}/editar", c.id)) { (t(loc, "action.edit")) }
                 a.btn #contact-task href=(format!("/tarefas/nova?contato={}", c.id)) { (t(loc, "task.create")) }
+                @if can_open { a.btn #contact-start href=(format!("/atendimentos/novo?contato={}", c.id)) { (t(loc, "outbound.title")) } }
                 a.btn #merge-contact href=(format!("/contatos/{}/mesclar", c.id)) { (t(loc, "contact.merge")) }
             }
         }

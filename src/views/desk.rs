@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use super::forms;
+use crate::domain::attachments::{Attachment, human_size};
 use crate::domain::conversations::{Conversation, Home, Message, Page, TransferOptions, cursor_param};
 use crate::domain::users::User;
 use crate::i18n::{Locale, t};
@@ -46,13 +47,14 @@ fn post_button(csrf: &str, action: &str, label: &str, class: &str, confirm: Opti
 }
 
 /// The agent home page.
-pub fn home(loc: Locale, csrf: &str, h: &Home, now: i64, notice: Option<&'static str>) -> Markup {
+pub fn home(loc: Locale, csrf: &str, h: &Home, now: i64, notice: Option<&'static str>, can_open: bool) -> Markup {
     let ready = h.presence == "ready";
     html! {
         div.page-head {
             h1 { (t(loc, "menu.desk")) }
             div.actions {
                 span #live-status .badge.badge-warn hidden { (t(loc, "live.disconnected")) }
+                @if can_open { a.btn.btn-sm #start-conversation href="/atendimentos/novo" { (t(loc, "outbound.title")) } }
                 span.badge.(if ready { "badge-ok" } else { "badge-off" }) #presence { (t(loc, if ready { "presence.ready" } else { "presence.not_ready" })) }
                 form.inline method="post" action="/presenca" {
                     (forms::csrf(csrf))
@@ -194,7 +196,27 @@ pub fn list_page(loc: Locale, csrf: &str, kind: ListKind, page: &Page, first: bo
     }
 }
 
-/// Messages in arrival order: customer left, us/automatic right, system inline.
+/// A message's files: images, audio and video previewed inline, every file
+/// as a download link with its size.
+pub fn files(files: &[Attachment]) -> Markup {
+    html! {
+        @for a in files {
+            @let url = format!("/anexos/{}", a.id);
+            div.attachment {
+                @match a.preview() {
+                    "image" => { a href=(url) target="_blank" rel="noopener" { img.preview src=(url) alt=(a.name) loading="lazy"; } }
+                    "audio" => { audio.preview controls preload="none" src=(url) {} }
+                    "video" => { video.preview controls preload="metadata" src=(url) {} }
+                    _ => {}
+                }
+                a.file-link href=(url) { "📎 " (a.name) } " " span.muted { (human_size(a.size)) }
+            }
+        }
+    }
+}
+
+/// Messages in arrival order: customer left, us right, internal notes apart,
+/// timeline events inline.
 pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> Markup {
     html! {
         @for m in msgs {
@@ -204,10 +226,85 @@ pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> M
                     @if !m.author_name.is_empty() { " · " (m.author_name) }
                     " · " (super::datetime(m.created_at, tz))
                 }
+            } @else if m.kind == "note" {
+                div.msg.msg-note id=(format!("m{}", m.id)) data-id=(m.id) {
+                    div.msg-meta { span.note-label { (t(loc, "note.label")) } " · " strong { (m.author_name) } " · " (super::datetime(m.created_at, tz)) }
+                    @if !m.body.is_empty() { div.msg-body { (m.body) } }
+                    (files(&m.attachments))
+                }
             } @else {
-                div class=(if m.kind == "in" { "msg msg-in" } else { "msg msg-out" }) data-id=(m.id) {
+                div class=(if m.kind == "in" { "msg msg-in" } else { "msg msg-out" }) id=(format!("m{}", m.id)) data-id=(m.id) {
                     div.msg-meta { strong { (m.author_name) } " · " (super::datetime(m.created_at, tz)) }
-                    div.msg-body { (m.body) }
+                    @if !m.body.is_empty() { div.msg-body { (m.body) } }
+                    (files(&m.attachments))
+                }
+            }
+        }
+    }
+}
+
+/// A compact built-in emoji set for the picker (no CDN, no download).
+pub const EMOJI: &[&str] = &[
+    "😀", "😃", "😄", "😁", "😊", "🙂", "😉", "😍", "🥰", "😘", "😎", "🤩", "🤔", "🤗", "😅", "😂", "🤣", "😇", "🙃",
+    "😐", "😕", "😟", "😢", "😭", "😡", "😱", "😴", "🤝", "👍", "👎", "👏", "🙏", "👋", "👌", "✌️", "💪", "🎉", "🎁",
+    "❤️", "💙", "💚", "⭐", "✨", "🔥", "✅", "❌", "⚠️", "❗", "❓", "📞", "📱", "💬", "📧", "📎", "📄", "📦", "🚚",
+    "🛒", "💳", "💰", "🧾", "📅", "⏰", "🕒", "☕", "🍕", "🎂", "🏠", "🏪", "🔧",
+];
+
+/// What the conversation page needs beyond the conversation and the panel.
+#[derive(Default)]
+pub struct Workbench {
+    /// Quick replies: (id, shortcut, text with variables filled, mine).
+    pub quick_replies: Vec<(i64, String, String, bool)>,
+    /// Tags on this conversation.
+    pub tags: Vec<(i64, String)>,
+    /// Active conversation tags to add.
+    pub tag_options: Vec<(i64, String)>,
+    /// Whether finishing asks the closing script.
+    pub script_required: bool,
+    /// Active closing reasons.
+    pub reasons: Vec<(i64, String)>,
+    /// Largest attachment, MB.
+    pub file_limit_mb: i64,
+}
+
+/// The closing script's fields (reason and resolved).
+pub fn closing_fields(loc: Locale, reasons: &[(i64, String)], error: Option<&'static str>) -> Markup {
+    html! {
+        div.field {
+            label for="f-reason" { (t(loc, "closing.reason")) }
+            select #f-reason name="reason_id" required {
+                option value="" { (t(loc, "closing.choose")) }
+                @for (id, name) in reasons { option value=(id) { (name) } }
+            }
+        }
+        fieldset.field.checks {
+            legend { (t(loc, "closing.resolved")) }
+            label { input type="radio" name="resolved" value="1" required; " " (t(loc, "closing.yes")) }
+            " "
+            label { input type="radio" name="resolved" value="0"; " " (t(loc, "closing.no")) }
+        }
+        @if let Some(e) = error { p.field-error role="alert" { (t(loc, e)) } }
+    }
+}
+
+/// The closing script as a page (when it is asked without the dialog).
+pub fn closing_page(
+    loc: Locale,
+    csrf: &str,
+    id: i64,
+    reasons: &[(i64, String)],
+    error: Option<&'static str>,
+) -> Markup {
+    html! {
+        div.page-head { h1 { (t(loc, "closing.title")) } }
+        section.card {
+            form.form method="post" action=(format!("/atendimentos/{id}/finalizar")) {
+                (forms::csrf(csrf))
+                (closing_fields(loc, reasons, error))
+                div.form-actions {
+                    button.btn.btn-primary type="submit" { (t(loc, "desk.finish")) }
+                    a.btn.btn-ghost href=(format!("/atendimentos/{id}")) { (t(loc, "action.cancel")) }
                 }
             }
         }
@@ -224,7 +321,16 @@ pub struct Panel {
 
 /// The contact panel: details and extra fields, tags, earlier conversations,
 /// and this conversation's times. A `<details>` toggled by its "i" / "x".
-fn contact_panel(loc: Locale, c: &Conversation, p: &Panel, tz: &jiff::tz::TimeZone, now: i64) -> Markup {
+#[allow(clippy::too_many_arguments)]
+fn contact_panel(
+    loc: Locale,
+    csrf: &str,
+    c: &Conversation,
+    p: &Panel,
+    wb: &Workbench,
+    tz: &jiff::tz::TimeZone,
+    now: i64,
+) -> Markup {
     let (taken, replied) = p.timing;
     let waited =
         taken.unwrap_or(if c.status == "queued" || c.status == "offered" { now } else { c.created_at }) - c.created_at;
@@ -255,6 +361,30 @@ fn contact_panel(loc: Locale, c: &Conversation, p: &Panel, tz: &jiff::tz::TimeZo
                     dt { (t(loc, "panel.waited")) } dd { (elapsed(waited.max(0))) }
                     dt { (t(loc, "panel.first_response")) }
                     dd { @match replied { Some(r) => { (elapsed((r - c.created_at).max(0))) } None => { "—" } } }
+                    @if let Some(r) = &c.closing_reason {
+                        dt { (t(loc, "closing.reason")) } dd { (r) }
+                    }
+                    @if let Some(r) = c.resolved {
+                        dt { (t(loc, "closing.resolved")) } dd { (t(loc, if r { "closing.yes" } else { "closing.no" })) }
+                    }
+                }
+                h3 { (t(loc, "contact.tags")) }
+                div #conv-tags {
+                    @for (id, name) in &wb.tags {
+                        form.inline.tag-chip method="post" action=(format!("/atendimentos/{}/etiquetas/{id}/remover", c.id)) {
+                            (forms::csrf(csrf))
+                            span.tag { (name) }
+                            button.btn-link type="submit" title=(t(loc, "tag.remove")) aria-label=(format!("{} {}", t(loc, "tag.remove"), name)) { "×" }
+                        }
+                    }
+                    @let free: Vec<_> = wb.tag_options.iter().filter(|(id, _)| !wb.tags.iter().any(|(t, _)| t == id)).collect();
+                    @if !free.is_empty() {
+                        form.inline-form method="post" action=(format!("/atendimentos/{}/etiquetas", c.id)) {
+                            (forms::csrf(csrf))
+                            select name="tag_id" aria-label=(t(loc, "tag.add")) { @for (id, name) in free { option value=(id) { (name) } } }
+                            button.btn.btn-sm type="submit" { (t(loc, "tag.add")) }
+                        }
+                    }
                 }
             }
             @if let Some(d) = &p.contact {
@@ -284,12 +414,15 @@ pub fn conversation(
     msgs: &[Message],
     transfer: &TransferOptions,
     panel: &Panel,
+    wb: &Workbench,
     tz: &jiff::tz::TimeZone,
     now: i64,
     notice: Option<&'static str>,
 ) -> Markup {
     let base = format!("/atendimentos/{}", c.id);
+    let closed = c.status == "finished" || c.status == "archived";
     let mine = c.agent_id == Some(me.id) && c.status == "assigned";
+    let can_finish = mine || (me.is_admin() && c.status == "assigned");
     let last = msgs.last().map(|m| m.id).unwrap_or(0);
     html! {
         div.page-head {
@@ -298,35 +431,76 @@ pub fn conversation(
                 span #live-status .badge.badge-warn hidden { (t(loc, "live.disconnected")) }
                 span.badge.badge-info { (t(loc, status_key(&c.status))) }
                 a.btn.btn-sm #create-task href=(format!("/tarefas/nova?conversa={}", c.id)) { (t(loc, "task.create")) }
+                form.inline.pdf-form method="get" action=(format!("{base}/pdf")) {
+                    label.check-inline { input type="checkbox" name="notas" value="1"; " " (t(loc, "pdf.include_notes")) }
+                    button.btn.btn-sm #export-pdf type="submit" { (t(loc, "pdf.export")) }
+                }
             }
         }
+        form.search-in.inline-form method="get" action=(format!("{base}/pesquisar")) role="search" {
+            input type="search" name="q" maxlength="200" aria-label=(t(loc, "search.in_conversation")) placeholder=(t(loc, "search.in_conversation"));
+            button.btn.btn-sm type="submit" { (t(loc, "action.search")) }
+        }
         @if let Some(n) = notice { div.flash.flash-warn role="alert" { (t(loc, n)) } }
-        (contact_panel(loc, c, panel, tz, now))
+        (contact_panel(loc, csrf, c, panel, wb, tz, now))
         dl.details {
             dt { (t(loc, "reg.queues")) } dd { (c.queue_name) " · " (channel(loc, &c.channel)) }
             @if let Some(a) = &c.agent_name { dt { (t(loc, "desk.agent")) } dd { (a) } }
             dt { (t(loc, "desk.waiting_for")) } dd { span data-since=(c.queued_at) { (elapsed(now - c.queued_at)) } }
         }
         div #messages.messages data-conversation=(c.id) data-last=(last) data-live="1" { (message_list(loc, msgs, tz)) }
-        @if mine {
-            form #composer.form.composer method="post" action=(format!("{base}/mensagens")) {
-                (forms::csrf(csrf))
-                label for="f-text" { (t(loc, "desk.reply")) }
-                textarea #f-text name="text" rows="3" maxlength="4000" required placeholder=(t(loc, "desk.reply_hint")) {}
-                div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "desk.send")) } }
-            }
-        }
+        (composer(loc, csrf, c, mine, wb))
         div.form-actions {
             @if c.status == "offered" && c.agent_id == Some(me.id) {
                 (post_button(csrf, &format!("{base}/aceitar"), t(loc, "desk.accept"), "btn-primary", None))
                 (post_button(csrf, &format!("{base}/recusar"), t(loc, "desk.decline"), "", None))
             }
             @if c.status == "queued" { (post_button(csrf, &format!("{base}/pegar"), t(loc, "desk.claim"), "btn-primary", None)) }
-            @if mine || (me.is_admin() && c.status == "assigned") {
-                (post_button(csrf, &format!("{base}/finalizar"), t(loc, "desk.finish"), "btn-primary", Some(t(loc, "desk.finish_confirm"))))
+            @if can_finish {
+                @if wb.script_required {
+                    form.inline method="post" action=(format!("{base}/finalizar")) {
+                        (forms::csrf(csrf))
+                        button.btn.btn-sm.btn-primary #finish type="submit" data-dialog="closing-dialog" { (t(loc, "desk.finish")) }
+                    }
+                } @else {
+                    (post_button(csrf, &format!("{base}/finalizar"), t(loc, "desk.finish"), "btn-primary", Some(t(loc, "desk.finish_confirm"))))
+                }
                 (post_button(csrf, &format!("{base}/arquivar"), t(loc, "desk.archive"), "btn-danger", Some(t(loc, "desk.archive_confirm"))))
             }
-            @if c.status == "finished" || c.status == "archived" { (post_button(csrf, &format!("{base}/reabrir"), t(loc, "desk.reopen"), "", None)) }
+            @if closed { (post_button(csrf, &format!("{base}/reabrir"), t(loc, "desk.reopen"), "", None)) }
+        }
+        @if can_finish && wb.script_required {
+            dialog #closing-dialog aria-labelledby="closing-title" {
+                form.form method="post" action=(format!("{base}/finalizar")) {
+                    (forms::csrf(csrf))
+                    h2 #closing-title { (t(loc, "closing.title")) }
+                    (closing_fields(loc, &wb.reasons, None))
+                    div.form-actions {
+                        button.btn.btn-primary type="submit" { (t(loc, "desk.finish")) }
+                        button.btn.btn-ghost type="button" data-close-dialog="1" { (t(loc, "action.cancel")) }
+                    }
+                }
+            }
+        }
+        @if closed {
+            section.card #reopen-schedule {
+                h2 { (t(loc, "reopen.title")) }
+                @if let Some(at) = c.reopen_at {
+                    p { (t(loc, "reopen.scheduled_for")) " " strong { (super::datetime(at, tz)) } }
+                    form.inline method="post" action=(format!("{base}/reabrir-em")) {
+                        (forms::csrf(csrf))
+                        input type="hidden" name="cancelar" value="1";
+                        button.btn.btn-sm type="submit" { (t(loc, "reopen.cancel")) }
+                    }
+                } @else {
+                    form.inline-form method="post" action=(format!("{base}/reabrir-em")) {
+                        (forms::csrf(csrf))
+                        label for="f-reopen" { (t(loc, "reopen.at")) }
+                        input #f-reopen type="datetime-local" name="quando" required;
+                        button.btn.btn-sm type="submit" { (t(loc, "reopen.schedule")) }
+                    }
+                }
+            }
         }
         @if mine || (me.is_admin() && c.status == "assigned") {
             section.card {
@@ -350,6 +524,69 @@ pub fn conversation(
                     button.btn.btn-sm type="submit" { (t(loc, "desk.transfer")) }
                 }
                 p.muted { (t(loc, "desk.transfer_hint")) }
+            }
+        }
+    }
+}
+
+/// The composer: reply or internal note, emoji, quick replies ("/" or the
+/// bolt), "+" to save the text as a quick reply, and the attachment form.
+/// Agents who may see but do not hold the conversation can still add notes.
+fn composer(loc: Locale, csrf: &str, c: &Conversation, mine: bool, wb: &Workbench) -> Markup {
+    let base = format!("/atendimentos/{}", c.id);
+    html! {
+        form #composer.form.composer.(if mine { "mode-reply" } else { "mode-note" }) method="post" action=(format!("{base}/mensagens")) data-conversation=(c.id) {
+            (forms::csrf(csrf))
+            div.composer-mode role="radiogroup" aria-label=(t(loc, "composer.mode")) {
+                @if mine { label { input type="radio" name="mode" value="reply" checked; " " (t(loc, "desk.reply")) } }
+                label.note-mode { input type="radio" name="mode" value="note" checked[!mine]; " " (t(loc, "note.label")) }
+            }
+            textarea #f-text name="text" rows="3" maxlength="4000" required aria-label=(t(loc, "desk.reply"))
+                placeholder=(t(loc, if mine { "desk.reply_hint" } else { "note.hint" })) {}
+            div #qr-popup.qr-popup hidden role="listbox" aria-label=(t(loc, "qr.title")) {}
+            div.composer-tools {
+                details.emoji-picker {
+                    summary title=(t(loc, "emoji.title")) aria-label=(t(loc, "emoji.title")) { "😀" }
+                    div.emoji-grid { @for e in EMOJI { button.emoji type="button" data-emoji=(e) { (e) } } }
+                }
+                details #qr-menu.qr-menu {
+                    summary title=(t(loc, "qr.title")) aria-label=(t(loc, "qr.title")) { "⚡" }
+                    div.qr-box {
+                        @if wb.quick_replies.is_empty() { p.muted #qr-empty { (t(loc, "qr.none")) } }
+                        ul #qr-list {
+                            @for (id, shortcut, body, mine) in &wb.quick_replies {
+                                li data-id=(id) {
+                                    button.qr type="button" data-shortcut=(shortcut) data-body=(body) {
+                                        strong { "/" (shortcut) } " " span.muted { (body.chars().take(60).collect::<String>()) }
+                                    }
+                                    @if *mine { span.badge.badge-off { (t(loc, "qr.mine")) } }
+                                }
+                            }
+                        }
+                        a href="/respostas" { (t(loc, "qr.manage")) }
+                    }
+                }
+                button.btn.btn-sm #qr-save type="button" title=(t(loc, "qr.save_hint")) aria-label=(t(loc, "qr.save_hint"))
+                    data-ask=(t(loc, "qr.ask_shortcut")) { "+" }
+                span.spacer {}
+                button.btn.btn-primary type="submit" { (t(loc, "desk.send")) }
+            }
+        }
+        details.attach-box #attach {
+            summary { "📎 " (t(loc, "file.attach")) }
+            form #attach-form.form method="post" enctype="multipart/form-data" action=(format!("{base}/anexos")) {
+                (forms::csrf(csrf))
+                input type="hidden" name="mode" value=(if mine { "reply" } else { "note" });
+                div.field {
+                    label for="f-file" { (t(loc, "file.choose")) }
+                    input #f-file type="file" name="file" required accept=(crate::domain::attachments::accept_list());
+                    p.hint { (t(loc, "file.limit")) " " (wb.file_limit_mb) " MB" }
+                }
+                div.field {
+                    label for="f-caption" { (t(loc, "file.caption")) }
+                    input #f-caption type="text" name="text" maxlength="4000";
+                }
+                div.form-actions { button.btn.btn-sm.btn-primary type="submit" { (t(loc, "file.send")) } }
             }
         }
     }

@@ -36,6 +36,8 @@ const MENU: &[MenuItem] = &[
     MenuItem { href: "/atendimentos", key: "menu.desk", icon: "✉", admin_only: false },
     MenuItem { href: "/tarefas", key: "menu.tasks", icon: "☑", admin_only: false },
     MenuItem { href: "/contatos", key: "menu.contacts", icon: "☏", admin_only: false },
+    MenuItem { href: "/pesquisar", key: "menu.search", icon: "⌕", admin_only: false },
+    MenuItem { href: "/respostas", key: "menu.quick_replies", icon: "⚡", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },

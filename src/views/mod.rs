@@ -10,6 +10,8 @@ pub mod forms;
 pub mod layout;
 pub mod registers;
 pub mod tasks;
+pub mod transcript;
+pub mod workbench;
 
 /// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
 pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {

@@ -273,7 +273,14 @@ pub fn finish_dialog(
     archive: bool,
     tasks: &[Task],
     tz: &TimeZone,
+    script: Option<crate::domain::conversations::Closing>,
 ) -> Markup {
+    let carry = html! {
+        @if let Some(s) = script {
+            input type="hidden" name="reason_id" value=(s.reason_id);
+            input type="hidden" name="resolved" value=(if s.resolved { "1" } else { "0" });
+        }
+    };
     let action = format!("/atendimentos/{conversation}/{}", if archive { "arquivar" } else { "finalizar" });
     html! {
         div.page-head { h1 { (t(loc, "task.leave_title")) } }
@@ -284,11 +291,13 @@ pub fn finish_dialog(
                 form.inline method="post" action=(action) {
                     (forms::csrf(csrf))
                     input type="hidden" name="tarefas" value="adiar";
+                    (carry)
                     button.btn.btn-primary type="submit" { (t(loc, "task.postpone_tomorrow")) }
                 }
                 form.inline method="post" action=(action) {
                     (forms::csrf(csrf))
                     input type="hidden" name="tarefas" value="concluir";
+                    (carry)
                     button.btn type="submit" { (t(loc, "task.complete_and_close")) }
                 }
                 a.btn.btn-ghost href=(format!("/atendimentos/{conversation}")) { (t(loc, "action.cancel")) }

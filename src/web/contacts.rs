@@ -118,7 +118,8 @@ async fn detail_page(ctx: &Ctx, id: i64, note_errs: &FormErrors) -> AppResult<Re
         return Ok(redirect(&format!("/contatos/{k}")));
     }
     let tz = ctx.state.settings().tz();
-    let body = views::contacts::detail(ctx.loc, ctx.csrf(), &d, note_errs, &tz);
+    let can_open = ctx.user()?.can(crate::domain::users::Permission::OpenConversations);
+    let body = views::contacts::detail(ctx.loc, ctx.csrf(), &d, note_errs, &tz, can_open);
     let status = if note_errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.page_status(status, &d.contact.label(), "/contatos", body))
 }

@@ -23,7 +23,8 @@ pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 pub async fn home(ctx: Ctx, q: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let home = ctx.state.db.read(move |c| conv::home(c, &user)).await?;
-    let body = views::desk::home(ctx.loc, ctx.csrf(), &home, ctx.state.now(), notice(&q));
+    let can_open = ctx.user()?.can(crate::domain::users::Permission::OpenConversations);
+    let body = views::desk::home(ctx.loc, ctx.csrf(), &home, ctx.state.now(), notice(&q), can_open);
     Ok(ctx.page(ctx.t("menu.desk"), "/atendimentos", body))
 }
 
@@ -64,14 +65,16 @@ async fn list_page(ctx: Ctx, kind: views::desk::ListKind, q: Input) -> AppResult
 
 /// The notice named by `?err=` (only desk messages are shown).
 fn notice(q: &Input) -> Option<&'static str> {
-    crate::i18n::catalog_key(q.get("err"))
-        .filter(|k| k.starts_with("conv.") || k.starts_with("presence.") || k.starts_with("transfer."))
+    crate::i18n::catalog_key(q.get("err")).filter(|k| {
+        ["conv.", "presence.", "transfer.", "file.", "qr.", "val.", "outbound."].iter().any(|p| k.starts_with(p))
+    })
 }
 
 /// GET /atendimentos/{id} — one conversation.
 pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let u2 = user.clone();
+    let business = ctx.state.settings().business_name;
     let (c, msgs, transfer) = ctx
         .state
         .db
@@ -83,10 +86,11 @@ pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
                 contact: crate::domain::contacts::card(db, &u2, c.contact_id).ok(),
                 timing: conv::timing(db, id)?,
             };
-            Ok((c, msgs, (t, panel)))
+            let wb = workbench(db, &u2, &c, &business)?;
+            Ok((c, msgs, (t, panel, wb)))
         })
         .await?;
-    let (transfer, panel) = transfer;
+    let (transfer, panel, wb) = transfer;
     if c.agent_id == Some(user.id) && c.unread {
         conv::mark_read(&ctx.state, &user, id).await?;
     }
@@ -99,11 +103,37 @@ pub async fn view(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
         &msgs,
         &transfer,
         &panel,
+        &wb,
         &tz,
         ctx.state.now(),
         notice(&q),
     );
     Ok(ctx.page(&c.contact_name.clone(), "/atendimentos", body))
+}
+
+/// What the conversation page needs for its composer, tags and closing script.
+fn workbench(
+    db: &rusqlite::Connection,
+    user: &crate::domain::users::User,
+    c: &conv::Conversation,
+    business: &str,
+) -> AppResult<views::desk::Workbench> {
+    use crate::domain::{attachments, contacts, quick_replies as qr};
+    let quick_replies = qr::list(db, user)?
+        .into_iter()
+        .map(|q| {
+            let body = qr::fill(&q.body, &c.contact_name, &user.name, business);
+            (q.id, q.shortcut, body, q.owner_id.is_some())
+        })
+        .collect();
+    Ok(views::desk::Workbench {
+        quick_replies,
+        tags: conv::tags(db, c.id)?,
+        tag_options: contacts::tags(db, "conversation")?,
+        script_required: conv::script_required(db, c.queue_id)?,
+        reasons: conv::closing_reasons(db)?,
+        file_limit_mb: (attachments::limits(db)?.file >> 20) as i64,
+    })
 }
 
 /// GET /atendimentos/{id}/mensagens?after=N — new messages (live refresh).
@@ -142,10 +172,16 @@ fn after_action(id: i64, r: AppResult<()>, back_home: bool) -> AppResult<Respons
     }
 }
 
-/// POST /atendimentos/{id}/mensagens — the agent's reply.
+/// POST /atendimentos/{id}/mensagens — the agent's reply, or an internal
+/// note (`mode=note`).
 pub async fn send(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    match conv::send(&ctx.state, &user, id, input.get("text")).await {
+    let r = match input.get("mode") {
+        "note" => conv::note(&ctx.state, &user, id, input.raw("text")).await,
+        "" | "reply" => conv::send(&ctx.state, &user, id, input.raw("text")).await,
+        _ => Err(AppError::BadRequest("val.invalid_choice")),
+    };
+    match r {
         Ok(_) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(key)) => {
             let mut r = html(maud::html! { p.flash.flash-error role="alert" { (crate::i18n::t(ctx.loc, key)) } });
@@ -194,19 +230,103 @@ async fn leave(ctx: Ctx, id: i64, input: Input, archive: bool) -> AppResult<Resp
             crate::domain::tasks::open_for_conversation(c, &u2, id)
         })
         .await?;
+    // The closing script (finishing only): asked first, when the queue wants it.
+    let script = if archive { ScriptAnswer::NotAsked } else { closing_script(&ctx, id, &input).await? };
+    let script = match script {
+        ScriptAnswer::Page(r) => return Ok(r),
+        ScriptAnswer::Given(s) => Some(s),
+        ScriptAnswer::NotAsked => None,
+    };
     if !open.is_empty() {
         match input.get("tarefas") {
             "adiar" => crate::domain::tasks::settle_for_conversation(&ctx.state, &user, id, true).await?,
             "concluir" => crate::domain::tasks::settle_for_conversation(&ctx.state, &user, id, false).await?,
             _ => {
                 let tz = ctx.state.settings().tz();
-                let body = views::tasks::finish_dialog(ctx.loc, ctx.csrf(), id, archive, &open, &tz);
+                let body = views::tasks::finish_dialog(ctx.loc, ctx.csrf(), id, archive, &open, &tz, script);
                 return Ok(ctx.page(ctx.t("task.leave_title"), "/atendimentos", body));
             }
         }
     }
-    let r = conv::close(&ctx.state, &user, id, archive).await;
+    let r = conv::close(&ctx.state, &user, id, archive, script).await;
     after_action(id, r, true)
+}
+
+enum ScriptAnswer {
+    /// The queue does not ask it and nothing was sent.
+    NotAsked,
+    /// Reason and resolved, both given.
+    Given(conv::Closing),
+    /// Asked and missing or wrong: the script page to show.
+    Page(Response),
+}
+
+async fn closing_script(ctx: &Ctx, id: i64, input: &Input) -> AppResult<ScriptAnswer> {
+    let user = ctx.user()?.clone();
+    let (required, reasons) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let conv = conv::visible(c, &user, id)?;
+            Ok((conv::script_required(c, conv.queue_id)?, conv::closing_reasons(c)?))
+        })
+        .await?;
+    let reason = input.get("reason_id");
+    let resolved = input.get("resolved");
+    if !required && reason.is_empty() && resolved.is_empty() {
+        return Ok(ScriptAnswer::NotAsked);
+    }
+    let parsed_reason = reason.parse::<i64>().ok().filter(|r| reasons.iter().any(|(id, _)| id == r));
+    let parsed_resolved = match resolved {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    };
+    match (parsed_reason, parsed_resolved) {
+        (Some(reason_id), Some(resolved)) => Ok(ScriptAnswer::Given(conv::Closing { reason_id, resolved })),
+        _ => {
+            let attempted = !reason.is_empty() || !resolved.is_empty();
+            let error = attempted.then_some("conv.script_required");
+            let body = views::desk::closing_page(ctx.loc, ctx.csrf(), id, &reasons, error);
+            let status = if attempted { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            Ok(ScriptAnswer::Page(ctx.page_status(status, ctx.t("closing.title"), "/atendimentos", body)))
+        }
+    }
+}
+
+/// POST /atendimentos/{id}/reabrir-em — schedule (`quando`, business time)
+/// or cancel (`cancelar=1`) the reopening of a closed conversation.
+pub async fn schedule_reopen(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let at = if input.checked("cancelar") {
+        None
+    } else {
+        let tz = ctx.state.settings().tz();
+        match crate::domain::tasks::parse_local(input.get("quando"), &tz) {
+            Some(t) => Some(t),
+            None => return after_action(id, Err(AppError::BadRequest("conv.reopen_bad_time")), false),
+        }
+    };
+    let r = conv::schedule_reopen(&ctx.state, &user, id, at).await;
+    after_action(id, r, false)
+}
+
+/// POST /atendimentos/{id}/etiquetas — tag the conversation (`tag_id`).
+pub async fn tag_add(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let tag = input.get("tag_id").parse::<i64>().map_err(|_| AppError::BadRequest("val.invalid_choice"));
+    let r = match tag {
+        Ok(tag) => conv::set_tag(&ctx.state, &user, id, tag, true).await,
+        Err(e) => Err(e),
+    };
+    after_action(id, r, false)
+}
+
+/// POST /atendimentos/{id}/etiquetas/{tag}/remover
+pub async fn tag_remove(ctx: Ctx, id: i64, tag: i64, _input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let r = conv::set_tag(&ctx.state, &user, id, tag, false).await;
+    after_action(id, r, false)
 }
 action!(reopen, "POST /atendimentos/{id}/reabrir", false, |ctx, user, id| conv::reopen(&ctx.state, user, id));
 

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
+pub mod workbench;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -350,6 +351,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let task_routes = task_routes(&cx);
     let contact_routes = contact_routes(&cx);
+    let workbench_routes = workbench_routes(&cx);
     let locale_state = state.clone();
     let routes = public
         .or(crate::channels::webchat::routes(state.clone()))
@@ -359,6 +361,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(task_routes)
         .unify()
         .or(contact_routes)
+        .unify()
+        .or(workbench_routes)
         .unify()
         .or(admin_routes)
         .unify()
@@ -467,6 +471,93 @@ fn contact_routes(
     pages.or(more).unify().boxed()
 }
 
+/// Whether the page's script sent this request (`X-Requested-With: fetch`):
+/// it wants a fragment, not a redirect.
+fn fetch_flag() -> impl Filter<Extract = (bool,), Error = Infallible> + Clone {
+    warp::header::headers_cloned()
+        .map(|h: warp::http::HeaderMap| h.get("x-requested-with").and_then(|v| v.to_str().ok()) == Some("fetch"))
+}
+
+/// Inside the conversation: notes' and tags' actions, scheduled reopening,
+/// attachments, the PDF, search, outbound conversations, quick replies.
+fn workbench_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let g = || warp::get().and(warp::path::end());
+    let po = || warp::post().and(warp::path::end());
+    let cx = || cx.clone();
+    let reopen_at = p!("atendimentos" / i64 / "reabrir-em")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(desk::schedule_reopen, [id]));
+    let tag_add =
+        p!("atendimentos" / i64 / "etiquetas").and(warp::post()).and(cx()).and(form()).then(post!(desk::tag_add, [id]));
+    let tag_remove = p!("atendimentos" / i64 / "etiquetas" / i64 / "remover")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(desk::tag_remove, [id, tag]));
+    let upload = p!("atendimentos" / i64 / "anexos")
+        .and(warp::post())
+        .and(cx())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(fetch_flag())
+        .and(warp::body::content_length_limit(((crate::domain::attachments::MAX_FILE_MB as u64) << 20) + FORM_LIMIT))
+        .and(warp::body::stream())
+        .then(|id: i64, ctx: Ctx, ct: Option<String>, fetch: bool, body| async move {
+            let c = ctx.clone();
+            c.finish(workbench::upload(ctx, id, ct, fetch, Box::pin(body)).await)
+        });
+    let download = p!("anexos" / i64).and(warp::get()).and(cx()).then(get!(workbench::download, [id], []));
+    let pdf =
+        p!("atendimentos" / i64 / "pdf").and(warp::get()).and(cx()).and(query()).then(get!(workbench::pdf, [id], [q]));
+    let search_in = p!("atendimentos" / i64 / "pesquisar").and(warp::get()).and(cx()).and(query()).then(get!(
+        workbench::search_in,
+        [id],
+        [q]
+    ));
+    let search_all = p("pesquisar").and(g()).and(cx()).and(query()).then(get!(workbench::search_all, [], [q]));
+    let out_form = p!("atendimentos" / "novo").and(warp::get()).and(cx()).and(query()).then(get!(
+        workbench::outbound_form,
+        [],
+        [q]
+    ));
+    let out_start =
+        p!("atendimentos" / "novo").and(warp::post()).and(cx()).and(form()).then(post!(workbench::outbound_start, []));
+    let qr_list = p("respostas").and(g()).and(cx()).then(get!(workbench::quick_replies, [], []));
+    let qr_create = p("respostas")
+        .and(po())
+        .and(fetch_flag())
+        .and(cx())
+        .and(form())
+        .then(post!(workbench::quick_reply_create, [fetch]));
+    let qr_delete = p!("respostas" / i64 / "excluir")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(workbench::quick_reply_delete, [id]));
+    let conv = reopen_at.or(tag_add).unify().or(tag_remove).unify().or(upload).unify().or(download).unify().boxed();
+    let pages = pdf
+        .or(search_in)
+        .unify()
+        .or(search_all)
+        .unify()
+        .or(out_form)
+        .unify()
+        .or(out_start)
+        .unify()
+        .or(qr_list)
+        .unify()
+        .or(qr_create)
+        .unify()
+        .or(qr_delete)
+        .unify()
+        .boxed();
+    conv.or(pages).unify().boxed()
+}
+
 /// Only the public endpoints (widget script, visitor API and stream), for the
 /// `--public-addr` listener.
 pub fn public_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -527,13 +618,16 @@ fn security_headers(mut r: Response) -> Response {
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
+    // Served files carry their own stricter policy (a sandbox).
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        );
+    }
     if !h.contains_key(CACHE_CONTROL) {
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -1,0 +1,353 @@
+//! Inside the conversation, beyond the desk basics: attachments (upload and
+//! download), the PDF transcript, search, outbound conversations and quick
+//! replies.
+
+use bytes::Buf;
+use futures_util::{Stream, StreamExt};
+use warp::http::StatusCode;
+use warp::reply::{Reply, Response};
+
+use super::ctx::{Ctx, html, redirect};
+use crate::domain::conversations as conv;
+use crate::domain::users::Permission;
+use crate::domain::validate::Input;
+use crate::domain::{attachments, contacts, quick_replies as qr, search};
+use crate::error::{AppError, AppResult};
+use crate::views;
+
+/// A refused action: a fragment with the message for the page's script
+/// (`X-Requested-With: fetch`), else back to the conversation with a notice.
+fn refused(ctx: &Ctx, fetch: bool, id: i64, key: &'static str) -> Response {
+    if fetch {
+        let mut r = html(maud::html! { p.flash.flash-error role="alert" { (ctx.t(key)) } });
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        r
+    } else {
+        redirect(&format!("/atendimentos/{id}?err={key}"))
+    }
+}
+
+/// POST /atendimentos/{id}/anexos — multipart: `_csrf`, `mode` (reply|note),
+/// `text` (caption) and `file`. The CSRF token is checked before the file is
+/// read; the file is refused as soon as it passes the limit.
+pub async fn upload<S, B>(ctx: Ctx, id: i64, content_type: Option<String>, fetch: bool, body: S) -> AppResult<Response>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Send + Unpin + 'static,
+    B: Buf + Send + 'static,
+{
+    let user = ctx.user()?.clone();
+    let boundary = content_type.as_deref().and_then(|c| multer::parse_boundary(c).ok());
+    let Some(boundary) = boundary else {
+        ctx.verify_csrf(&Input::from_pairs(Vec::<(String, String)>::new()))?;
+        return Ok(refused(&ctx, fetch, id, "file.broken"));
+    };
+    let limit = ctx.state.db.read(attachments::limits).await?.file;
+    let stream = body.map(|r| r.map(|mut b| b.copy_to_bytes(b.remaining())));
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut csrf_ok = false;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                ctx.verify_csrf(&Input::from_pairs(fields.clone()))?;
+                return Ok(refused(&ctx, fetch, id, "file.broken"));
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            ctx.verify_csrf(&Input::from_pairs(fields.clone()))?;
+            csrf_ok = true;
+            let fname = field.file_name().unwrap_or("").to_string();
+            let mut field = field;
+            let mut data: Vec<u8> = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(c)) => {
+                        if (data.len() + c.len()) as u64 > limit {
+                            return Ok(refused(&ctx, fetch, id, "file.too_big"));
+                        }
+                        data.extend_from_slice(&c);
+                    }
+                    Ok(None) => break,
+                    Err(_) => return Ok(refused(&ctx, fetch, id, "file.broken")),
+                }
+            }
+            file = Some((fname, data));
+        } else if fields.len() < 8 {
+            let mut field = field;
+            let mut text = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(c)) if text.len() + c.len() <= 16 * 1024 => text.extend_from_slice(&c),
+                    Ok(Some(_)) | Err(_) => return Ok(refused(&ctx, fetch, id, "file.broken")),
+                    Ok(None) => break,
+                }
+            }
+            fields.push((name, String::from_utf8_lossy(&text).into_owned()));
+        }
+    }
+    let input = Input::from_pairs(fields);
+    if !csrf_ok {
+        ctx.verify_csrf(&input)?;
+    }
+    let Some((fname, data)) = file else { return Ok(refused(&ctx, fetch, id, "file.missing")) };
+    let upload = match attachments::check(&fname, data, limit) {
+        Ok(u) => u,
+        Err(key) => return Ok(refused(&ctx, fetch, id, key)),
+    };
+    let note = match input.get("mode") {
+        "note" => true,
+        "" | "reply" => false,
+        _ => return Ok(refused(&ctx, fetch, id, "val.invalid_choice")),
+    };
+    match attachments::send_agent(&ctx.state, &user, id, input.raw("text"), note, upload).await {
+        Ok(_) if fetch => Ok(StatusCode::NO_CONTENT.into_response()),
+        Ok(_) => Ok(redirect(&format!("/atendimentos/{id}"))),
+        Err(AppError::BadRequest(k) | AppError::Conflict(k)) => Ok(refused(&ctx, fetch, id, k)),
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /anexos/{id} — a file, streamed, to those who may see its conversation.
+pub async fn download(ctx: Ctx, id: i64) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let a = ctx.state.db.read(move |c| attachments::for_agent(c, &user, id)).await?;
+    let body = warp::reply::stream(attachments::stream(ctx.state.db.path().to_path_buf(), a.id)).into_response();
+    Ok(attachments::response(&a, body))
+}
+
+/// GET /atendimentos/{id}/pdf[?notas=1] — the transcript as a PDF download.
+pub async fn pdf(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let notes = q.checked("notas");
+    let settings = ctx.state.settings();
+    let tz = settings.tz();
+    let loc = ctx.loc;
+    let (c, msgs, agents) = ctx
+        .state
+        .db
+        .read(move |db| {
+            let c = conv::visible(db, &user, id)?;
+            let msgs = conv::messages_limit(db, id, 0, true, i64::MAX)?;
+            let agents = conv::agents_of(db, id)?;
+            Ok((c, msgs, agents))
+        })
+        .await?;
+    let transcript = views::transcript::build(loc, &settings.business_name, &c, &msgs, &agents, notes, &tz);
+    let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&transcript))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::Internal)?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", warp::http::HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = warp::http::HeaderValue::from_str(&format!("attachment; filename=\"atendimento-{id}.pdf\"")) {
+        h.insert("content-disposition", v);
+    }
+    Ok(r)
+}
+
+fn search_page(
+    ctx: &Ctx,
+    q: &Input,
+    action: &str,
+    title: &str,
+    res: AppResult<search::Results>,
+) -> AppResult<Response> {
+    let text = q.get("q").to_string();
+    let tz = ctx.state.settings().tz();
+    let (results, error) = match res {
+        Ok(r) => (r, None),
+        Err(AppError::BadRequest(k)) => (search::Results::default(), Some(k)),
+        Err(e) => return Err(e),
+    };
+    let next = results.next.map(|n| {
+        let qs = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &text)
+            .append_pair("antes", &n.to_string())
+            .finish();
+        format!("{action}?{qs}")
+    });
+    let body = views::workbench::search(ctx.loc, &text, action, title, &results, next, error, &tz);
+    let mut r = ctx.page(title, "/pesquisar", body);
+    if error.is_some() {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(r)
+}
+
+fn before(q: &Input) -> AppResult<Option<i64>> {
+    match q.get("antes") {
+        "" => Ok(None),
+        s => s.parse::<i64>().map(Some).map_err(|_| AppError::BadRequest("list.bad_cursor")),
+    }
+}
+
+/// GET /pesquisar?q=…[&antes=ID] — across every conversation I may open.
+pub async fn search_all(ctx: Ctx, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let before = before(&q)?;
+    let text = q.get("q").to_string();
+    let res = ctx.state.db.read(move |c| search::run(c, &user, &text, None, before)).await;
+    search_page(&ctx, &q, "/pesquisar", ctx.t("search.title"), res)
+}
+
+/// GET /atendimentos/{id}/pesquisar?q=… — inside one conversation.
+pub async fn search_in(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let before = before(&q)?;
+    let text = q.get("q").to_string();
+    let res = ctx
+        .state
+        .db
+        .read(move |c| {
+            conv::visible(c, &user, id)?;
+            search::run(c, &user, &text, Some(id), before)
+        })
+        .await;
+    if let Err(AppError::NotFound) = res {
+        return Err(AppError::NotFound);
+    }
+    let title = format!("{} #{id}", ctx.t("search.in_conversation"));
+    search_page(&ctx, &q, &format!("/atendimentos/{id}/pesquisar"), &title, res)
+}
+
+/// The queues `user` may start a conversation in: active, of their teams
+/// (administrators: all).
+fn outbound_queues(db: &rusqlite::Connection, user: &crate::domain::users::User) -> AppResult<Vec<(i64, String)>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT q.id, t.name || ' · ' || q.name FROM queues q JOIN teams t ON t.id = q.team_id
+         WHERE q.active = 1 AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
+         ORDER BY t.name COLLATE NOCASE, q.name COLLATE NOCASE",
+    )?;
+    let v = stmt.query_map(rusqlite::params![user.is_admin(), user.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(v.collect::<Result<_, _>>()?)
+}
+
+async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    if !user.can(Permission::OpenConversations) {
+        return Err(AppError::Forbidden);
+    }
+    let contact_id = match values.get("contato") {
+        "" => None,
+        s => Some(s.parse::<i64>().map_err(|_| AppError::NotFound)?),
+    };
+    let (contact, queues) = ctx
+        .state
+        .db
+        .read(move |db| {
+            let c = match contact_id {
+                Some(id) => Some(contacts::visible(db, &user, id)?),
+                None => None,
+            };
+            Ok((c, outbound_queues(db, &user)?))
+        })
+        .await?;
+    let body = views::workbench::outbound(ctx.loc, ctx.csrf(), contact.as_ref(), &queues, values, error);
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(ctx.page_status(status, ctx.t("outbound.title"), "/atendimentos", body))
+}
+
+/// GET /atendimentos/novo[?contato=ID] — Iniciar conversa.
+pub async fn outbound_form(ctx: Ctx, q: Input) -> AppResult<Response> {
+    outbound_page(&ctx, &q, None).await
+}
+
+/// POST /atendimentos/novo — contact (`contato`) or typed phone / e-mail,
+/// `queue_id`, optional first `text`.
+pub async fn outbound_start(ctx: Ctx, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    if !user.can(Permission::OpenConversations) {
+        return Err(AppError::Forbidden);
+    }
+    let target = match input.get("contato") {
+        "" => match contacts::parse_target(input.get("name"), input.get("phone"), input.get("email")) {
+            Ok(t) => t,
+            Err(k) => return outbound_page(&ctx, &input, Some(k)).await,
+        },
+        s => contacts::Target::Contact(s.parse::<i64>().map_err(|_| AppError::NotFound)?),
+    };
+    let Ok(queue) = input.get("queue_id").parse::<i64>() else {
+        return outbound_page(&ctx, &input, Some("outbound.bad_queue")).await;
+    };
+    let text = Some(input.raw("text").to_string());
+    match conv::start_outbound(&ctx.state, &user, target, queue, text).await {
+        Ok(id) => Ok(redirect(&format!("/atendimentos/{id}"))),
+        Err(AppError::BadRequest(k) | AppError::Conflict(k)) => outbound_page(&ctx, &input, Some(k)).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn qr_page(ctx: &Ctx, error: Option<&'static str>) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let u2 = user.clone();
+    let list = ctx.state.db.read(move |c| qr::list(c, &u2)).await?;
+    let body = views::workbench::quick_replies(
+        ctx.loc,
+        ctx.csrf(),
+        &list,
+        user.id,
+        user.can(Permission::ManageQuickReplies),
+        error,
+    );
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(ctx.page_status(status, ctx.t("qr.title"), "/respostas", body))
+}
+
+/// GET /respostas — my quick replies and the global ones.
+pub async fn quick_replies(ctx: Ctx) -> AppResult<Response> {
+    qr_page(&ctx, None).await
+}
+
+/// POST /respostas — `shortcut`, `body`, `global=1` (with the permission).
+/// From the composer (`X-Requested-With: fetch`, `conversa=ID`) the answer is
+/// the new list item, its variables filled for that conversation.
+pub async fn quick_reply_create(ctx: Ctx, fetch: bool, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let parsed = qr::parse_shortcut(input.get("shortcut")).and_then(|s| Ok((s, qr::parse_body(input.raw("body"))?)));
+    let r = match parsed {
+        Ok((shortcut, body)) => {
+            qr::create(&ctx.state, &user, input.checked("global"), shortcut.clone(), body.clone(), ctx.actor())
+                .await
+                .map(|id| (id, shortcut, body))
+        }
+        Err(k) => Err(AppError::BadRequest(k)),
+    };
+    match r {
+        Ok((id, shortcut, body)) if fetch => {
+            let conv_id = input.get("conversa").parse::<i64>().unwrap_or(0);
+            let u2 = user.clone();
+            let contact =
+                ctx.state.db.read(move |c| Ok(conv::visible(c, &u2, conv_id).ok().map(|c| c.contact_name))).await?;
+            let business = ctx.state.settings().business_name;
+            let filled = qr::fill(&body, contact.as_deref().unwrap_or(""), &user.name, &business);
+            Ok(html(maud::html! {
+                li data-id=(id) {
+                    button.qr type="button" data-shortcut=(shortcut) data-body=(filled) {
+                        strong { "/" (shortcut) } " " span.muted { (filled.chars().take(60).collect::<String>()) }
+                    }
+                    span.badge.badge-off { (ctx.t("qr.mine")) }
+                }
+            }))
+        }
+        Ok(_) => Ok(redirect("/respostas")),
+        Err(AppError::BadRequest(k) | AppError::Conflict(k)) if fetch => {
+            let mut r = html(maud::html! { p.flash.flash-error role="alert" { (ctx.t(k)) } });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(AppError::BadRequest(k) | AppError::Conflict(k)) => qr_page(&ctx, Some(k)).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /respostas/{id}/excluir
+pub async fn quick_reply_delete(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    qr::delete(&ctx.state, &user, id, ctx.actor()).await?;
+    Ok(redirect("/respostas"))
+}
