@@ -63,6 +63,104 @@ pub fn expression(q: &str) -> AppResult<Option<String>> {
 }
 
 /// Splits an FTS5 snippet marked with \x02 … \x03 into (text, highlighted).
+const HIT_COLS: &str = "m.id, m.conversation_id, m.kind, m.author_name, m.created_at, c.status, q.name,
+    k.id, k.name, k.email, k.phone";
+/// The conversations `user` may open, with the admin flag and the user id
+/// bound as parameters `?a` and `?u`.
+fn visible(a: u8, u: u8) -> String {
+    format!("(?{a} OR c.agent_id = ?{u} OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?{u}))")
+}
+
+fn hit_from_row(r: &rusqlite::Row) -> rusqlite::Result<Hit> {
+    let kid: i64 = r.get(7)?;
+    let (name, email, phone): (String, String, String) = (r.get(8)?, r.get(9)?, r.get(10)?);
+    Ok(Hit {
+        message_id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        kind: r.get(2)?,
+        author_name: r.get(3)?,
+        created_at: r.get(4)?,
+        status: r.get(5)?,
+        queue_name: r.get(6)?,
+        contact_name: contacts::label(kid, &name, &email, &phone),
+        snippet: Vec::new(),
+    })
+}
+
+type Page = (Vec<Hit>, Option<i64>);
+
+/// Across conversations: the index is walked newest first, one window of
+/// [`WINDOW`] entries per page, joined to what `user` may open.
+fn everywhere(conn: &Connection, user: &User, expr: &str, before: i64) -> AppResult<Page> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "WITH cand AS MATERIALIZED (
+           SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid < ?2
+           ORDER BY rowid DESC LIMIT {WINDOW})
+         SELECT {HIT_COLS}, (SELECT min(id) FROM cand), (SELECT count(*) FROM cand)
+         FROM cand JOIN messages m ON m.id = cand.id JOIN conversations c ON c.id = m.conversation_id
+         JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
+         WHERE {}
+         ORDER BY m.id DESC LIMIT {}",
+        visible(3, 4),
+        PAGE_SIZE + 1
+    ))?;
+    let mut window: Option<(Option<i64>, i64)> = None;
+    let mut hits: Vec<Hit> = stmt
+        .query_map(params![expr, before, user.is_admin(), user.id], |r| {
+            Ok((hit_from_row(r)?, (r.get::<_, Option<i64>>(11)?, r.get::<_, i64>(12)?)))
+        })?
+        .map(|r| {
+            r.map(|(h, w)| {
+                window = Some(w);
+                h
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let (oldest, scanned) = match window {
+        Some(w) => w,
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT min(id), count(*) FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1
+                 AND rowid < ?2 ORDER BY rowid DESC LIMIT {WINDOW})"
+            ))?
+            .query_row(params![expr, before], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    };
+    let next = if hits.len() > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE);
+        hits.last().map(|h| h.message_id)
+    } else if scanned >= WINDOW {
+        // Fewer visible matches than a page in this window: continue below it.
+        oldest
+    } else {
+        None
+    };
+    Ok((hits, next))
+}
+
+/// Inside one conversation: its messages newest first, each checked against
+/// the index (cost bounded by the conversation's length, not the word's).
+fn in_conversation(conn: &Connection, user: &User, expr: &str, conversation: i64, before: i64) -> AppResult<Page> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {HIT_COLS} FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
+         WHERE m.conversation_id = ?1 AND m.id < ?2 AND m.kind <> 'system' AND {}
+           AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ?3 AND rowid = m.id)
+         ORDER BY m.id DESC LIMIT {}",
+        visible(4, 5),
+        PAGE_SIZE + 1
+    ))?;
+    let mut hits: Vec<Hit> = stmt
+        .query_map(params![conversation, before, expr, user.is_admin(), user.id], hit_from_row)?
+        .collect::<Result<_, _>>()?;
+    let next = if hits.len() > PAGE_SIZE {
+        hits.truncate(PAGE_SIZE);
+        hits.last().map(|h| h.message_id)
+    } else {
+        None
+    };
+    Ok((hits, next))
+}
+
 fn segments(s: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut rest = s;
@@ -92,74 +190,9 @@ pub fn run(
 ) -> AppResult<Results> {
     let Some(expr) = expression(q)? else { return Ok(Results::default()) };
     let before = before.unwrap_or(i64::MAX);
-    // Inside one conversation, its messages lie between its first and last id:
-    // the index walk is bounded to that range.
-    let (lo, conv_id) = match conversation {
-        Some(c) => {
-            let lo: Option<i64> = conn
-                .prepare_cached("SELECT min(id) FROM messages WHERE conversation_id = ?1")?
-                .query_row([c], |r| r.get(0))?;
-            (lo.unwrap_or(i64::MAX), c)
-        }
-        None => (0, 0),
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "WITH cand AS MATERIALIZED (
-           SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid < ?2 AND rowid >= ?3
-           ORDER BY rowid DESC LIMIT {WINDOW})
-         SELECT m.id, m.conversation_id, m.kind, m.author_name, m.created_at, c.status, q.name,
-                k.id, k.name, k.email, k.phone, (SELECT min(id) FROM cand), (SELECT count(*) FROM cand)
-         FROM cand JOIN messages m ON m.id = cand.id JOIN conversations c ON c.id = m.conversation_id
-         JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
-         WHERE (?4 = 0 OR m.conversation_id = ?4)
-           AND (?5 OR c.agent_id = ?6 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?6))
-         ORDER BY m.id DESC LIMIT {}",
-        PAGE_SIZE + 1
-    ))?;
-    let mut window: Option<(Option<i64>, i64)> = None;
-    let mut hits: Vec<Hit> = stmt
-        .query_map(params![expr, before, lo, conv_id, user.is_admin(), user.id], |r| {
-            let kid: i64 = r.get(7)?;
-            let (name, email, phone): (String, String, String) = (r.get(8)?, r.get(9)?, r.get(10)?);
-            Ok((
-                Hit {
-                    message_id: r.get(0)?,
-                    conversation_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    author_name: r.get(3)?,
-                    created_at: r.get(4)?,
-                    status: r.get(5)?,
-                    queue_name: r.get(6)?,
-                    contact_name: contacts::label(kid, &name, &email, &phone),
-                    snippet: Vec::new(),
-                },
-                (r.get::<_, Option<i64>>(11)?, r.get::<_, i64>(12)?),
-            ))
-        })?
-        .map(|r| {
-            r.map(|(h, w)| {
-                window = Some(w);
-                h
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let (oldest, scanned) = match window {
-        Some(w) => w,
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT min(id), count(*) FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1
-                 AND rowid < ?2 AND rowid >= ?3 ORDER BY rowid DESC LIMIT {WINDOW})"
-            ))?
-            .query_row(params![expr, before, lo], |r| Ok((r.get(0)?, r.get(1)?)))?,
-    };
-    let next = if hits.len() > PAGE_SIZE {
-        hits.truncate(PAGE_SIZE);
-        hits.last().map(|h| h.message_id)
-    } else if scanned >= WINDOW {
-        // Fewer visible matches than a page in this window: continue below it.
-        oldest
-    } else {
-        None
+    let (mut hits, next) = match conversation {
+        Some(c) => in_conversation(conn, user, &expr, c, before)?,
+        None => everywhere(conn, user, &expr, before)?,
     };
     let mut snip = conn.prepare_cached(
         "SELECT snippet(messages_fts, 0, char(2), char(3), '…', 16) FROM messages_fts
