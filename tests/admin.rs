@@ -400,6 +400,8 @@ async fn business_settings() {
         ("business_name".into(), "Padaria Pão Quente".into()),
         ("time_zone".into(), "America/Manaus".into()),
         ("locale".into(), "pt-BR".into()),
+        ("attach_file_mb".into(), "8".into()),
+        ("attach_conversation_mb".into(), "50".into()),
     ];
     for d in 0..7 {
         if d < 6 {
@@ -422,6 +424,12 @@ async fn business_settings() {
         (vec![("locale", "fr")], "Escolha uma opção da lista."),
         (vec![("opens0", "19:00"), ("closes0", "07:00")], "depois da abertura"),
         (vec![("opens1", "7h")], "Horário inválido"),
+        (vec![("attach_file_mb", "0")], "Valor fora do intervalo permitido."),
+        (vec![("attach_file_mb", "101")], "Valor fora do intervalo permitido."),
+        (
+            vec![("attach_file_mb", "20"), ("attach_conversation_mb", "10")],
+            "não pode ser menor que o limite por arquivo",
+        ),
     ] {
         let f = post(&bad);
         let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -437,6 +445,7 @@ async fn business_settings() {
     let s = app.state.settings();
     assert_eq!(s.business_name, "Padaria Pão Quente");
     assert_eq!(s.time_zone, "America/Manaus");
+    assert_eq!((s.attach_file_mb, s.attach_conversation_mb), (8, 50));
     assert!(s.hours[5].open && !s.hours[6].open);
     assert_eq!(s.hours[5].closes, "12:00");
     a.get("/").await.has(&["Padaria Pão Quente"]);

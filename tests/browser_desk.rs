@@ -17,7 +17,9 @@ use atende::clock::Clock;
 use atende::config::Config;
 use atende::domain::conversations as conv;
 use atende::domain::users::Role;
-use common::browser::{Browser, WAIT, free_port, start_browser, start_driver};
+use common::browser::{
+    Browser, W, WAIT, free_port, start_browser, start_driver, widget_ready, widget_send, widget_wait,
+};
 use serde_json::json;
 use warp::Filter;
 
@@ -48,51 +50,6 @@ fn spawn_server(data: &Path, port: u16) -> Server {
 }
 
 const XSS: &str = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script> minha fatura";
-
-const W: &str = "const r = document.querySelector('#atende-widget'); const s = r && r.shadowRoot;";
-
-async fn widget_ready(b: &Browser) {
-    let start = Instant::now();
-    loop {
-        let v =
-            b.c.execute(
-                &format!("{W} return !!(s && s.querySelector('.bubble') && s.querySelector('.title').textContent);"),
-                vec![],
-            )
-            .await
-            .unwrap();
-        if v == json!(true) {
-            return;
-        }
-        assert!(start.elapsed() < WAIT, "the widget did not load");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn widget_send(b: &Browser, text: &str) {
-    let js = format!(
-        "{W} s.querySelector('textarea').value = arguments[0]; s.querySelector('form.chat').requestSubmit(); return true;"
-    );
-    b.c.execute(&js, vec![json!(text)]).await.unwrap();
-}
-
-async fn widget_wait(b: &Browser, needle: &str) {
-    let start = Instant::now();
-    loop {
-        let v =
-            b.c.execute(
-                &format!("{W} return Array.from(s.querySelectorAll('.msgs .m')).map(e => e.textContent).join('\\n');"),
-                vec![],
-            )
-            .await
-            .unwrap();
-        if v.as_str().unwrap_or("").contains(needle) {
-            return;
-        }
-        assert!(start.elapsed() < WAIT, "the visitor never saw {needle:?}; widget shows {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn live_status_hidden(b: &Browser) -> bool {
     b.c.execute("return document.getElementById('live-status').hidden;", vec![]).await.unwrap() == json!(true)

@@ -48,7 +48,7 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     let token = atende::domain::auth::token_hash("maria");
     let c = conv::visitor_message(&app.state, q, token, m).await.unwrap().0;
     conv::accept(&app.state, &ana, c).await.unwrap();
-    conv::close(&app.state, &ana, c, false).await.unwrap();
+    conv::close(&app.state, &ana, c, false, None).await.unwrap();
     let mut sched = atende::jobs::start(&app.state).await.unwrap();
     let addr = app.serve().await;
     let base = format!("http://{addr}");

@@ -201,7 +201,7 @@ async fn agents_see_only_contacts_of_their_queues_or_that_they_added() {
     let ana_user = app_user(&app, "ana@x.com").await;
     conv::claim(&app.state, &ana_user, c).await.unwrap();
     conv::send(&app.state, &ana_user, c, "Oi Carla").await.unwrap();
-    conv::close(&app.state, &ana_user, c, false).await.unwrap();
+    conv::close(&app.state, &ana_user, c, false, None).await.unwrap();
     let c2 = visitor(&app, qa, "tok-carla", "", "").await;
     assert_ne!(c2, c);
     let page = ana.get(&format!("/atendimentos/{c2}")).await;
@@ -277,7 +277,7 @@ async fn merging_two_contacts_keeps_both_histories_and_is_audited() {
     assert_eq!((r.status, r.location()), (303, format!("/contatos/{keep}").as_str()));
     ana.get("/contatos?q=71111").await.has(&[&format!("/contatos/{keep}\"")]).lacks(&[&format!("/contatos/{other}\"")]);
     // The visitor writing again lands on the surviving contact.
-    conv::close(&app.state, &app_user(&app, "ana@x.com").await, c, false).await.unwrap_or(());
+    conv::close(&app.state, &app_user(&app, "ana@x.com").await, c, false, None).await.unwrap_or(());
     let c2 = visitor(&app, q, "tok-paulo", "", "").await;
     assert_eq!(contact_of(&app, c2).await, keep);
     // Merging again is refused with a message; nothing changes.

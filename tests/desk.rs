@@ -100,7 +100,7 @@ async fn capacity_holds_and_the_oldest_waiting_goes_first_when_it_frees() {
     assert_eq!(get(&app, c3).await.status, "queued");
     // Claiming beyond capacity is refused too.
     assert!(matches!(conv::claim(&app.state, &a, c3).await, Err(AppError::Conflict("conv.at_capacity"))));
-    conv::close(&app.state, &a, c1, false).await.unwrap();
+    conv::close(&app.state, &a, c1, false, None).await.unwrap();
     assert_eq!(get(&app, c1).await.status, "finished");
     let r2 = get(&app, c2).await;
     assert_eq!((r2.status.as_str(), r2.agent_id), ("offered", Some(a.id)), "oldest first");
@@ -174,7 +174,7 @@ async fn two_agents_claiming_at_once_one_wins() {
         assert!(matches!(loser, Err(AppError::Conflict("conv.already_taken"))));
         let winner = get(&app, c).await.agent_id.unwrap();
         let w = if winner == a.id { &a } else { &b };
-        conv::close(&app.state, w, c, true).await.unwrap();
+        conv::close(&app.state, w, c, true, None).await.unwrap();
     }
 }
 
@@ -242,13 +242,13 @@ async fn agents_never_see_other_teams_conversations() {
     assert!(matches!(check(s.clone()).await, Err(AppError::NotFound)));
     assert!(matches!(conv::claim(&app.state, &s, c).await, Err(AppError::NotFound)));
     assert!(matches!(conv::send(&app.state, &s, c, "x").await, Err(AppError::NotFound)));
-    assert!(matches!(conv::close(&app.state, &s, c, false).await, Err(AppError::NotFound)));
+    assert!(matches!(conv::close(&app.state, &s, c, false, None).await, Err(AppError::NotFound)));
     assert!(matches!(conv::set_connected(&app.state, &s, qv, true).await, Err(AppError::NotFound)));
     let home = app.state.db.read(move |db| conv::home(db, &s)).await.unwrap();
     assert!(home.queued.rows.is_empty() && home.queues.is_empty());
     // Reopen: a finished conversation comes back to the agent's list.
     conv::claim(&app.state, &a, c).await.unwrap();
-    conv::close(&app.state, &a, c, false).await.unwrap();
+    conv::close(&app.state, &a, c, false, None).await.unwrap();
     conv::reopen(&app.state, &a, c).await.unwrap();
     assert_eq!(get(&app, c).await.status, "assigned");
 }

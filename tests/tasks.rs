@@ -74,7 +74,7 @@ async fn a_task_fires_once_at_its_time_notifies_and_reopens_its_conversation() {
     let id = tasks::create(&app.state, &ana, Locale::PtBr, form("Ligar para Maria", now + 60, Assign::Me, Some(c)))
         .await
         .unwrap();
-    conv::close(&app.state, &ana, c, false).await.unwrap();
+    conv::close(&app.state, &ana, c, false, None).await.unwrap();
     // The conversation got a system line with the task, and the contact a bell.
     let msgs = app.state.db.read(move |db| conv::messages(db, c, 0, true)).await.unwrap();
     assert!(msgs.iter().any(|m| m.kind == "system" && m.body.contains("Tarefa criada: Ligar para Maria")));

@@ -241,3 +241,54 @@ impl Browser {
         self.find("nav.sidebar").await.text().await.expect("menu text")
     }
 }
+
+// ---- the web chat widget (inside its shadow root) ----
+
+/// Finds the widget's shadow root as `s` in page scripts.
+pub const W: &str = "const r = document.querySelector('#atende-widget'); const s = r && r.shadowRoot;";
+
+/// Waits until the chat widget has loaded its configuration.
+pub async fn widget_ready(b: &Browser) {
+    let start = Instant::now();
+    loop {
+        let v =
+            b.c.execute(
+                &format!("{W} return !!(s && s.querySelector('.bubble') && s.querySelector('.title').textContent);"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v == json!(true) {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "the widget did not load");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Types and sends a visitor message in the widget.
+pub async fn widget_send(b: &Browser, text: &str) {
+    let js = format!(
+        "{W} s.querySelector('textarea').value = arguments[0]; s.querySelector('form.chat').requestSubmit(); return true;"
+    );
+    b.c.execute(&js, vec![json!(text)]).await.unwrap();
+}
+
+/// Waits until the widget shows a message containing `needle`.
+pub async fn widget_wait(b: &Browser, needle: &str) {
+    let start = Instant::now();
+    loop {
+        let v =
+            b.c.execute(
+                &format!("{W} return Array.from(s.querySelectorAll('.msgs .m')).map(e => e.textContent).join('\\n');"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v.as_str().unwrap_or("").contains(needle) {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "the visitor never saw {needle:?}; widget shows {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

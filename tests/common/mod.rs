@@ -135,6 +135,22 @@ impl TestApp {
         users::create(&self.state.db, u, self.actor()).await.unwrap()
     }
 
+    /// Gives a user an access group holding `permissions` (space-separated codes).
+    pub async fn grant(&self, user: i64, permissions: &'static str) {
+        self.state
+            .db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO access_groups (name, permissions, created_at) VALUES (?1, ?2, 0)",
+                    rusqlite::params![format!("grupo {user}"), permissions],
+                )?;
+                c.execute("UPDATE users SET access_group_id = ?1 WHERE id = ?2", [c.last_insert_rowid(), user])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
     /// A system actor for direct domain calls.
     pub fn actor(&self) -> Actor {
         Actor::system("teste", self.state.now())
@@ -266,6 +282,54 @@ impl Client<'_> {
             .path(path)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
+        self.send(req, headers).await
+    }
+
+    /// POST a multipart form: the CSRF token first (unless `csrf` is false),
+    /// then `fields`, then the file part, if any.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+        csrf: bool,
+    ) -> Resp {
+        let tok = self.token().await;
+        let boundary = "----atendeTestBoundary7MA4YWxk";
+        let mut body: Vec<u8> = Vec::new();
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if csrf {
+            all.push(("_csrf", tok.as_str()));
+        }
+        all.extend_from_slice(fields);
+        for (k, v) in all {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        if let Some((name, data)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.post_bytes(path, &format!("multipart/form-data; boundary={boundary}"), body, &[]).await
+    }
+
+    /// POST raw bytes with a content type and extra headers.
+    pub async fn post_bytes(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let req = warp::test::request().method("POST").path(path).header("content-type", content_type).body(body);
         self.send(req, headers).await
     }
 
