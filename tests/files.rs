@@ -319,3 +319,82 @@ async fn the_pdf_transcript_has_everything_and_notes_only_when_asked() {
     let mut bia = app.login("bia@x.com").await;
     assert_eq!(bia.get(&format!("/atendimentos/{c}/pdf")).await.status, 404);
 }
+
+/// One payload through every field an agent or a customer controls; no page
+/// shows it as markup, and the PDF prints it as plain text.
+#[tokio::test]
+async fn an_xss_payload_in_every_field_never_becomes_markup() {
+    const P: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let app = TestApp::new().await;
+    let t = app.team("Suporte").await;
+    let q = app.queue("Site", t, 5, 30).await;
+    let ana = user(&app, app.user("ana@x.com", Role::Agent, &[t]).await).await;
+    conv::set_connected(&app.state, &ana, q, true).await.unwrap();
+    conv::set_ready(&app.state, &ana, true).await.unwrap();
+    let spec = |s| atende::domain::registers::spec(s).unwrap();
+    let text = |s: &str| atende::domain::registers::Value::Text(s.into());
+    let field = atende::domain::registers::create(
+        &app.state.db,
+        spec("campos"),
+        vec![text(&format!("Campo {P}")), text("text"), text(""), atende::domain::registers::Value::Int(0)],
+        app.actor(),
+    )
+    .await
+    .unwrap();
+    let tag = atende::domain::registers::create(
+        &app.state.db,
+        spec("etiquetas"),
+        vec![text(&format!("Tag {P}")), text("conversation")],
+        app.actor(),
+    )
+    .await
+    .unwrap();
+    // The customer: name and message.
+    let m = VisitorMessage { name: format!("Cliente {P}"), text: format!("Mensagem {P}"), ..Default::default() };
+    let c = conv::visitor_message(&app.state, q, atende::domain::auth::token_hash(&token("x")), m).await.unwrap().0;
+    conv::accept(&app.state, &ana, c).await.unwrap();
+    let contact = app.state.db.read(move |db| Ok(conv::load(db, c)?.unwrap().contact_id)).await.unwrap();
+    let mut a = app.login("ana@x.com").await;
+    let base = format!("/atendimentos/{c}");
+    // The agent: reply, note, tag, file name, quick reply, contact extra field, annotation.
+    a.post(&format!("{base}/mensagens"), &[("text", &format!("Resposta {P}"))]).await;
+    a.post(&format!("{base}/mensagens"), &[("mode", "note"), ("text", &format!("Nota {P}"))]).await;
+    a.post(&format!("{base}/etiquetas"), &[("tag_id", &tag.to_string())]).await;
+    let r = a.post_multipart(&format!("{base}/anexos"), &[], Some((&format!("{P}.txt"), b"abc")), true).await;
+    assert_eq!(r.status, 303, "{}", r.location());
+    assert_eq!(a.post("/respostas", &[("shortcut", "x"), ("body", &format!("Rápida {P}"))]).await.status, 303);
+    let r = a
+        .post(
+            &format!("/contatos/{contact}"),
+            &[("name", &format!("Cliente {P}")), (&format!("x{field}"), &format!("Valor {P}"))],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        a.post(&format!("/contatos/{contact}/anotacoes"), &[("body", &format!("Anotação {P}"))]).await.status,
+        303
+    );
+    let pages = [
+        base.clone(),
+        format!("{base}/mensagens?after=0"),
+        format!("/contatos/{contact}"),
+        format!("/contatos/{contact}/editar"),
+        "/contatos?q=cliente".to_string(),
+        "/pesquisar?q=alert".to_string(),
+        format!("{base}/pesquisar?q=alert"),
+        "/respostas".to_string(),
+        "/atendimentos".to_string(),
+    ];
+    for p in pages {
+        let r = a.get(&p).await;
+        assert_eq!(r.status, 200, "{p}");
+        assert!(r.body.contains("alert(1)") || p == "/atendimentos", "{p} should show the payload as text");
+        r.lacks(&["<script>alert", "<img src=x"]);
+    }
+    let pdf = pdftotext(&a.get(&format!("{base}/pdf?notas=1")).await.bytes);
+    for label in ["Cliente", "Mensagem", "Resposta", "Nota"] {
+        assert!(pdf.contains(&format!("{label} {P}")), "{label} missing from:\n{pdf}");
+    }
+    // File names lose any path: what follows the last "/" is kept, as text.
+    assert!(pdf.contains("script><img src=x onerror=alert(2)>.txt"), "{pdf}");
+}
