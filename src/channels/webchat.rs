@@ -365,7 +365,7 @@ async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::B
             Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text"),
         };
         let name = q.get("name").map(String::as_str).unwrap_or("");
-        let upload = match attachments::check(name, body.to_vec(), limit) {
+        let upload = match attachments::check(name, Vec::from(body), limit) {
             Ok(u) => u,
             Err(k) => return json_error(StatusCode::BAD_REQUEST, req.loc, k),
         };

@@ -9,7 +9,7 @@
 //! also start with their format's signature. Only plain images, audio and
 //! video are ever shown inline; everything else downloads as an attachment.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use bytes::Bytes;
@@ -289,8 +289,14 @@ fn store(conn: &Connection, conversation_id: i64, message_id: i64, f: &Upload, n
     )?
     .execute(params![message_id, conversation_id, f.name, f.mime, f.data.len() as i64, now])?;
     let id = conn.last_insert_rowid();
-    conn.prepare_cached("INSERT INTO attachment_data (attachment_id, data) VALUES (?1, ?2)")?
-        .execute(params![id, f.data])?;
+    // Written through blob I/O into a zeroblob, so SQLite makes no second
+    // copy of the bytes in memory.
+    conn.prepare_cached("INSERT INTO attachment_data (attachment_id, data) VALUES (?1, zeroblob(?2))")?
+        .execute(params![id, f.data.len() as i64])?;
+    let mut blob = conn.blob_open(rusqlite::MAIN_DB, "attachment_data", "data", id, false)?;
+    for chunk in f.data.chunks(CHUNK) {
+        blob.write_all(chunk).map_err(AppError::internal)?;
+    }
     Ok(id)
 }
 

@@ -503,12 +503,13 @@ fn workbench_routes(
         .and(warp::post())
         .and(cx())
         .and(warp::header::optional::<String>("content-type"))
+        .and(warp::header::optional::<u64>("content-length"))
         .and(fetch_flag())
         .and(warp::body::content_length_limit(((crate::domain::attachments::MAX_FILE_MB as u64) << 20) + FORM_LIMIT))
         .and(warp::body::stream())
-        .then(|id: i64, ctx: Ctx, ct: Option<String>, fetch: bool, body| async move {
+        .then(|id: i64, ctx: Ctx, ct: Option<String>, len: Option<u64>, fetch: bool, body| async move {
             let c = ctx.clone();
-            c.finish(workbench::upload(ctx, id, ct, fetch, Box::pin(body)).await)
+            c.finish(workbench::upload(ctx, id, ct, len, fetch, Box::pin(body)).await)
         });
     let download = p!("anexos" / i64).and(warp::get()).and(cx()).then(get!(workbench::download, [id], []));
     let pdf =

@@ -30,7 +30,14 @@ fn refused(ctx: &Ctx, fetch: bool, id: i64, key: &'static str) -> Response {
 /// POST /atendimentos/{id}/anexos — multipart: `_csrf`, `mode` (reply|note),
 /// `text` (caption) and `file`. The CSRF token is checked before the file is
 /// read; the file is refused as soon as it passes the limit.
-pub async fn upload<S, B>(ctx: Ctx, id: i64, content_type: Option<String>, fetch: bool, body: S) -> AppResult<Response>
+pub async fn upload<S, B>(
+    ctx: Ctx,
+    id: i64,
+    content_type: Option<String>,
+    length: Option<u64>,
+    fetch: bool,
+    body: S,
+) -> AppResult<Response>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send + Unpin + 'static,
     B: Buf + Send + 'static,
@@ -62,7 +69,8 @@ where
             csrf_ok = true;
             let fname = field.file_name().unwrap_or("").to_string();
             let mut field = field;
-            let mut data: Vec<u8> = Vec::new();
+            // Room for the whole file at once (no doubling copies), within the limit.
+            let mut data: Vec<u8> = Vec::with_capacity(length.unwrap_or(0).min(limit) as usize);
             loop {
                 match field.chunk().await {
                     Ok(Some(c)) => {
