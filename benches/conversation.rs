@@ -29,9 +29,8 @@ use std::time::{Duration, Instant};
 
 use atende::db::{Db, DbOptions};
 use atende::domain::auth;
-use atende::domain::users::{self, Role, UserInput};
 use common::http::{HttpConn, get_req, login};
-use common::seed::seed_base;
+use common::seed::{insert_admin, seed_base};
 use common::{POLL, PW, R, READY_LIMIT, Server, Summary, err, ms, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
 
@@ -130,19 +129,7 @@ async fn seed(data: &Path) -> R<Seeded> {
     let agent_id = base.agents[0];
     let r = db
         .write(move |c| {
-            users::insert(
-                c,
-                &UserInput {
-                    name: "Admin".into(),
-                    login: "admin-cv@bench.local".into(),
-                    role: Role::Admin,
-                    access_group_id: None,
-                    team_ids: vec![],
-                    password: None,
-                },
-                &hash,
-                now,
-            )?;
+            insert_admin(c, "admin-cv@bench.local", &hash, now)?;
             // The bench agent sees only the first queue: move the others to a
             // team of their own.
             c.execute("INSERT INTO teams (name, created_at) VALUES ('Outra equipe', 0)", [])?;

@@ -26,9 +26,8 @@ use std::time::{Duration, Instant};
 
 use atende::db::{Db, DbOptions};
 use atende::domain::auth;
-use atende::domain::users::{self, Role, UserInput};
 use common::http::{HttpConn, get_req, login};
-use common::seed::seed_base;
+use common::seed::{insert_admin, seed_base};
 use common::{POLL, PW, R, READY_LIMIT, Server, Summary, err, ms, now_secs, pct, status_kb, verdict};
 use rusqlite::params;
 
@@ -148,19 +147,7 @@ async fn seed(data: &Path) -> R<Seeded> {
     let ac = agent_contacts.clone();
     let r = db
         .write(move |c| {
-            users::insert(
-                c,
-                &UserInput {
-                    name: "Admin".into(),
-                    login: "admin-wb@bench.local".into(),
-                    role: Role::Admin,
-                    access_group_id: None,
-                    team_ids: vec![],
-                    password: None,
-                },
-                &hash,
-                now,
-            )?;
+            insert_admin(c, "admin-wb@bench.local", &hash, now)?;
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
             let mut ins = c.prepare(
                 "INSERT INTO contacts (id, name, phone, phone_rev, email, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",

@@ -18,10 +18,9 @@ use atende::config::Config;
 use atende::domain::conversations as conv;
 use atende::domain::users::Role;
 use common::browser::{
-    Browser, W, WAIT, free_port, start_browser, start_driver, widget_ready, widget_send, widget_wait,
+    Browser, W, WAIT, free_port, serve_site, start_browser, start_driver, widget_ready, widget_send, widget_wait,
 };
 use serde_json::json;
-use warp::Filter;
 
 struct Server(Child);
 
@@ -78,14 +77,7 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
     let app_url = format!("http://127.0.0.1:{port}");
 
     // The business's own site, on another origin, with the snippet.
-    let page = format!(
-        "<!doctype html><html lang=pt-BR><head><meta charset=utf-8><title>Loja</title></head><body><h1>Loja do Zé</h1>\
-         <script src=\"{app_url}/widget.js\" data-queue=\"{queue_id}\" defer></script></body></html>"
-    );
-    let site = warp::any().map(move || warp::reply::html(page.clone()));
-    let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_port = site_listener.local_addr().unwrap().port();
-    tokio::spawn(warp::serve(site).incoming(site_listener).run());
+    let site_port = serve_site(&app_url, queue_id).await;
 
     let driver = start_driver();
     let (p1, p2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

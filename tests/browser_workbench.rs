@@ -14,9 +14,10 @@ use atende::domain::registers::{self, Value};
 use atende::domain::users::Role;
 use base64::Engine;
 use common::TestApp;
-use common::browser::{Browser, W, WAIT, start_browser, start_driver, widget_ready, widget_send, widget_wait};
+use common::browser::{
+    Browser, W, WAIT, serve_site, start_browser, start_driver, widget_ready, widget_send, widget_wait,
+};
 use serde_json::json;
-use warp::Filter;
 
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
@@ -73,14 +74,8 @@ async fn agent_uses_quick_reply_note_image_closing_script_and_pdf() {
     let addr = app.serve().await;
     let app_url = format!("http://{addr}");
 
-    let page = format!(
-        "<!doctype html><html lang=pt-BR><head><meta charset=utf-8><title>Loja</title></head><body><h1>Loja</h1>\
-         <script src=\"{app_url}/widget.js\" data-queue=\"{q}\" defer></script></body></html>"
-    );
-    let site = warp::any().map(move || warp::reply::html(page.clone()));
-    let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site_port = site_listener.local_addr().unwrap().port();
-    tokio::spawn(warp::serve(site).incoming(site_listener).run());
+    // The business's own site, on another origin, with the snippet.
+    let site_port = serve_site(&app_url, q).await;
 
     let driver = start_driver();
     let (p1, p2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -74,3 +74,20 @@ pub async fn seed_base_in(db: &Db, tag: &str, n_queues: usize, n_agents: usize) 
         .map_err(|e| format!("create agents: {e}"))?;
     Ok(Base { queues, agents, logins })
 }
+
+/// Inserts an administrator with `login` and a prepared password hash.
+pub fn insert_admin(c: &rusqlite::Connection, login: &str, hash: &str, now: i64) -> atende::error::AppResult<i64> {
+    users::insert(
+        c,
+        &UserInput {
+            name: "Admin".into(),
+            login: login.into(),
+            role: Role::Admin,
+            access_group_id: None,
+            team_ids: vec![],
+            password: None,
+        },
+        hash,
+        now,
+    )
+}

@@ -116,6 +116,18 @@ async fn queue_for(req: &Req, id: i64) -> Result<WidgetQueue, Response> {
     }
 }
 
+/// The queue (allowed origin) and the visitor's token from `?token=`: the
+/// token and its hash, or the error response.
+async fn visitor(req: &Req, id: i64, q: &HashMap<String, String>) -> Result<(String, Vec<u8>), Response> {
+    queue_for(req, id).await?;
+    let token = q.get("token").cloned().unwrap_or_default();
+    if !valid_token(&token) {
+        return Err(json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request"));
+    }
+    let th = auth::token_hash(&token);
+    Ok((token, th))
+}
+
 #[derive(Serialize)]
 struct ConfigBody<'a> {
     queue: &'a str,
@@ -270,15 +282,11 @@ struct MessagesReply {
 async fn get_messages(req: Req, id: i64, q: HashMap<String, String>) -> Response {
     let origin = req.origin.clone();
     let r = async {
-        if let Err(r) = queue_for(&req, id).await {
-            return r;
-        }
-        let token = q.get("token").cloned().unwrap_or_default();
-        if !valid_token(&token) {
-            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
-        }
+        let (_, th) = match visitor(&req, id, &q).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
         let after: i64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
-        let th = auth::token_hash(&token);
         match req.state.db.read(move |c| conv::visitor_view(c, id, &th, after)).await {
             Ok(view) => {
                 let body = match view {
@@ -322,14 +330,10 @@ async fn get_messages(req: Req, id: i64, q: HashMap<String, String>) -> Response
 
 async fn visitor_events(req: Req, id: i64, q: HashMap<String, String>) -> Response {
     let origin = req.origin.clone();
-    if let Err(r) = queue_for(&req, id).await {
-        return cors(r, origin.as_deref());
-    }
-    let token = q.get("token").cloned().unwrap_or_default();
-    if !valid_token(&token) {
-        return cors(json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request"), origin.as_deref());
-    }
-    let th = auth::token_hash(&token);
+    let th = match visitor(&req, id, &q).await {
+        Ok((_, th)) => th,
+        Err(r) => return cors(r, origin.as_deref()),
+    };
     let convs = req.state.db.read(move |c| webchat::visitor_conversations(c, id, &th)).await.unwrap_or_default();
     let (rx, _) = req.state.bus.subscribe(None);
     let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |r| {
@@ -349,14 +353,10 @@ async fn visitor_events(req: Req, id: i64, q: HashMap<String, String>) -> Respon
 async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::Bytes) -> Response {
     let origin = req.origin.clone();
     let r = async {
-        if let Err(r) = queue_for(&req, id).await {
-            return r;
-        }
-        let token = q.get("token").cloned().unwrap_or_default();
-        if !valid_token(&token) {
-            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
-        }
-        let th = auth::token_hash(&token);
+        let (token, th) = match visitor(&req, id, &q).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
         if !req.state.visitor_limits.allow(&th, now_f64()) {
             return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
         }
@@ -387,14 +387,10 @@ async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::B
 async fn get_file(req: Req, id: i64, file: i64, q: HashMap<String, String>) -> Response {
     let origin = req.origin.clone();
     let r = async {
-        if let Err(r) = queue_for(&req, id).await {
-            return r;
-        }
-        let token = q.get("token").cloned().unwrap_or_default();
-        if !valid_token(&token) {
-            return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
-        }
-        let th = auth::token_hash(&token);
+        let (_, th) = match visitor(&req, id, &q).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
         match req.state.db.read(move |c| attachments::for_visitor(c, id, &th, file)).await {
             Ok(a) => {
                 let body = warp::reply::stream(attachments::stream(req.state.db.path().to_path_buf(), a.id));

@@ -292,3 +292,18 @@ pub async fn widget_wait(b: &Browser, needle: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Serves, on another loopback origin, a shop page with the widget snippet
+/// for `queue` of the app at `app_url`; returns its port.
+pub async fn serve_site(app_url: &str, queue: i64) -> u16 {
+    use warp::Filter;
+    let page = format!(
+        "<!doctype html><html lang=pt-BR><head><meta charset=utf-8><title>Loja</title></head><body><h1>Loja do Zé</h1>\
+         <script src=\"{app_url}/widget.js\" data-queue=\"{queue}\" defer></script></body></html>"
+    );
+    let site = warp::any().map(move || warp::reply::html(page.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(warp::serve(site).incoming(listener).run());
+    port
+}
