@@ -142,4 +142,9 @@ impl Bus {
     pub fn last_seq(&self) -> u64 {
         self.state.lock().map(|s| s.0).unwrap_or(0)
     }
+
+    /// How many live subscribers (open streams, jobs) the bus has now.
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
 }

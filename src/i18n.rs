@@ -40,7 +40,7 @@ impl Locale {
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    T.get_or_init(|| catalog::ENTRIES.iter().map(|(k, pt, en)| (*k, (*pt, *en))).collect())
+    T.get_or_init(|| catalog::PARTS.iter().flat_map(|p| p.iter()).map(|(k, pt, en)| (*k, (*pt, *en))).collect())
 }
 
 /// Looks up `key` in `loc`. An unknown key shows itself, which the catalog test
@@ -77,4 +77,19 @@ pub fn tf(loc: Locale, key: &'static str, args: &[&str]) -> String {
 /// The catalog's own `'static` key equal to `key`, for keys built at run time.
 pub fn catalog_key(key: &str) -> Option<&'static str> {
     table().get_key_value(key).map(|(k, _)| *k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catalog::PARTS;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_key_is_once_in_the_catalog_with_both_languages() {
+        let mut seen = HashSet::new();
+        for (key, pt, en) in PARTS.iter().flat_map(|p| p.iter()) {
+            assert!(seen.insert(*key), "key {key} appears twice");
+            assert!(!pt.trim().is_empty() && !en.trim().is_empty(), "key {key} lacks a text");
+        }
+    }
 }

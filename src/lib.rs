@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod i18n;
 pub mod jobs;
+pub mod logging;
 pub mod pdf;
 pub mod phone;
 pub mod views;

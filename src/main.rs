@@ -39,10 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    atende::logging::init(&config.log);
     let result = match cli.command {
         None | Some(Command::Serve) => run_async(serve(config)),
         Some(Command::Backup { file }) => cli_backup(&config, &file),
@@ -84,7 +81,7 @@ async fn print_setup_link(state: &AppState) -> Result<(), String> {
 async fn serve(config: Config) -> Result<(), String> {
     let _lock = backup::lock_data_dir(&config.data_dir)?;
     let addr = config.addr;
-    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
+    let state = AppState::open(config, Clock::system()).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Atende listening on {} (data: {})", base_url(addr), state.config.data_dir.display());
     print_setup_link(&state).await?;
@@ -136,7 +133,7 @@ async fn shutdown_signal() {
 }
 
 fn now() -> i64 {
-    Clock::default().now()
+    Clock::system().now()
 }
 
 fn record(db_path: &std::path::Path, action: &str, target: &str, detail: &str) -> Result<(), String> {
@@ -177,7 +174,7 @@ fn cli_restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
 }
 
 async fn setup_link(config: Config) -> Result<(), String> {
-    let state = AppState::open(config, Clock::default()).await.map_err(|e| e.to_string())?;
+    let state = AppState::open(config, Clock::system()).await.map_err(|e| e.to_string())?;
     print_setup_link(&state).await?;
     if !state.db.read(atende::domain::users::admin_exists).await.map_err(|e| e.to_string())? {
         return Ok(());

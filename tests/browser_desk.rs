@@ -60,7 +60,7 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
     // Prepare the business with the library, then run the real binary on it.
     let queue_id = {
         let config = Config { data_dir: data.path().to_path_buf(), ..Config::default() };
-        let state = AppState::open(config, Clock::default()).await.unwrap();
+        let state = AppState::open(config, Clock::frozen_now()).await.unwrap();
         let app =
             common::TestApp { routes: atende::web::routes(state.clone()), state, dir: tempfile::tempdir().unwrap() };
         let t = app.team("Atendimento").await;

@@ -135,3 +135,46 @@ fn the_public_listener_serves_only_the_widget() {
     );
     assert!(login_lan.contains("200"), "{login_lan}");
 }
+
+/// Starts the binary with `log` as its filter, sends a request whose headers
+/// never end (the client gives up mid-request, as a closing browser tab
+/// does), then a normal one, stops it and returns what it logged.
+fn log_after_a_client_gives_up(log: &str) -> String {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atende"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["--addr", &addr.to_string()])
+        .env("ATENDE_LOG", log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /entrar HTTP/1.1\r\nHost: x\r\n").unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(http_status(addr, "/entrar").contains("200"));
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    err
+}
+
+#[test]
+fn a_client_that_goes_away_is_logged_at_debug_only() {
+    let info = log_after_a_client_gives_up("info");
+    assert!(info.contains("Atende listening"), "{info}");
+    assert!(!info.contains("connection error") && !info.contains("ERROR"), "{info}");
+    let debug = log_after_a_client_gives_up("info,warp::server=debug");
+    assert!(debug.contains("server connection error"), "shown when asked for: {debug}");
+}

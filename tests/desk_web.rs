@@ -179,9 +179,15 @@ async fn live_stream_delivers_only_what_the_agent_may_see_and_catches_up() {
     let s = app.login("s@x.com").await;
     let cookie = |c: &common::Client| format!("atende_sid={}", c.cookies["atende_sid"]);
     let (ca, cs) = (cookie(&a), cookie(&s));
-    let ha = tokio::task::spawn_blocking(move || read_sse(addr, &ca, None, Duration::from_secs(5), "event:message"));
-    let hs = tokio::task::spawn_blocking(move || read_sse(addr, &cs, None, Duration::from_millis(1500), ""));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = app.state.bus.subscribers();
+    let ha = tokio::task::spawn_blocking(move || read_sse(addr, &ca, None, Duration::from_secs(10), "event:message"));
+    let hs = tokio::task::spawn_blocking(move || read_sse(addr, &cs, None, Duration::from_secs(3), ""));
+    // Both streams are subscribed before the message arrives (no sleep that a
+    // busy machine could outlast).
+    let waited = Instant::now();
+    while app.state.bus.subscribers() < before + 2 && waited.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let c = visitor(&app, qv, "Cliente", "oi").await;
     let got_a = ha.await.unwrap();
     let got_s = hs.await.unwrap();

@@ -61,10 +61,6 @@ impl Limiter {
     }
 }
 
-fn now_f64() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-}
-
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
@@ -231,7 +227,7 @@ async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
         return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
     };
     let th = auth::token_hash(&token);
-    if !req.state.visitor_limits.allow(&th, now_f64()) {
+    if !req.state.visitor_limits.allow(&th, req.state.now() as f64) {
         return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
     }
     let m = VisitorMessage {
@@ -357,7 +353,7 @@ async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::B
             Ok(v) => v,
             Err(r) => return r,
         };
-        if !req.state.visitor_limits.allow(&th, now_f64()) {
+        if !req.state.visitor_limits.allow(&th, req.state.now() as f64) {
             return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
         }
         let limit = match req.state.db.read(attachments::limits).await {

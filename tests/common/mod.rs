@@ -76,7 +76,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
         tweak(&mut config);
-        let state = AppState::open(config, Clock::default()).await.expect("open app");
+        let state = AppState::open(config, Clock::frozen_now()).await.expect("open app");
         let routes = atende::web::routes(state.clone());
         TestApp { state, routes, dir }
     }

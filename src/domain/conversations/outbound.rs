@@ -1,0 +1,75 @@
+//! Conversations started from our side ("Iniciar conversa").
+
+use rusqlite::{OptionalExtension, params};
+
+use super::*;
+use crate::app::AppState;
+use crate::domain::users::User;
+use crate::error::{AppError, AppResult};
+use crate::events::Change;
+
+/// Starts a conversation from our side ("Iniciar conversa") with a contact in
+/// one of `user`'s queues: it opens assigned to `user`, with `text` as the
+/// first message when given. Needs the "open new conversations" permission.
+pub async fn start_outbound(
+    state: &AppState,
+    user: &User,
+    contact: crate::domain::contacts::Target,
+    queue_id: i64,
+    text: Option<String>,
+) -> AppResult<i64> {
+    if !user.can(crate::domain::users::Permission::OpenConversations) {
+        return Err(AppError::Forbidden);
+    }
+    let text = match text {
+        Some(t) if !t.trim().is_empty() => Some(check_text(&t)?),
+        _ => None,
+    };
+    let user = user.clone();
+    apply(state, move |conn, now| {
+        let ok: bool = conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM queues q WHERE q.id = ?1 AND q.active = 1
+                  AND (?2 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?3)))",
+            )?
+            .query_row(params![queue_id, user.is_admin(), user.id], |r| r.get(0))?;
+        if !ok {
+            return Err(AppError::BadRequest("outbound.bad_queue"));
+        }
+        let contact = crate::domain::contacts::resolve_target(conn, &user, &contact, now)?;
+        let open: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM conversations WHERE contact_id = ?1 AND queue_id = ?2
+                 AND status IN ('queued', 'offered', 'assigned') LIMIT 1",
+            )?
+            .query_row([contact, queue_id], |r| r.get(0))
+            .optional()?;
+        if open.is_some() {
+            return Err(AppError::Conflict("conv.contact_has_open"));
+        }
+        let channel: String =
+            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
+        let subject: String = text.as_deref().unwrap_or("").chars().take(80).collect();
+        conn.prepare_cached(
+            "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, agent_id, queued_at, created_at,
+               last_activity_at, started_by)
+             VALUES (?1, ?2, ?3, ?4, 'assigned', ?5, ?6, ?6, ?6, ?5)",
+        )?
+        .execute(params![queue_id, contact, channel, subject, user.id, now])?;
+        let id = conn.last_insert_rowid();
+        conn.prepare_cached(
+            "INSERT INTO agent_presence (user_id, status, since, last_assigned_at) VALUES (?1, 'not_ready', ?2, ?2)
+             ON CONFLICT(user_id) DO UPDATE SET last_assigned_at = ?2",
+        )?
+        .execute(params![user.id, now])?;
+        event(conn, id, "ev.started_out", Some(&user), now)?;
+        // The hook for channel rules on starting a conversation (WhatsApp
+        // templates and the 24 h window) belongs here, before the first message.
+        if let Some(t) = &text {
+            let mid = insert_message(conn, id, "out", Some(user.id), &user.name, t, now)?;
+            conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
+        }
+        Ok((id, vec![Change::queue(queue_id, id), Change::agent(user.id, id)]))
+    })
+    .await
+}

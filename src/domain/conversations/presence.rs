@@ -1,0 +1,44 @@
+//! Agent presence (Pronto / Não pronto) and queue connections.
+
+use super::*;
+use crate::app::AppState;
+use crate::domain::routing;
+use crate::domain::users::User;
+use crate::error::{AppError, AppResult};
+
+/// Sets `user` Pronto (ready) or Não pronto; becoming ready gives waiting
+/// conversations of their queues a new round of offers.
+pub async fn set_ready(state: &AppState, user: &User, ready: bool) -> AppResult<()> {
+    let uid = user.id;
+    apply(state, move |conn, now| {
+        routing::set_presence(conn, uid, if ready { routing::READY } else { routing::NOT_READY }, now)?;
+        let mut changes = vec![];
+        if ready {
+            let queues = routing::member_queues(conn, uid)?;
+            routing::new_round(conn, &queues)?;
+            for q in queues {
+                changes.extend(routing::route(conn, q, now)?);
+            }
+        }
+        Ok(((), changes))
+    })
+    .await
+}
+
+/// Connects `user` to (or disconnects from) one of their queues.
+pub async fn set_connected(state: &AppState, user: &User, queue_id: i64, on: bool) -> AppResult<()> {
+    let uid = user.id;
+    apply(state, move |conn, now| {
+        if !routing::member_queues(conn, uid)?.contains(&queue_id) {
+            return Err(AppError::NotFound);
+        }
+        routing::set_connected(conn, uid, queue_id, on)?;
+        let mut changes = vec![];
+        if on {
+            routing::new_round(conn, &[queue_id])?;
+            changes.extend(routing::route(conn, queue_id, now)?);
+        }
+        Ok(((), changes))
+    })
+    .await
+}

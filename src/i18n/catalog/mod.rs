@@ -1,0 +1,8 @@
+//! Every UI string as (key, pt-BR, en), one file per area so that each area's
+//! strings are read (and changed) together. Keep keys sorted by area within a file.
+
+mod base;
+mod desk;
+
+/// All parts of the catalog; a key must appear in exactly one.
+pub static PARTS: &[&[(&str, &str, &str)]] = &[base::ENTRIES, desk::ENTRIES];
