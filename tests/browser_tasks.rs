@@ -1,6 +1,6 @@
 //! End-to-end in two real headless Chromium sessions, with the real
 //! scheduler running: an agent creates a task from a conversation due in a
-//! few seconds with "exibir notificação"; the contact shows the bell; at the
+//! few seconds (the frozen test clock is moved past it) with "exibir notificação"; the contact shows the bell; at the
 //! due time the notification pops up and the overdue counter in the menu
 //! changes without a reload; the agent completes it. Then the agent starts a
 //! pause with a (test-shortened) 1-minute limit and the supervisor, on
@@ -86,6 +86,7 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     wait_js(&agent, overdue_hidden, "no overdue task yet", WAIT).await;
     // At the due time: the notification and the counter, without a reload.
     agent.c.execute("window.__same_page = 1;", vec![]).await.unwrap();
+    app.state.clock.advance(6);
     agent.wait_text("#toasts .toast", "Tarefa no prazo: Ligar para a Maria").await;
     wait_js(
         &agent,
@@ -114,6 +115,7 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     agent.click_text("details.user-menu summary", "Nome ana").await;
     agent.click_text("details.user-menu button", "Café").await;
     agent.wait_text("#presence-badge", "Em pausa: Café").await;
+    app.state.clock.advance(3);
     sup.wait_text("#toasts .toast", "Pausa excedida: Nome ana@loja.com · Café").await;
     wait_js(&sup, "return window.__same_page === 1;", "supervisor page not reloaded", WAIT).await;
     agent.wait_text("#toasts .toast", "Sua pausa passou do limite").await;
