@@ -213,7 +213,7 @@ async fn transfers_to_team_queue_or_available_agent() {
     assert_eq!((row.status.as_str(), row.queue_id, row.agent_id), ("queued", qs, None));
     let home = app.state.db.read({
         let s = s.clone();
-        move |db| conv::home(db, &s)
+        move |db| conv::home(db, &s, 0, &Default::default())
     });
     assert!(home.await.unwrap().queued.rows.iter().any(|x| x.id == c));
     assert!(
@@ -244,7 +244,7 @@ async fn agents_never_see_other_teams_conversations() {
     assert!(matches!(conv::send(&app.state, &s, c, "x").await, Err(AppError::NotFound)));
     assert!(matches!(conv::close(&app.state, &s, c, false, None).await, Err(AppError::NotFound)));
     assert!(matches!(conv::set_connected(&app.state, &s, qv, true).await, Err(AppError::NotFound)));
-    let home = app.state.db.read(move |db| conv::home(db, &s)).await.unwrap();
+    let home = app.state.db.read(move |db| conv::home(db, &s, 0, &Default::default())).await.unwrap();
     assert!(home.queued.rows.is_empty() && home.queues.is_empty());
     // Reopen: a finished conversation comes back to the agent's list.
     conv::claim(&app.state, &a, c).await.unwrap();

@@ -9,7 +9,7 @@ use atende::i18n::{self, Locale, t};
 const PREFIXES: &[&str] = &[
     "menu", "action", "flash", "desk", "conv", "ev", "presence", "transfer", "live", "form", "list", "pager", "f",
     "status", "val", "err", "login", "setup", "home", "account", "team", "role", "perm", "channel", "tag", "cf", "reg",
-    "user", "admin", "audit", "backup", "wd", "confirm",
+    "user", "admin", "audit", "backup", "wd", "confirm", "ws",
 ];
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -68,7 +68,11 @@ fn every_audit_action_has_a_label() {
 
 #[test]
 fn both_languages_are_complete_and_agree_on_placeholders() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/i18n/catalog.rs")).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/i18n/catalog");
+    let mut src = String::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        src.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
+    }
     let keys = literals(&src);
     let mut seen = HashSet::new();
     for k in &keys {

@@ -54,6 +54,7 @@
     });
   }, 1000);
 
+  var workspace = document.getElementById("workspace");
   var lists = document.getElementById("desk-lists");
   var messages = document.getElementById("messages");
   var bar = document.getElementById("bar");
@@ -62,8 +63,10 @@
   }
   var baseTitle = document.title;
   var lastOffers = -1;
+  var unreadCount = 0;
 
   function setTitle(unread) {
+    unreadCount = unread;
     document.title = unread > 0 ? "(" + unread + ") " + baseTitle : baseTitle;
   }
   function alertUser(text) {
@@ -86,18 +89,30 @@
       document.removeEventListener("click", ask);
     });
   }
+  function openId() {
+    return workspace ? workspace.getAttribute("data-open") : (messages ? messages.getAttribute("data-conversation") : null);
+  }
+  function markActive() {
+    if (!workspace) { return; }
+    var id = openId();
+    Array.prototype.forEach.call(workspace.querySelectorAll(".conv-row"), function (li) {
+      li.classList.toggle("active", li.getAttribute("data-conv") === id);
+    });
+  }
 
   var listTimer = null;
   function refreshLists(fromLive) {
     if (!lists) { return; }
     clearTimeout(listTimer);
     listTimer = setTimeout(function () {
-      fetch("/atendimentos/listas", { credentials: "same-origin" }).then(function (r) {
+      var f = lists.getAttribute("data-filter") || "";
+      fetch("/atendimentos/listas" + (f ? "?" + f : ""), { credentials: "same-origin" }).then(function (r) {
         if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
         return r.ok ? r.text() : null;
       }).then(function (html) {
         if (html === null) { return; }
         lists.innerHTML = html;
+        markActive();
         var box = document.getElementById("lists");
         var offers = box ? parseInt(box.getAttribute("data-offers"), 10) : 0;
         setTitle(box ? parseInt(box.getAttribute("data-unread"), 10) : 0);
@@ -111,42 +126,163 @@
     if (!messages) { return; }
     if (fetching) { again = true; return; }
     fetching = true;
-    var id = messages.getAttribute("data-conversation");
-    var after = messages.getAttribute("data-last") || "0";
+    var box = messages;
+    var id = box.getAttribute("data-conversation");
+    var after = box.getAttribute("data-last") || "0";
     fetch("/atendimentos/" + id + "/mensagens?after=" + after, { credentials: "same-origin" }).then(function (r) {
       return r.ok ? r.text() : "";
     }).then(function (html) {
-      if (html) {
+      if (html && box === messages) {
         var tmp = document.createElement("div");
         tmp.innerHTML = html;
         var added = 0;
         Array.prototype.forEach.call(tmp.querySelectorAll("[data-id]"), function (el) {
           var mid = parseInt(el.getAttribute("data-id"), 10);
-          if (mid > parseInt(messages.getAttribute("data-last") || "0", 10)) {
-            messages.appendChild(el);
-            messages.setAttribute("data-last", mid);
+          if (mid > parseInt(box.getAttribute("data-last") || "0", 10)) {
+            box.appendChild(el);
+            box.setAttribute("data-last", mid);
             added++;
             if (fromLive && el.classList.contains("msg-in")) { alertUser(el.textContent); }
           }
         });
-        if (added) { messages.scrollTop = messages.scrollHeight; }
+        if (added) { box.scrollTop = box.scrollHeight; }
       }
     }).finally(function () {
       fetching = false;
       if (again) { again = false; refreshMessages(fromLive); }
     });
   }
-  if (lists) {
-    var first = document.getElementById("lists");
-    lastOffers = first ? parseInt(first.getAttribute("data-offers"), 10) : 0;
-    setTitle(first ? parseInt(first.getAttribute("data-unread"), 10) : 0);
+
+  // ---- switching conversations without a reload ----------------------------
+  // The centre and right panes come from /atendimentos/{id}?painel=1 and are
+  // swapped in; the address bar follows, and back/forward work.
+  function showPane(name) {
+    if (workspace) { workspace.setAttribute("data-pane", name); }
   }
-  if (messages) { messages.scrollTop = messages.scrollHeight; }
+  function swapIn(html, id, push) {
+    var tmp = document.createElement("div");
+    tmp.innerHTML = html;
+    var swap = tmp.querySelector("#swap");
+    if (!swap) { return false; }
+    document.getElementById("ws-main").replaceChildren.apply(document.getElementById("ws-main"),
+      Array.prototype.slice.call(swap.querySelector("#swap-main").childNodes));
+    document.getElementById("ws-side").replaceChildren.apply(document.getElementById("ws-side"),
+      Array.prototype.slice.call(swap.querySelector("#swap-side").childNodes));
+    workspace.setAttribute("data-open", id);
+    baseTitle = swap.getAttribute("data-title") + " · Atende";
+    setTitle(unreadCount);
+    if (push) { history.pushState({ conv: id }, "", "/atendimentos/" + id); }
+    bindConversation();
+    markActive();
+    showPane("conv");
+    return true;
+  }
+  function openConversation(id, push) {
+    return fetch("/atendimentos/" + id + "?painel=1", { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401 || r.redirected) { window.location.href = "/atendimentos/" + id; return null; }
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html === null || !swapIn(html, id, push)) { window.location.href = "/atendimentos/" + id; }
+    });
+  }
+  // Re-reads the open conversation's panes, keeping what is being typed.
+  function refreshPanes() {
+    var id = openId();
+    if (!workspace || !id) { return; }
+    var area = document.getElementById("f-text");
+    var typed = area ? area.value : "";
+    var dlg = document.querySelector("#ws-main dialog[open]");
+    if (dlg) { return; }
+    fetch("/atendimentos/" + id + "?painel=1", { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html === null || openId() !== id) { return; }
+      swapIn(html, id, false);
+      var again = document.getElementById("f-text");
+      if (again && typed) { again.value = typed; }
+    });
+  }
+  if (workspace) {
+    history.replaceState({ conv: openId() }, "", window.location.href);
+    document.addEventListener("click", function (ev) {
+      if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) { return; }
+      var link = ev.target.closest && ev.target.closest("a.conv-link[data-conv]");
+      if (link && workspace.contains(link)) {
+        ev.preventDefault();
+        openConversation(link.getAttribute("data-conv"), true);
+        return;
+      }
+      if (ev.target.closest && ev.target.closest("a.ws-back")) {
+        ev.preventDefault();
+        history.pushState({ conv: null }, "", "/atendimentos");
+        showPane("list");
+        return;
+      }
+      if (ev.target.closest && ev.target.closest("#panel-toggle, #panel-close")) {
+        if (window.matchMedia("(max-width: 760px)").matches) {
+          showPane(workspace.getAttribute("data-pane") === "contact" ? "conv" : "contact");
+        } else {
+          var closed = workspace.classList.toggle("side-closed");
+          try { localStorage.setItem("atende.side", closed ? "closed" : "open"); } catch (e) { /* private mode */ }
+        }
+      }
+    });
+    window.addEventListener("popstate", function (ev) {
+      var m = /^\/atendimentos\/(\d+)$/.exec(window.location.pathname);
+      if (m) { openConversation(m[1], false); } else { showPane("list"); }
+    });
+    try { if (localStorage.getItem("atende.side") === "closed") { workspace.classList.add("side-closed"); } } catch (e) { /* private mode */ }
+    // Task buttons and + Anotação in the contact pane work in place.
+    document.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      if (ev.defaultPrevented || !form.closest || !form.closest("#panel-tasks, #panel-timeline")) { return; }
+      ev.preventDefault();
+      var body = new URLSearchParams(new FormData(form));
+      body.set("_fetch", "1");
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+                           headers: { "X-CSRF-Token": csrf() } }).then(function (r) {
+        if (r.ok) { refreshPanes(); return; }
+        r.text().then(function (t) { form.insertAdjacentHTML("afterbegin", t); });
+      });
+    });
+  }
+
+  // ---- the open conversation: composer, dialogs ----------------------------
+  var transferTimer = null;
+  function bindConversation() {
+    messages = document.getElementById("messages");
+    fetching = false; again = false;
+    if (messages) { messages.scrollTop = messages.scrollHeight; }
+    bindComposer();
+    // While the transfer dialog is open its agent list follows who is
+    // available (Pronto, paused, full) without a reload.
+    clearInterval(transferTimer);
+    var dlg = document.getElementById("transfer-dialog");
+    if (dlg) {
+      transferTimer = setInterval(function () {
+        if (!document.body.contains(dlg)) { clearInterval(transferTimer); return; }
+        if (!dlg.open) { return; }
+        fetch(dlg.getAttribute("data-options") + "?parte=1", { credentials: "same-origin" }).then(function (r) {
+          return r.ok ? r.text() : null;
+        }).then(function (html) {
+          var box = document.getElementById("transfer-options");
+          if (html === null || !box) { return; }
+          var picked = box.querySelector("#f-agent") ? box.querySelector("#f-agent").value : "";
+          box.innerHTML = html;
+          var sel = box.querySelector("#f-agent");
+          var opt = sel && picked ? sel.querySelector("option[value='" + picked + "']") : null;
+          if (opt && !opt.disabled) { sel.value = picked; }
+        });
+      }, 1500);
+    }
+  }
 
   // The composer: Enter sends, Shift+Enter breaks the line; sent without reload.
   // "/" opens the quick replies filtered by shortcut (arrows + Enter insert).
-  var composer = document.getElementById("composer");
-  if (composer) {
+  function chars(s, n) { return Array.from(s).slice(0, n).join(""); }
+  function bindComposer() {
+    var composer = document.getElementById("composer");
+    if (!composer) { return; }
     var area = composer.querySelector("textarea");
     var popup = document.getElementById("qr-popup");
     var qrList = document.getElementById("qr-list");
@@ -184,7 +320,8 @@
         var k = document.createElement("strong");
         k.textContent = "/" + b.getAttribute("data-shortcut");
         var t = document.createElement("span");
-        t.textContent = " " + b.getAttribute("data-body").slice(0, 80);
+        // Cut by characters, not UTF-16 units: an emoji stays whole.
+        t.textContent = " " + chars(b.getAttribute("data-body"), 80);
         opt.appendChild(k); opt.appendChild(t);
         opt.addEventListener("mousedown", function (ev) { ev.preventDefault(); insertText(b.getAttribute("data-body"), true); closePopup(); });
         popup.appendChild(opt);
@@ -284,6 +421,14 @@
     });
   }
 
+  if (lists) {
+    var first = document.getElementById("lists");
+    lastOffers = first ? parseInt(first.getAttribute("data-offers"), 10) : 0;
+    setTitle(first ? parseInt(first.getAttribute("data-unread"), 10) : 0);
+    markActive();
+  }
+  bindConversation();
+
   // The top bar: presence/pause, overdue tasks, notifications. New
   // notifications (newer than what the page showed when it loaded) pop up
   // once as toasts, and as browser notifications when asked for.
@@ -335,31 +480,71 @@
     }, 50);
   }
 
-  var status = document.getElementById("live-status");
-  var source = new EventSource("/eventos");
-  source.onopen = function () {
-    if (status) { status.hidden = true; }
+  // ---- the live stream, one per browser -------------------------------------
+  // Browsers allow six connections per host over plain HTTP, so tabs share
+  // one stream: the tab holding the Web Lock opens it and passes each event
+  // to the others over a BroadcastChannel; when it closes, another tab takes
+  // the lock and the stream over (catching up from the last event id).
+  function setLive(up) {
+    var status = document.getElementById("live-status");
+    if (status) { status.hidden = up; }
+  }
+  function onOpen() {
+    setLive(true);
     // Whatever happened while disconnected is caught up by the stream itself;
     // refreshing once more costs little and covers a server restart.
     refreshLists(false);
     refreshMessages(false);
     refreshBar();
-  };
-  source.onerror = function () {
-    if (status) { status.hidden = false; }
-  };
-  function onEvent(ev) {
+  }
+  function onEvent(type, raw) {
+    if (["notification", "presence", "tasks", "reload"].indexOf(type) >= 0) { refreshBar(); }
+    if (["queue", "message", "offer", "conversation", "reload"].indexOf(type) < 0) { return; }
     var data = {};
-    try { data = JSON.parse(ev.data); } catch (e) { /* keep-alive or reload */ }
+    try { data = JSON.parse(raw); } catch (e) { /* keep-alive or reload */ }
     refreshLists(true);
-    if (messages && (ev.type === "reload" || String(data.conversation_id) === messages.getAttribute("data-conversation"))) {
+    var open = messages ? messages.getAttribute("data-conversation") : null;
+    if (messages && (type === "reload" || String(data.conversation_id) === open)) {
       refreshMessages(true);
+      if (type === "conversation" || type === "reload") { refreshPanes(); }
     }
   }
-  ["queue", "message", "offer", "conversation", "reload"].forEach(function (k) {
-    source.addEventListener(k, onEvent);
-  });
-  ["notification", "presence", "tasks", "reload"].forEach(function (k) {
-    source.addEventListener(k, refreshBar);
-  });
+  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks"];
+  function openStream(share) {
+    var source = new EventSource("/eventos");
+    source.onopen = function () { onOpen(); if (share) { share({ t: "open" }); } };
+    source.onerror = function () { setLive(false); if (share) { share({ t: "down" }); } };
+    KINDS.forEach(function (k) {
+      source.addEventListener(k, function (ev) { onEvent(k, ev.data); if (share) { share({ t: "event", k: k, d: ev.data }); } });
+    });
+    return source;
+  }
+  if (window.BroadcastChannel && navigator.locks && navigator.locks.request) {
+    var channel = new BroadcastChannel("atende-live");
+    var leading = false;
+    channel.onmessage = function (m) {
+      var msg = m.data || {};
+      if (leading) { return; }
+      if (msg.t === "open") { onOpen(); }
+      else if (msg.t === "down") { setLive(false); }
+      else if (msg.t === "event") { onEvent(msg.k, msg.d); }
+      else if (msg.t === "hello") { /* only the leader answers */ }
+    };
+    navigator.locks.request("atende-live-leader", function () {
+      leading = true;
+      var source = openStream(function (msg) { channel.postMessage(msg); });
+      window.addEventListener("pagehide", function () { source.close(); });
+      // Held until this tab goes away.
+      return new Promise(function () {});
+    });
+    // A follower asks whether a leader is up; it answers with "open".
+    channel.postMessage({ t: "hello" });
+    channel.addEventListener("message", function (m) {
+      if (leading && m.data && m.data.t === "hello") { channel.postMessage({ t: "open" }); }
+    });
+  } else {
+    var solo = openStream(null);
+    window.addEventListener("pagehide", function () { solo.close(); });
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) { solo = openStream(null); } });
+  }
 })();

@@ -668,3 +668,15 @@ fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
     }
     Ok((rows.len(), events::unique(changes)))
 }
+
+/// The panel beside a conversation: open tasks `user` may see that are on
+/// this conversation or on its contact, soonest due first (at most 20).
+pub fn open_for_panel(conn: &Connection, user: &User, conversation_id: i64, contact_id: i64) -> AppResult<Vec<Task>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE t.id IN (SELECT id FROM tasks WHERE conversation_id = ?1 AND status <> 'done'
+             UNION SELECT id FROM tasks WHERE contact_id = ?2 AND status <> 'done')
+           ORDER BY t.due_at, t.id LIMIT 200"
+    ))?;
+    let v: Vec<Task> = stmt.query_map([conversation_id, contact_id], from_row)?.collect::<Result<_, _>>()?;
+    Ok(v.into_iter().filter(|t| may_see(user, t)).take(20).collect())
+}

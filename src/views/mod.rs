@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod contacts;
+pub mod conversation;
 pub mod desk;
 pub mod forms;
 pub mod layout;
@@ -12,6 +13,7 @@ pub mod registers;
 pub mod tasks;
 pub mod transcript;
 pub mod workbench;
+pub mod workspace;
 
 /// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
 pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
@@ -19,4 +21,13 @@ pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
         Ok(t) => t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
         Err(_) => String::new(),
     }
+}
+
+/// A list's time: "hh:mm" on the day of `now`, else "dd/mm" (business time zone).
+pub fn short_time(ts: i64, now: i64, tz: &jiff::tz::TimeZone) -> String {
+    let (Ok(a), Ok(b)) = (jiff::Timestamp::from_second(ts), jiff::Timestamp::from_second(now)) else {
+        return String::new();
+    };
+    let (a, b) = (a.to_zoned(tz.clone()), b.to_zoned(tz.clone()));
+    if a.date() == b.date() { a.strftime("%H:%M").to_string() } else { a.strftime("%d/%m").to_string() }
 }

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod registers;
 pub mod tasks;
 pub mod workbench;
+pub mod workspace;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -109,24 +110,55 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     // -- agent desk
     let d = || warp::path("atendimentos");
-    let desk_home = d().and(get()).and(cx.clone()).and(query()).then(get!(desk::home, [], [q]));
-    let desk_lists =
-        warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).then(get!(desk::lists, [], []));
+    let desk_home = d().and(get()).and(cx.clone()).and(query()).then(get!(workspace::home, [], [q]));
+    let desk_lists = warp::path!("atendimentos" / "listas").and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        workspace::lists,
+        [],
+        [q]
+    ));
     let desk_queued = warp::path!("atendimentos" / "fila").and(warp::get()).and(cx.clone()).and(query()).then(get!(
-        desk::queued_list,
+        workspace::queued_list,
         [],
         [q]
     ));
     let desk_mine = warp::path!("atendimentos" / "minhas").and(warp::get()).and(cx.clone()).and(query()).then(get!(
-        desk::mine_list,
+        workspace::mine_list,
         [],
         [q]
     ));
+    let desk_closed = warp::path!("atendimentos" / "finalizadas")
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(get!(workspace::closed_list, [], [q]));
     let conv_view = warp::path!("atendimentos" / i64).and(warp::get()).and(cx.clone()).and(query()).then(get!(
-        desk::view,
+        workspace::view,
         [id],
         [q]
     ));
+    // The dialogs' pages, for browsers without the script.
+    let conv_transfer_form = warp::path!("atendimentos" / i64 / "transferir")
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(get!(workspace::transfer_form, [id], [q]));
+    let conv_finish_form = warp::path!("atendimentos" / i64 / "finalizar").and(warp::get()).and(cx.clone()).then(
+        |id, ctx: Ctx| async move {
+            let c = ctx.clone();
+            c.finish(workspace::leave_form(ctx, id, false).await)
+        },
+    );
+    let conv_archive_form = warp::path!("atendimentos" / i64 / "arquivar").and(warp::get()).and(cx.clone()).then(
+        |id, ctx: Ctx| async move {
+            let c = ctx.clone();
+            c.finish(workspace::leave_form(ctx, id, true).await)
+        },
+    );
+    let conv_annotate = warp::path!("atendimentos" / i64 / "anotacoes")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(workspace::annotate, [id]));
     let conv_msgs = warp::path!("atendimentos" / i64 / "mensagens")
         .and(warp::get())
         .and(cx.clone())
@@ -170,9 +202,20 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(desk_mine)
         .unify()
+        .or(desk_closed)
+        .unify()
         .boxed()
         .or(conv_view)
         .unify()
+        .or(conv_transfer_form)
+        .unify()
+        .or(conv_finish_form)
+        .unify()
+        .or(conv_archive_form)
+        .unify()
+        .or(conv_annotate)
+        .unify()
+        .boxed()
         .or(conv_msgs)
         .unify()
         .or(conv_send)

@@ -84,13 +84,16 @@ pub struct Conversation {
     pub closing_reason: Option<String>,
     /// The agent who started it from our side, if so.
     pub started_by: Option<i64>,
+    /// The start of the last message either side wrote (kept at write time).
+    pub last_preview: String,
 }
 
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
     c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
-    EXISTS(SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'in' AND m.id > c.agent_read_id),
+    c.last_in_id > c.agent_read_id,
     EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'), c.created_at, c.closed_at,
-    c.reopen_at, c.resolved, (SELECT name FROM closing_reasons WHERE id = c.closing_reason_id), c.started_by
+    c.reopen_at, c.resolved, (SELECT name FROM closing_reasons WHERE id = c.closing_reason_id), c.started_by,
+    c.last_preview
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
     LEFT JOIN users u ON u.id = c.agent_id";
 
@@ -123,6 +126,7 @@ pub(super) fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation>
         resolved: r.get(21)?,
         closing_reason: r.get(22)?,
         started_by: r.get(23)?,
+        last_preview: r.get(24)?,
     })
 }
 
