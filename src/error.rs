@@ -23,7 +23,7 @@ pub enum AppError {
     BadRequest(&'static str),
     /// Form input failed validation; each entry is (field, i18n message key).
     #[error("invalid input: {0:?}")]
-    Invalid(crate::domain::validate::FormErrors),
+    Invalid(FormErrors),
     /// The request body is larger than allowed.
     #[error("payload too large")]
     TooLarge,
@@ -98,3 +98,39 @@ impl From<std::io::Error> for AppError {
 
 /// Shorthand for results in this crate.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Validation failures: (field name, i18n message key).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormErrors(pub Vec<(&'static str, &'static str)>);
+
+impl FormErrors {
+    /// Records a failure on `field`.
+    pub fn add(&mut self, field: &'static str, key: &'static str) {
+        self.0.push((field, key));
+    }
+
+    /// Whether nothing failed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The message key for `field`, if it failed.
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
+    }
+
+    /// The first message (for JSON and summary answers).
+    pub fn first_message(&self) -> &'static str {
+        self.0.first().map(|(_, k)| *k).unwrap_or("val.invalid")
+    }
+
+    /// `Ok(())` when empty, else the errors as an `AppError`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() { Ok(()) } else { Err(AppError::Invalid(self)) }
+    }
+
+    /// A single-field error.
+    pub fn one(field: &'static str, key: &'static str) -> AppError {
+        AppError::Invalid(FormErrors(vec![(field, key)]))
+    }
+}

@@ -79,6 +79,14 @@ pub fn catalog_key(key: &str) -> Option<&'static str> {
     table().get_key_value(key).map(|(k, _)| *k)
 }
 
+/// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
+pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_second(ts) {
+        Ok(t) => t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::catalog::PARTS;

@@ -25,7 +25,7 @@ async fn counters_agree(app: &TestApp) {
         .state
         .db
         .read(|c| {
-            let a = c.query_row(
+            let a: i64 = c.query_row(
                 "SELECT count(*) FROM (
                    SELECT agent_id, count(*) AS n, sum(last_in_id > agent_read_id) AS u FROM conversations
                    WHERE status = 'assigned' GROUP BY agent_id) x
@@ -40,7 +40,7 @@ async fn counters_agree(app: &TestApp) {
                 [],
                 |r| r.get(0),
             )?;
-            let q = c.query_row(
+            let q: i64 = c.query_row(
                 "SELECT count(*) FROM queues q LEFT JOIN queue_counters k ON k.queue_id = q.id
                  WHERE coalesce(k.queued, 0) <> (SELECT count(*) FROM conversations c
                                                   WHERE c.queue_id = q.id AND c.status = 'queued')",

@@ -1,5 +1,7 @@
-//! The rules and the SQL, one module per noun. Functions take the `Db` (or a
-//! connection inside a write job) and never see HTTP.
+//! The rules and the SQL, one module per noun. Reads take a connection;
+//! changes take the `AppState` (its writer, bus, clock and settings) because
+//! they commit and then publish what others must see. Nothing here sees HTTP
+//! or formats HTML (no `views::` import).
 
 pub mod attachments;
 pub mod audit;

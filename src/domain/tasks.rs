@@ -334,7 +334,7 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
             let id = conn.last_insert_rowid();
             let mut changes = list_changes(conn, assignee, team)?;
             if let Some(c) = &c {
-                let due = crate::views::datetime(f.due_at, &tz);
+                let due = crate::i18n::datetime(f.due_at, &tz);
                 let text = format!("{}: {} · {} {due}", t(loc, "task.note_created"), f.title, t(loc, "task.due"));
                 changes.extend(conv::system_note(conn, c, &text, &user, now)?);
             }

@@ -38,41 +38,7 @@ impl Input {
     }
 }
 
-/// Validation failures: (field name, i18n message key).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FormErrors(pub Vec<(&'static str, &'static str)>);
-
-impl FormErrors {
-    /// Records a failure on `field`.
-    pub fn add(&mut self, field: &'static str, key: &'static str) {
-        self.0.push((field, key));
-    }
-
-    /// Whether nothing failed.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The message key for `field`, if it failed.
-    pub fn get(&self, field: &str) -> Option<&'static str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
-    }
-
-    /// The first message (for JSON and summary answers).
-    pub fn first_message(&self) -> &'static str {
-        self.0.first().map(|(_, k)| *k).unwrap_or("val.invalid")
-    }
-
-    /// `Ok(())` when empty, else the errors as an `AppError`.
-    pub fn into_result(self) -> Result<(), crate::AppError> {
-        if self.is_empty() { Ok(()) } else { Err(crate::AppError::Invalid(self)) }
-    }
-
-    /// A single-field error.
-    pub fn one(field: &'static str, key: &'static str) -> crate::AppError {
-        crate::AppError::Invalid(FormErrors(vec![(field, key)]))
-    }
-}
+pub use crate::error::FormErrors;
 
 /// Validates a text field: trimmed, required or not, at most `max` characters,
 /// no control characters.

@@ -15,13 +15,7 @@ pub mod transcript;
 pub mod workbench;
 pub mod workspace;
 
-/// Formats a unix time in the business time zone as "dd/mm/aaaa hh:mm".
-pub fn datetime(ts: i64, tz: &jiff::tz::TimeZone) -> String {
-    match jiff::Timestamp::from_second(ts) {
-        Ok(t) => t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
-        Err(_) => String::new(),
-    }
-}
+pub use crate::i18n::datetime;
 
 /// A list's time: "hh:mm" on the day of `now`, else "dd/mm" (business time zone).
 pub fn short_time(ts: i64, now: i64, tz: &jiff::tz::TimeZone) -> String {
