@@ -316,12 +316,13 @@ pub fn missed_offer(conn: &Connection, agent: i64, queue_id: i64, now: i64) -> A
 /// Conversations waiting (queued or offered, nobody took them) longer than
 /// their queue's `wait_alert_minutes` (0 = never) alert the queue's
 /// supervisors live, once per wait. Returns how many conversations alerted
-/// and the live changes.
+/// and the live changes. Both queries walk the partial index of waits not
+/// yet alerted, so waits already alerted cost nothing however many there are.
 pub fn wait_alerts(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
     let rows: Vec<(i64, i64, i64, String, i64)> = conn
         .prepare_cached(
             "SELECT c.id, c.queued_at, q.team_id, q.name, q.wait_alert_minutes
-             FROM conversations c JOIN queues q ON q.id = c.queue_id
+             FROM conversations c INDEXED BY conversations_wait_alert JOIN queues q ON q.id = c.queue_id
              WHERE c.status IN ('queued', 'offered') AND c.wait_alerted_for IS NOT c.queued_at
                AND q.wait_alert_minutes > 0 AND c.queued_at <= ?1 - q.wait_alert_minutes * 60
              ORDER BY c.queued_at LIMIT 500",
@@ -354,7 +355,8 @@ pub fn wait_alerts(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>
 pub fn wait_alert_due(conn: &Connection, now: i64) -> AppResult<bool> {
     Ok(conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM conversations c JOIN queues q ON q.id = c.queue_id
+            "SELECT EXISTS (SELECT 1 FROM conversations c INDEXED BY conversations_wait_alert
+             JOIN queues q ON q.id = c.queue_id
              WHERE c.status IN ('queued', 'offered') AND c.wait_alerted_for IS NOT c.queued_at
                AND q.wait_alert_minutes > 0 AND c.queued_at <= ?1 - q.wait_alert_minutes * 60)",
         )?
