@@ -438,33 +438,14 @@ async fn walk(seed: u64, steps: usize, seen: &mut Seen) {
     let mut rng = Rng(seed);
     let t1 = app.team("Vendas").await;
     let t2 = app.team("Suporte").await;
-    let queues = [
-        (
-            queue_with(&app, "Site", t1, &[("agent_capacity", 2), ("offer_timeout_secs", 20), ("reoffer_secs", 10)])
-                .await,
-            t1,
-        ),
-        (
-            queue_with(
-                &app,
-                "Loja",
-                t1,
-                &[("agent_capacity", 1), ("offer_timeout_secs", 30), ("reoffer_secs", 5), ("missed_offers_limit", 3)],
-            )
-            .await,
-            t1,
-        ),
-        (
-            queue_with(
-                &app,
-                "Ajuda",
-                t2,
-                &[("agent_capacity", 2), ("offer_timeout_secs", 20), ("reoffer_secs", 15), ("missed_offers_limit", 0)],
-            )
-            .await,
-            t2,
-        ),
-    ];
+    // (name, team, capacity, offer timeout, re-offer pause, missed-offer limit)
+    let shapes = [("Site", t1, 2, 20, 10, 2), ("Loja", t1, 1, 30, 5, 3), ("Ajuda", t2, 2, 20, 15, 0)];
+    let mut queues = Vec::new();
+    for (name, team, cap, timeout, pause, limit) in shapes {
+        let set = [("agent_capacity", cap), ("offer_timeout_secs", timeout), ("reoffer_secs", pause)];
+        let q = queue_with(&app, name, team, &[set[0], set[1], set[2], ("missed_offers_limit", limit)]).await;
+        queues.push((q, team));
+    }
     let spec = registers::spec("pausas").unwrap();
     let mut v = registers::blank(spec);
     v[0] = Value::Text("Café".into());
