@@ -150,9 +150,21 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             let n = crate::domain::pauses::check_limits(&s).await?;
             Ok(if n > 0 { format!("{n} pauses passed their limit") } else { String::new() })
         })?,
+        // Routing's clock: expired offers move on, conversations whose
+        // re-offer pause is over are offered again, long waits alert.
         add(state, "offers.expire", "* * * * * *", |s| async move {
-            let n = crate::domain::conversations::expire_offers(&s).await?;
-            Ok(if n > 0 { format!("{n} offers moved on") } else { String::new() })
+            let t = crate::domain::conversations::routing_tick(&s).await?;
+            let mut parts = Vec::new();
+            if t.expired > 0 {
+                parts.push(format!("{} offers moved on", t.expired));
+            }
+            if t.offered > 0 {
+                parts.push(format!("{} waiting conversations offered", t.offered));
+            }
+            if t.alerted > 0 {
+                parts.push(format!("{} long waits alerted", t.alerted));
+            }
+            Ok(parts.join("; "))
         })?,
         add(state, "conversations.reopen", "* * * * * *", |s| async move {
             let n = crate::domain::conversations::reopen_due(&s).await?;

@@ -145,7 +145,8 @@ async fn unanswered_offers_time_out_to_the_next_agent() {
     assert_eq!(get(&app, c).await.agent_id, Some(b.id));
     app.state.clock.advance(20);
     conv::expire_offers(&app.state).await.unwrap();
-    assert_eq!(get(&app, c).await.status, "queued");
+    // Nobody else: it comes back to a, whose re-offer pause (10 s) is over.
+    assert_eq!(get(&app, c).await.agent_id, Some(a.id));
     let msgs = app.state.db.read(move |db| conv::messages(db, c, 0, true)).await.unwrap();
     assert_eq!(msgs.iter().filter(|m| m.body == "ev.offer_expired").count(), 2);
     // Not-ready or disconnected agents get no offers.

@@ -11,7 +11,8 @@ use crate::events::Change;
 pub struct Note {
     /// Recipient.
     pub user_id: i64,
-    /// `task_due`, `pause_exceeded`, `agent_pause_exceeded`.
+    /// `task_due`, `pause_exceeded`, `agent_pause_exceeded`, `offers_missed`,
+    /// `agent_offers_missed`, `conv_waiting`.
     pub kind: &'static str,
     /// What it is about; a recipient gets one per key.
     pub key: String,
@@ -51,6 +52,18 @@ pub fn add(conn: &Connection, n: &Note, now: i64) -> AppResult<Vec<Change>> {
         )?
         .execute(params![n.user_id, n.kind, n.key, n.task_id, n.text, n.link, n.browser, now])?;
     Ok(if added > 0 { vec![Change::user("notification", n.user_id)] } else { vec![] })
+}
+
+/// Who is told about a team's queues: the active administrators and the
+/// team's active supervisors.
+pub fn supervisors_of_team(conn: &Connection, team_id: i64) -> AppResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id FROM users u WHERE u.active = 1 AND (u.role = 'admin' OR (u.role = 'supervisor'
+           AND EXISTS (SELECT 1 FROM user_teams ut WHERE ut.user_id = u.id AND ut.team_id = ?1)))
+         ORDER BY u.id",
+    )?;
+    let v = stmt.query_map([team_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(v)
 }
 
 /// Unread notifications of a user, newest first.

@@ -181,9 +181,8 @@ fn end_in(
     routing::set_presence(conn, agent_id, back, now)?;
     let mut changes = vec![Change::user("presence", agent_id)];
     if back == routing::READY {
-        let queues = routing::member_queues(conn, agent_id)?;
-        routing::new_round(conn, &queues)?;
-        for q in queues {
+        routing::fresh_start(conn, agent_id)?;
+        for q in routing::member_queues(conn, agent_id)? {
             changes.extend(routing::route(conn, q, now)?);
         }
     }

@@ -228,6 +228,18 @@ pub static SPECS: &[Spec] = &[
             f("ask_name", "f.ask_name", Kind::Bool, false),
             f("ask_email", "f.ask_email", Kind::Bool, false),
             f("ask_phone", "f.ask_phone", Kind::Bool, false),
+            Field {
+                hint: Some("f.reoffer_secs.hint"),
+                ..f("reoffer_secs", "f.reoffer_secs", Kind::Int { min: 1, max: 600, default: 10 }, false)
+            },
+            Field {
+                hint: Some("f.missed_offers_limit.hint"),
+                ..f("missed_offers_limit", "f.missed_offers_limit", Kind::Int { min: 0, max: 20, default: 2 }, false)
+            },
+            Field {
+                hint: Some("f.wait_alert_minutes.hint"),
+                ..f("wait_alert_minutes", "f.wait_alert_minutes", Kind::Int { min: 0, max: 1440, default: 5 }, false)
+            },
         ],
         check: check_origins,
     },
@@ -367,6 +379,9 @@ pub fn parse(spec: &Spec, input: &Input) -> Result<Vec<Value>, (FormErrors, Vec<
     for field in spec.fields {
         let v = match &field.kind {
             Kind::Text { max } => Value::Text(validate::text(input, field.name, true, *max, &mut errs)),
+            // A form that predates the field (an older page, a script) keeps
+            // the default; a number cleared by hand is refused below.
+            Kind::Int { default, .. } if input.all(field.name).is_empty() => Value::Int(*default),
             Kind::Int { min, max, .. } => {
                 let raw = input.get(field.name).to_string();
                 let n = validate::int(input, field.name, *min, *max, &mut errs);

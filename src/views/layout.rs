@@ -171,6 +171,9 @@ pub fn notif_key(kind: &str) -> &'static str {
     match kind {
         "task_due" => "notif.task_due",
         "pause_exceeded" => "notif.pause_exceeded",
+        "offers_missed" => "notif.offers_missed",
+        "agent_offers_missed" => "notif.agent_offers_missed",
+        "conv_waiting" => "notif.conv_waiting",
         _ => "notif.agent_pause_exceeded",
     }
 }

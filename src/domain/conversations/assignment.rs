@@ -49,14 +49,18 @@ pub async fn accept(state: &AppState, user: &User, id: i64) -> AppResult<()> {
             return Err(AppError::Conflict("conv.offer_gone"));
         }
         assign(conn, &c, user.id, now)?;
+        routing::answered(conn, user.id)?;
         event(conn, id, "ev.accepted", Some(&user), now)?;
-        Ok(((), vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)]))
+        let mut changes = vec![Change::queue(c.queue_id, id), Change::agent(user.id, id)];
+        // No longer holding an offer: with room left, the next one comes now.
+        changes.extend(routing::route_agent(conn, user.id, c.queue_id, now)?);
+        Ok(((), changes))
     })
     .await
 }
 
-/// Declines an offer (also used when it times out): the next available agent
-/// gets it, or it waits in the queue.
+/// Declines an offer: the next available agent gets it; if there is none, it
+/// comes back to this agent after the queue's re-offer pause.
 pub async fn decline(state: &AppState, user: &User, id: i64) -> AppResult<()> {
     let user = user.clone();
     apply(state, move |conn, now| {
@@ -64,6 +68,7 @@ pub async fn decline(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         if c.status != "offered" || c.agent_id != Some(user.id) {
             return Err(AppError::Conflict("conv.offer_gone"));
         }
+        routing::answered(conn, user.id)?;
         let mut changes = requeue_after_offer(conn, &c, now, "ev.declined", Some(&user))?;
         changes.push(Change::agent(user.id, id));
         Ok(((), changes))
@@ -71,6 +76,9 @@ pub async fn decline(state: &AppState, user: &User, id: i64) -> AppResult<()> {
     .await
 }
 
+/// Puts a declined or expired offer back in the queue, holds its agent back
+/// from it for the re-offer pause, and routes: the conversation to someone
+/// else, and the agent (free of their offer) to what else waits for them.
 pub(super) fn requeue_after_offer(
     conn: &Connection,
     c: &Conversation,
@@ -79,20 +87,35 @@ pub(super) fn requeue_after_offer(
     actor: Option<&User>,
 ) -> AppResult<Vec<Change>> {
     let agent = c.agent_id.unwrap_or(0);
-    conn.prepare_cached("INSERT OR IGNORE INTO offer_declines (conversation_id, agent_id) VALUES (?1, ?2)")?
-        .execute([c.id, agent])?;
+    routing::hold_back(conn, c.id, c.queue_id, agent, now)?;
     conn.prepare_cached(
         "UPDATE conversations SET status = 'queued', agent_id = NULL, offer_expires_at = NULL WHERE id = ?1",
     )?
     .execute([c.id])?;
     event(conn, c.id, key, actor, now)?;
     let mut changes = vec![Change::queue(c.queue_id, c.id), Change::agent(agent, c.id)];
-    changes.extend(routing::route(conn, c.queue_id, now)?);
+    changes.extend(routing::route_agent(conn, agent, c.queue_id, now)?);
     Ok(changes)
 }
 
-/// Moves every expired offer on to the next agent. Returns how many expired.
+/// Moves every expired offer on to the next agent; an agent who let the
+/// queue's limit of offers expire in a row becomes Não pronto first. Returns
+/// how many expired.
 pub async fn expire_offers(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let due: bool = state
+        .db
+        .read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM conversations WHERE status = 'offered' AND offer_expires_at <= ?1)",
+                )?
+                .query_row([now], |r| r.get(0))?)
+        })
+        .await?;
+    if !due {
+        return Ok(0);
+    }
     apply(state, |conn, now| {
         let ids: Vec<i64> = conn
             .prepare_cached(
@@ -103,12 +126,66 @@ pub async fn expire_offers(state: &AppState) -> AppResult<usize> {
         let mut changes = Vec::new();
         for id in &ids {
             if let Some(c) = load(conn, *id)? {
+                if let Some(agent) = c.agent_id {
+                    changes.extend(routing::missed_offer(conn, agent, c.queue_id, now)?);
+                }
                 changes.extend(requeue_after_offer(conn, &c, now, "ev.offer_expired", None)?);
             }
         }
         Ok((ids.len(), changes))
     })
     .await
+}
+
+/// Offers waiting conversations that can be taken now but were not: the
+/// re-offer pause of those who declined them is over, or an admin's change
+/// made room. Returns how many offers were made. When nothing is due this is
+/// a few index probes on a reader.
+pub async fn route_waiting(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    let queues = state.db.read(move |conn| routing::routable_queues(conn, now)).await?;
+    if queues.is_empty() {
+        return Ok(0);
+    }
+    apply(state, |conn, now| {
+        routing::clear_holds(conn, now)?;
+        let mut changes = Vec::new();
+        for q in routing::routable_queues(conn, now)? {
+            changes.extend(routing::route(conn, q, now)?);
+        }
+        Ok((changes.iter().filter(|c| c.kind == "offer").count(), changes))
+    })
+    .await
+}
+
+/// Alerts supervisors about conversations waiting past their queue's
+/// threshold (once per wait). Returns how many conversations alerted.
+pub async fn alert_waiting(state: &AppState) -> AppResult<usize> {
+    let now = state.now();
+    if !state.db.read(move |conn| routing::wait_alert_due(conn, now)).await? {
+        return Ok(0);
+    }
+    apply(state, routing::wait_alerts).await
+}
+
+/// What one run of the per-second routing job did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// Offers that expired and moved on.
+    pub expired: usize,
+    /// Offers made to waiting conversations nothing else had routed.
+    pub offered: usize,
+    /// Conversations whose wait alerted the supervisors.
+    pub alerted: usize,
+}
+
+/// The per-second routing job: expired offers move on, waiting conversations
+/// whose re-offer pause is over are offered again, long waits alert.
+pub async fn routing_tick(state: &AppState) -> AppResult<Tick> {
+    let expired = expire_offers(state).await?;
+    let offered = route_waiting(state).await?;
+    let alerted = alert_waiting(state).await?;
+    Ok(Tick { expired, offered, alerted })
 }
 
 /// Takes a waiting conversation from the queue. Of two agents claiming at the

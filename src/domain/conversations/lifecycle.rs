@@ -42,17 +42,7 @@ pub async fn mark_read(state: &AppState, user: &User, id: i64) -> AppResult<()> 
 }
 
 pub(super) fn free_up(conn: &Connection, agent: i64, queue: i64, now: i64) -> AppResult<Vec<Change>> {
-    let queues = routing::member_queues(conn, agent)?;
-    routing::new_round(conn, &queues)?;
-    let mut changes = Vec::new();
-    let mut all = queues;
-    if !all.contains(&queue) {
-        all.push(queue);
-    }
-    for q in all {
-        changes.extend(routing::route(conn, q, now)?);
-    }
-    Ok(changes)
+    routing::route_agent(conn, agent, queue, now)
 }
 
 /// The agent who held `c` lost it: their list changes and their capacity

@@ -6,17 +6,16 @@ use crate::domain::routing;
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 
-/// Sets `user` Pronto (ready) or Não pronto; becoming ready gives waiting
-/// conversations of their queues a new round of offers.
+/// Sets `user` Pronto (ready) or Não pronto. Becoming ready is a fresh
+/// start (see [`routing::fresh_start`]) and routes their queues.
 pub async fn set_ready(state: &AppState, user: &User, ready: bool) -> AppResult<()> {
     let uid = user.id;
     apply(state, move |conn, now| {
         routing::set_presence(conn, uid, if ready { routing::READY } else { routing::NOT_READY }, now)?;
         let mut changes = vec![];
         if ready {
-            let queues = routing::member_queues(conn, uid)?;
-            routing::new_round(conn, &queues)?;
-            for q in queues {
+            routing::fresh_start(conn, uid)?;
+            for q in routing::member_queues(conn, uid)? {
                 changes.extend(routing::route(conn, q, now)?);
             }
         }
@@ -35,7 +34,6 @@ pub async fn set_connected(state: &AppState, user: &User, queue_id: i64, on: boo
         routing::set_connected(conn, uid, queue_id, on)?;
         let mut changes = vec![];
         if on {
-            routing::new_round(conn, &[queue_id])?;
             changes.extend(routing::route(conn, queue_id, now)?);
         }
         Ok(((), changes))

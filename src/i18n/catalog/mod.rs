@@ -3,7 +3,13 @@
 
 mod base;
 mod desk;
+mod routing;
 mod workspace;
 
 /// All parts of the catalog; a key must appear in exactly one.
-pub static PARTS: &[&[(&str, &str, &str)]] = &[base::ENTRIES, desk::ENTRIES, workspace::ENTRIES];
+pub static PARTS: &[&[(&str, &str, &str)]] = &[
+    base::ENTRIES,
+    desk::ENTRIES,
+    routing::ENTRIES,
+    workspace::ENTRIES,
+];
