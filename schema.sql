@@ -441,3 +441,9 @@ CREATE INDEX conversations_reopen ON conversations(reopen_at) WHERE reopen_at IS
 
 -- What the web chat visitor reads when the conversation ends ('' = default text).
 ALTER TABLE queues ADD COLUMN end_text TEXT NOT NULL DEFAULT '';
+
+-- v8 (issue 11): a web chat conversation belongs to the browser (visitor
+-- token) that started it; visitors who give a known phone or e-mail share
+-- that contact, but each sees only their own conversations.
+ALTER TABLE conversations ADD COLUMN visitor_hash BLOB;
+CREATE INDEX conversations_visitor ON conversations(visitor_hash, queue_id, id) WHERE visitor_hash IS NOT NULL;
