@@ -526,3 +526,8 @@ ALTER TABLE agent_presence ADD COLUMN missed_offers INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conversations ADD COLUMN wait_alerted_for INTEGER;
 CREATE INDEX conversations_wait_alert ON conversations(queued_at)
     WHERE status IN ('queued', 'offered') AND wait_alerted_for IS NOT queued_at;
+-- v8 (issue 11): a web chat conversation belongs to the browser (visitor
+-- token) that started it; visitors who give a known phone or e-mail share
+-- that contact, but each sees only their own conversations.
+ALTER TABLE conversations ADD COLUMN visitor_hash BLOB;
+CREATE INDEX conversations_visitor ON conversations(visitor_hash, queue_id, id) WHERE visitor_hash IS NOT NULL;

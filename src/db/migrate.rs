@@ -19,6 +19,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0004_contacts.sql"),
     include_str!("steps/0005_workbench.sql"),
     include_str!("steps/0006_routing.sql"),
+    include_str!("steps/0008_security.sql"),
     include_str!("steps/0011_workspace.sql"),
 ];
 

@@ -263,8 +263,7 @@ pub fn for_visitor(conn: &Connection, queue_id: i64, token_hash: &[u8], id: i64)
     let (a, kind) = load(conn, id)?.ok_or(AppError::NotFound)?;
     let theirs: bool = conn
         .prepare_cached(
-            "SELECT EXISTS(SELECT 1 FROM conversations c JOIN visitors v ON v.contact_id = c.contact_id
-             WHERE c.id = ?1 AND c.queue_id = ?2 AND v.token_hash = ?3)",
+            "SELECT EXISTS(SELECT 1 FROM conversations c WHERE c.id = ?1 AND c.queue_id = ?2 AND c.visitor_hash = ?3)",
         )?
         .query_row(params![a.conversation_id, queue_id, token_hash], |r| r.get(0))?;
     if !theirs || !(kind == "in" || kind == "out") {
@@ -347,9 +346,8 @@ pub async fn send_visitor(state: &AppState, queue_id: i64, token_hash: Vec<u8>, 
         .write(move |conn| {
             let open: Option<(i64, Option<i64>, i64, String)> = conn
                 .prepare_cached(
-                    "SELECT c.id, c.agent_id, k.id, k.name FROM conversations c JOIN visitors v ON v.contact_id = c.contact_id
-                     JOIN contacts k ON k.id = c.contact_id
-                     WHERE v.token_hash = ?1 AND c.queue_id = ?2 AND c.status IN ('queued', 'offered', 'assigned')
+                    "SELECT c.id, c.agent_id, k.id, k.name FROM conversations c JOIN contacts k ON k.id = c.contact_id
+                     WHERE c.visitor_hash = ?1 AND c.queue_id = ?2 AND c.status IN ('queued', 'offered', 'assigned')
                      ORDER BY c.id DESC LIMIT 1",
                 )?
                 .query_row(params![token_hash, queue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))

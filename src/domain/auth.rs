@@ -9,8 +9,10 @@ use sha2::{Digest, Sha256};
 use super::users::{self, Role, User, UserInput};
 use super::validate::{FormErrors, Input};
 use super::{Actor, audit};
+use crate::app::AppState;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::events::Change;
 
 /// Failed logins allowed per account inside [`THROTTLE_WINDOW`].
 pub const THROTTLE_MAX_FAILURES: i64 = 5;
@@ -22,6 +24,14 @@ pub const THROTTLE_BLOCK: i64 = 15 * 60;
 pub const SETUP_TTL: i64 = 24 * 3600;
 /// A session's last-seen time is refreshed at most this often (seconds).
 pub const TOUCH_EVERY: i64 = 60;
+/// The bus event (for one user, `agent_id`) that some of their sessions
+/// ended: their open live streams check their own session at once.
+pub const SESSION_ENDED: &str = "session_ended";
+
+/// Tells `user_id`'s open live streams that sessions of theirs ended (after commit).
+pub fn publish_ended(state: &AppState, user_id: i64) {
+    state.bus.publish(vec![Change::user(SESSION_ENDED, user_id)]);
+}
 
 /// Hashes a password with argon2id and a random salt (PHC string). Blocking.
 pub fn hash_password(pw: &str) -> AppResult<String> {
@@ -325,20 +335,40 @@ pub async fn session(db: &Db, token: &str, now: i64, idle: i64, max: i64) -> App
     }
 }
 
-/// Ends a session.
-pub async fn logout(db: &Db, token_hash: Vec<u8>, actor: Actor) -> AppResult<()> {
-    db.write(move |conn| {
-        conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([&token_hash])?;
-        super::routing::not_ready_without_sessions(conn, actor.now)?;
-        audit::record(conn, &actor, "auth.logout", &actor.name, "")?;
-        Ok(())
-    })
-    .await
+/// Whether the session behind `token_hash` is still valid: not logged out,
+/// not expired (idle or absolute), its user active. Read only: a live stream
+/// asks this again and again without keeping the session awake.
+pub fn alive(conn: &Connection, token_hash: &[u8], now: i64, idle: i64, max: i64) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.token_hash = ?1 AND u.active = 1 AND ?2 - s.last_seen_at <= ?3 AND ?2 - s.created_at <= ?4)",
+        )?
+        .query_row(params![token_hash, now, idle, max], |r| r.get(0))?)
+}
+
+/// Ends a session; its open live streams end with it.
+pub async fn logout(state: &AppState, token_hash: Vec<u8>, actor: Actor) -> AppResult<()> {
+    let uid = actor.user_id;
+    state
+        .db
+        .write(move |conn| {
+            conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?.execute([&token_hash])?;
+            super::routing::not_ready_without_sessions(conn, actor.now)?;
+            audit::record(conn, &actor, "auth.logout", &actor.name, "")?;
+            Ok(())
+        })
+        .await?;
+    if let Some(u) = uid {
+        publish_ended(state, u);
+    }
+    Ok(())
 }
 
 /// Changes one's own password after checking the current one; other sessions
-/// of the user end, this one stays.
-pub async fn change_password(db: &Db, session: &Session, input: &Input, actor: Actor) -> AppResult<()> {
+/// of the user end (and their live streams), this one stays.
+pub async fn change_password(state: &AppState, session: &Session, input: &Input, actor: Actor) -> AppResult<()> {
+    let db = &state.db;
     let mut errs = FormErrors::default();
     let current = input.raw("current").to_string();
     let new = input.raw("password").to_string();
@@ -367,7 +397,9 @@ pub async fn change_password(db: &Db, session: &Session, input: &Input, actor: A
         audit::record(conn, &actor, "auth.password_changed", &actor.name, "")?;
         Ok(())
     })
-    .await
+    .await?;
+    publish_ended(state, uid);
+    Ok(())
 }
 
 /// Deletes expired sessions, setup links and stale throttle rows. Returns how

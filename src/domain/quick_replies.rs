@@ -133,9 +133,24 @@ pub async fn delete(state: &AppState, user: &User, id: i64, actor: Actor) -> App
         .await
 }
 
-/// Fills the variables: {{nome}} (the contact), {{agente}} (me), {{empresa}}
-/// (the business). Unknown ones stay as written.
+/// The name `{{nome}}` stands for in conversation `id`: the contact's own
+/// name, read now (a rename shows at once); '' when none is known, never the
+/// "Visitante #N" label, an e-mail or a phone.
+pub fn contact_name(conn: &Connection, conversation_id: i64) -> AppResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT k.name FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?1")?
+        .query_row([conversation_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Fills the variables: {{nome}} (the contact's name), {{agente}} (me),
+/// {{empresa}} (the business). Unknown variables stay as written. A variable
+/// with no value goes away with the separator before it, so "Olá, {{nome}}!"
+/// reads "Olá!" for a customer whose name nobody knows. A `contact` that is
+/// only the "Visitante #N" label counts as no name.
 pub fn fill(body: &str, contact: &str, agent: &str, business: &str) -> String {
+    let contact = if super::contacts::is_unnamed_label(contact) { "" } else { contact.trim() };
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(start) = rest.find("{{") {
@@ -145,15 +160,22 @@ pub fn fill(body: &str, contact: &str, agent: &str, business: &str) -> String {
             Some(end) => {
                 let value = match after[..end].trim().to_lowercase().as_str() {
                     "nome" | "name" => Some(contact),
-                    "agente" | "agent" => Some(agent),
-                    "empresa" | "business" => Some(business),
+                    "agente" | "agent" => Some(agent.trim()),
+                    "empresa" | "business" => Some(business.trim()),
                     _ => None,
                 };
-                match value {
-                    Some(v) => out.push_str(v),
-                    None => out.push_str(&rest[start..start + 2 + end + 2]),
-                }
-                rest = &after[end + 2..];
+                let next = &after[end + 2..];
+                rest = match value {
+                    Some("") => without_blank(&mut out, next),
+                    Some(v) => {
+                        out.push_str(v);
+                        next
+                    }
+                    None => {
+                        out.push_str(&rest[start..start + 2 + end + 2]);
+                        next
+                    }
+                };
             }
             None => {
                 out.push_str(&rest[start..]);
@@ -163,6 +185,28 @@ pub fn fill(body: &str, contact: &str, agent: &str, business: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Closes the gap a variable with no value leaves between `out` (the text
+/// before it) and `next` (the text after it); returns what remains of `next`.
+fn without_blank<'a>(out: &mut String, next: &'a str) -> &'a str {
+    out.truncate(out.trim_end_matches([' ', '\t']).len());
+    let punct_follows = next.chars().next().is_none_or(|c| ".,;:!?)".contains(c));
+    if punct_follows && out.ends_with(',') {
+        out.pop();
+    }
+    if out.is_empty() || out.ends_with('\n') {
+        // The sentence began with the variable: "{{nome}}, seu pedido…".
+        let next = next.trim_start_matches([',', ';', ':', ' ']);
+        let next = if out.is_empty() { next } else { next.strip_prefix('\n').unwrap_or(next) };
+        let mut chars = next.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            return chars.as_str();
+        }
+        return next;
+    }
+    next
 }
 
 #[cfg(test)]
@@ -176,6 +220,19 @@ mod tests {
             "Olá Ana, sou Bia da Loja."
         );
         assert_eq!(fill("{{outro}} {{nome", "Ana", "B", "L"), "{{outro}} {{nome");
+        for (body, want) in [
+            ("Olá, {{nome}}!", "Olá!"),
+            ("Olá {{nome}}, tudo bem?", "Olá, tudo bem?"),
+            ("Obrigado, {{nome}}, pelo contato.", "Obrigado, pelo contato."),
+            ("Bom dia {{ nome }}. Sou {{agente}}.", "Bom dia. Sou Bia."),
+            ("{{nome}}, seu pedido chegou.", "Seu pedido chegou."),
+            ("Caro {{nome}} e família", "Caro e família"),
+            ("Oi\n{{nome}}\nfim", "Oi\nFim"),
+        ] {
+            assert_eq!(fill(body, "", "Bia", "Loja"), want, "{body}");
+            assert_eq!(fill(body, "Visitante #12", "Bia", "Loja"), want, "{body}");
+        }
+        assert_eq!(fill("Olá, {{nome}}!", "Visitante #12 da Silva", "B", "L"), "Olá, Visitante #12 da Silva!");
         assert_eq!(parse_shortcut("/boas-vindas"), Ok("boas-vindas".into()));
         assert_eq!(parse_shortcut("com espaço"), Err("qr.bad_shortcut"));
         assert_eq!(parse_shortcut("/"), Err("val.required"));

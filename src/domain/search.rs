@@ -26,7 +26,7 @@ pub struct Hit {
     pub conversation_id: i64,
     /// in / out / note.
     pub kind: String,
-    /// Sender.
+    /// Sender (a customer: the contact's current name).
     pub author_name: String,
     /// When.
     pub created_at: i64,
@@ -74,15 +74,19 @@ fn visible(a: u8, u: u8) -> String {
 fn hit_from_row(r: &rusqlite::Row) -> rusqlite::Result<Hit> {
     let kid: i64 = r.get(7)?;
     let (name, email, phone): (String, String, String) = (r.get(8)?, r.get(9)?, r.get(10)?);
+    let contact_name = contacts::label(kid, &name, &email, &phone);
+    let kind: String = r.get(2)?;
+    // A customer's message shows the contact's current name, like the desk.
+    let author_name = if kind == "in" { contact_name.clone() } else { r.get(3)? };
     Ok(Hit {
         message_id: r.get(0)?,
         conversation_id: r.get(1)?,
-        kind: r.get(2)?,
-        author_name: r.get(3)?,
+        kind,
+        author_name,
         created_at: r.get(4)?,
         status: r.get(5)?,
         queue_name: r.get(6)?,
-        contact_name: contacts::label(kid, &name, &email, &phone),
+        contact_name,
         snippet: Vec::new(),
     })
 }

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::validate::{self, FormErrors, Input};
 use super::{Actor, audit};
+use crate::app::AppState;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 
@@ -371,35 +372,44 @@ pub async fn update(db: &Db, id: i64, u: UserInput, actor: Actor) -> AppResult<(
     .await
 }
 
-/// Activates or deactivates a user. Deactivation ends their sessions; nobody
-/// deactivates themselves or the last active administrator.
-pub async fn set_active(db: &Db, id: i64, active: bool, actor: Actor) -> AppResult<()> {
-    db.write(move |conn| {
-        let u = get(conn, id)?.ok_or(AppError::NotFound)?;
-        if !active {
-            if actor.user_id == Some(id) {
-                return Err(AppError::BadRequest("val.not_self"));
+/// Activates or deactivates a user. Deactivation ends their sessions and
+/// their open live streams; nobody deactivates themselves or the last active
+/// administrator.
+pub async fn set_active(state: &AppState, id: i64, active: bool, actor: Actor) -> AppResult<()> {
+    state
+        .db
+        .write(move |conn| {
+            let u = get(conn, id)?.ok_or(AppError::NotFound)?;
+            if !active {
+                if actor.user_id == Some(id) {
+                    return Err(AppError::BadRequest("val.not_self"));
+                }
+                if u.role == Role::Admin && other_active_admins(conn, id)? == 0 {
+                    return Err(AppError::BadRequest("val.last_admin"));
+                }
+                conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
+                super::routing::not_ready_without_sessions(conn, actor.now)?;
             }
-            if u.role == Role::Admin && other_active_admins(conn, id)? == 0 {
-                return Err(AppError::BadRequest("val.last_admin"));
-            }
-            conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([id])?;
-            super::routing::not_ready_without_sessions(conn, actor.now)?;
-        }
-        conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
-            active as i64,
-            actor.now,
-            id
-        ])?;
-        let action = if active { "user.activate" } else { "user.deactivate" };
-        audit::record(conn, &actor, action, &format!("{} <{}>", u.name, u.login), "")?;
-        Ok(())
-    })
-    .await
+            conn.prepare_cached("UPDATE users SET active = ?1, updated_at = ?2 WHERE id = ?3")?.execute(params![
+                active as i64,
+                actor.now,
+                id
+            ])?;
+            let action = if active { "user.activate" } else { "user.deactivate" };
+            audit::record(conn, &actor, action, &format!("{} <{}>", u.name, u.login), "")?;
+            Ok(())
+        })
+        .await?;
+    if !active {
+        super::auth::publish_ended(state, id);
+    }
+    Ok(())
 }
 
-/// An administrator sets a new password for a user; the user's sessions end.
-pub async fn reset_password(db: &Db, id: i64, password: String, actor: Actor) -> AppResult<()> {
+/// An administrator sets a new password for a user; the user's sessions end,
+/// and their open live streams.
+pub async fn reset_password(state: &AppState, id: i64, password: String, actor: Actor) -> AppResult<()> {
+    let db = &state.db;
     let mut errs = FormErrors::default();
     check_password(&password, "password", &mut errs);
     errs.into_result()?;
@@ -416,7 +426,9 @@ pub async fn reset_password(db: &Db, id: i64, password: String, actor: Actor) ->
         audit::record(conn, &actor, "user.password_reset", &format!("{} <{}>", u.name, u.login), "")?;
         Ok(())
     })
-    .await
+    .await?;
+    super::auth::publish_ended(state, id);
+    Ok(())
 }
 
 /// Sets a user's preferred language (`None`: business default).

@@ -77,10 +77,8 @@ pub fn online(conn: &Connection, queue_id: i64, s: &Settings, now: i64) -> AppRe
 
 /// Conversation ids of the visitor behind `token_hash` in a queue.
 pub fn visitor_conversations(conn: &Connection, queue_id: i64, token_hash: &[u8]) -> AppResult<Vec<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.id FROM conversations c JOIN visitors v ON v.contact_id = c.contact_id
-         WHERE v.token_hash = ?1 AND c.queue_id = ?2",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT c.id FROM conversations c WHERE c.visitor_hash = ?1 AND c.queue_id = ?2")?;
     let v = stmt.query_map(rusqlite::params![token_hash, queue_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(v)
 }

@@ -164,7 +164,7 @@ pub async fn user_update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response>
 pub async fn user_password(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     ctx.admin()?;
     let current = load_user(&ctx, id).await?;
-    match users::reset_password(&ctx.state.db, id, input.raw("password").to_string(), ctx.actor()).await {
+    match users::reset_password(&ctx.state, id, input.raw("password").to_string(), ctx.actor()).await {
         Ok(()) => Ok(redirect(&format!("/admin/usuarios/{id}?ok=password"))),
         Err(AppError::Invalid(errs)) => {
             let none = FormErrors::default();
@@ -190,7 +190,7 @@ pub async fn user_password(ctx: Ctx, id: i64, input: Input) -> AppResult<Respons
 pub async fn user_active(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     ctx.admin()?;
     let active = parse_active(&input)?;
-    users::set_active(&ctx.state.db, id, active, ctx.actor()).await?;
+    users::set_active(&ctx.state, id, active, ctx.actor()).await?;
     Ok(redirect(&format!("/admin/usuarios?ok={}", if active { "activated" } else { "deactivated" })))
 }
 

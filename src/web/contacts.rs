@@ -90,7 +90,7 @@ async fn save(ctx: Ctx, id: Option<i64>, input: Input) -> AppResult<Response> {
     match contacts::save(&ctx.state, &user, id, f).await {
         Ok(id) => Ok(redirect(&format!("/contatos/{id}"))),
         Err(AppError::Conflict(key)) if key.starts_with("contact.dup_") => {
-            let field = if key == "contact.dup_phone" { "phone" } else { "email" };
+            let field = if key.starts_with("contact.dup_phone") { "phone" } else { "email" };
             let mut errs = Errors::default();
             errs.base.add(field, key);
             let mut r = form_page(&ctx, title, action, &input, &errs, cancel).await?;

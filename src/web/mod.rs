@@ -10,6 +10,7 @@ pub mod admin;
 pub mod contacts;
 pub mod ctx;
 pub mod desk;
+pub mod live;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
@@ -191,7 +192,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(form())
         .then(post!(desk::pull, [id]));
     let events = warp::path("eventos").and(get()).and(cx.clone()).and(warp::sse::last_event_id::<u64>()).then(get!(
-        desk::events,
+        live::events,
         [],
         [last]
     ));

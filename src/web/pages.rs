@@ -80,7 +80,7 @@ pub async fn login_submit(ctx: Ctx, input: Input) -> AppResult<Response> {
 /// POST /sair — ends the session.
 pub async fn logout(ctx: Ctx, _input: Input) -> AppResult<Response> {
     if let Some(s) = &ctx.session {
-        auth::logout(&ctx.state.db, s.token_hash.clone(), ctx.actor()).await?;
+        auth::logout(&ctx.state, s.token_hash.clone(), ctx.actor()).await?;
     }
     Ok(with_cookie(
         redirect("/entrar?msg=logout"),
@@ -148,7 +148,7 @@ pub async fn account_prefs(ctx: Ctx, input: Input) -> AppResult<Response> {
 /// POST /conta/senha — change my password.
 pub async fn account_password(ctx: Ctx, input: Input) -> AppResult<Response> {
     let session = ctx.session.clone().ok_or(AppError::Unauthenticated)?;
-    match auth::change_password(&ctx.state.db, &session, &input, ctx.actor()).await {
+    match auth::change_password(&ctx.state, &session, &input, ctx.actor()).await {
         Ok(()) => Ok(redirect("/conta?ok=password")),
         Err(AppError::Invalid(errs)) => {
             let body = views::account::account(ctx.loc, ctx.csrf(), &session.user, None, &errs);

@@ -329,10 +329,16 @@ pub async fn quick_reply_create(ctx: Ctx, fetch: bool, input: Input) -> AppResul
         Ok((id, shortcut, body)) if fetch => {
             let conv_id = input.get("conversa").parse::<i64>().unwrap_or(0);
             let u2 = user.clone();
-            let contact =
-                ctx.state.db.read(move |c| Ok(conv::visible(c, &u2, conv_id).ok().map(|c| c.contact_name))).await?;
+            let contact = ctx
+                .state
+                .db
+                .read(move |c| match conv::visible(c, &u2, conv_id) {
+                    Ok(_) => qr::contact_name(c, conv_id),
+                    Err(_) => Ok(String::new()),
+                })
+                .await?;
             let business = ctx.state.settings().business_name;
-            let filled = qr::fill(&body, contact.as_deref().unwrap_or(""), &user.name, &business);
+            let filled = qr::fill(&body, &contact, &user.name, &business);
             Ok(html(maud::html! {
                 li data-id=(id) {
                     button.qr type="button" data-shortcut=(shortcut) data-body=(filled) {

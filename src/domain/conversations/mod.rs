@@ -194,6 +194,12 @@ pub struct Message {
 /// Messages of a conversation after `after`, in arrival order (at most
 /// `limit`). `for_agents`: everything, with internal notes and timeline
 /// events; otherwise only what the customer sees (their messages and ours).
+///
+/// For agents a customer message carries the contact's *current* name, read
+/// now, not the one stored when it arrived: a rename (or a name learnt after
+/// "Visitante #N") shows at once on every old message. The customer side
+/// keeps what the customer typed: an agent's label for a contact is not for
+/// the customer to read.
 pub fn messages_limit(
     conn: &Connection,
     conversation_id: i64,
@@ -217,6 +223,12 @@ pub fn messages_limit(
             })
         })?
         .collect::<Result<_, _>>()?;
+    if for_agents && v.iter().any(|m| m.kind == "in") {
+        let name = customer_name(conn, conversation_id)?;
+        for m in v.iter_mut().filter(|m| m.kind == "in") {
+            m.author_name.clone_from(&name);
+        }
+    }
     if let (Some(first), Some(last)) = (v.first().map(|m| m.id), v.last().map(|m| m.id)) {
         let mut files =
             crate::domain::attachments::in_range(conn, conversation_id, first, last)?.into_iter().peekable();
@@ -229,6 +241,19 @@ pub fn messages_limit(
         }
     }
     Ok(v)
+}
+
+/// What agents call the customer of a conversation now: the contact's label
+/// (name, else e-mail, else phone, else "Visitante #id").
+pub fn customer_name(conn: &Connection, conversation_id: i64) -> AppResult<String> {
+    let row: Option<(i64, String, String, String)> = conn
+        .prepare_cached(
+            "SELECT k.id, k.name, k.email, k.phone FROM conversations c JOIN contacts k ON k.id = c.contact_id
+             WHERE c.id = ?1",
+        )?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    Ok(row.map(|(id, n, e, p)| crate::domain::contacts::label(id, &n, &e, &p)).unwrap_or_default())
 }
 
 /// [`messages_limit`] with at most 500 messages.

@@ -50,10 +50,15 @@ pub async fn start_outbound(
         let channel: String =
             conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
         let subject: String = text.as_deref().unwrap_or("").chars().take(80).collect();
+        // On web chat, the browser that last chatted as this contact is the
+        // one that will read it (the widget shows a visitor only their own
+        // conversations).
         conn.prepare_cached(
             "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, agent_id, queued_at, created_at,
-               last_activity_at, started_by)
-             VALUES (?1, ?2, ?3, ?4, 'assigned', ?5, ?6, ?6, ?6, ?5)",
+               last_activity_at, started_by, visitor_hash)
+             VALUES (?1, ?2, ?3, ?4, 'assigned', ?5, ?6, ?6, ?6, ?5,
+               CASE WHEN ?3 = 'webchat' THEN (SELECT visitor_hash FROM conversations WHERE contact_id = ?2
+                 AND visitor_hash IS NOT NULL ORDER BY id DESC LIMIT 1) END)",
         )?
         .execute(params![queue_id, contact, channel, subject, user.id, now])?;
         let id = conn.last_insert_rowid();

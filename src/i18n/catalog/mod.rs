@@ -4,6 +4,7 @@
 mod base;
 mod desk;
 mod routing;
+mod security;
 mod workspace;
 
 /// All parts of the catalog; a key must appear in exactly one.
@@ -11,5 +12,6 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     base::ENTRIES,
     desk::ENTRIES,
     routing::ENTRIES,
+    security::ENTRIES,
     workspace::ENTRIES,
 ];
