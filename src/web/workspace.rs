@@ -174,10 +174,12 @@ fn workbench(
     business: &str,
 ) -> AppResult<views::desk::Workbench> {
     use crate::domain::{attachments, contacts, quick_replies as qr};
+    // {{nome}} is the contact's own name only (never an e-mail or "Visitante #N").
+    let name = qr::contact_name(db, c.id)?;
     let quick_replies = qr::list(db, user)?
         .into_iter()
         .map(|q| {
-            let body = qr::fill(&q.body, &c.contact_name, &user.name, business);
+            let body = qr::fill(&q.body, &name, &user.name, business);
             (q.id, q.shortcut, body, q.owner_id.is_some())
         })
         .collect();
