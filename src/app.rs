@@ -4,7 +4,8 @@ use std::sync::{Arc, RwLock};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{Db, DbOptions};
+use crate::db::space::{Health, StorageEvent};
+use crate::db::{Db, DbOptions, Hooks};
 use crate::domain::settings::{self, Settings};
 use crate::error::{AppError, AppResult};
 use crate::events::Bus;
@@ -31,7 +32,13 @@ impl AppState {
     /// Opens the database in the configured data folder and loads settings.
     pub async fn open(config: Config, clock: Clock) -> AppResult<Arc<AppState>> {
         let path = config.db_path();
-        let db = tokio::task::spawn_blocking(move || Db::open(&path, DbOptions::default()))
+        let clock2 = clock.clone();
+        let hooks = Hooks {
+            now: Box::new(move || clock2.now()),
+            health: Arc::new(Health::default()),
+            on_storage: Some(Box::new(record_storage_event)),
+        };
+        let db = tokio::task::spawn_blocking(move || Db::open_with(&path, DbOptions::default(), hooks))
             .await
             .map_err(AppError::internal)??;
         let s = db.read(settings::load).await?;
@@ -44,6 +51,12 @@ impl AppState {
             jobs: Default::default(),
             settings: RwLock::new(s),
         }))
+    }
+
+    /// The storage condition (disk full since, refused backup) the writer
+    /// and the backup job keep; the page shell and `/healthz` show it.
+    pub fn health(&self) -> &Health {
+        self.db.health()
     }
 
     /// Current unix time.
@@ -63,5 +76,28 @@ impl AppState {
             *g = s;
         }
         Ok(())
+    }
+}
+
+/// Megabytes with one decimal, pt-BR style ("1,5 MB"), for audit details.
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_048_576.0).replace('.', ",")
+}
+
+// The audit entries of a full disk: once when it fills, once when it is over.
+fn record_storage_event(conn: &rusqlite::Connection, ev: &StorageEvent) -> AppResult<()> {
+    use crate::domain::{Actor, audit};
+    match ev {
+        StorageEvent::Full { since, free } => {
+            let detail = free.map(|f| format!("livre: {}", megabytes(f))).unwrap_or_default();
+            audit::record(conn, &Actor::system("sistema", *since), "storage.full", "disco de dados", &detail)
+        }
+        StorageEvent::Recovered { at, refused, free, .. } => {
+            let mut detail = format!("gravações recusadas: {refused}");
+            if let Some(f) = free {
+                detail.push_str(&format!("; livre: {}", megabytes(*f)));
+            }
+            audit::record(conn, &Actor::system("sistema", *at), "storage.recovered", "disco de dados", &detail)
+        }
     }
 }

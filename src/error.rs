@@ -34,10 +34,17 @@ pub enum AppError {
     /// from the pairs (e.g. when a pause reason may be used).
     #[error("rule: {0}")]
     Rule(&'static str, Vec<(&'static str, String)>),
+    /// The disk holding the database is full: nothing of this request was
+    /// stored; the caller may try again later (503 with Retry-After).
+    #[error("storage full")]
+    StorageFull,
     /// An internal failure; the cause is logged and never shown.
     #[error("internal: {0}")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait (Retry-After) when storage is full.
+pub const RETRY_AFTER_SECS: u64 = 30;
 
 impl AppError {
     /// Wraps any displayable cause as an internal error.
@@ -56,8 +63,14 @@ impl AppError {
             AppError::Invalid(_) => S::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => S::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) | AppError::Rule(..) => S::CONFLICT,
+            AppError::StorageFull => S::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The Retry-After (seconds) this error answers with, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        matches!(self, AppError::StorageFull).then_some(RETRY_AFTER_SECS)
     }
 
     /// The title and explanation shown to the user, in their language.
@@ -78,6 +91,7 @@ impl AppError {
             AppError::Invalid(e) => (t(loc, "err.400.title"), t(loc, e.first_message())),
             AppError::TooLarge => (t(loc, "err.413.title"), t(loc, "err.413.text")),
             AppError::Conflict(k) => (t(loc, "err.409.title"), t(loc, k)),
+            AppError::StorageFull => (t(loc, "err.storage_full.title"), t(loc, "err.storage_full.text")),
             AppError::Internal(_) | AppError::Rule(..) => (t(loc, "err.500.title"), t(loc, "err.500.text")),
         };
         (title, text.into())
@@ -86,13 +100,19 @@ impl AppError {
 
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("sqlite: {e}"))
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => AppError::StorageFull,
+            _ => AppError::Internal(format!("sqlite: {e}")),
+        }
     }
 }
 
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
-        AppError::Internal(format!("io: {e}"))
+        match e.kind() {
+            std::io::ErrorKind::StorageFull => AppError::StorageFull,
+            _ => AppError::Internal(format!("io: {e}")),
+        }
     }
 }
 

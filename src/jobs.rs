@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::app::AppState;
+use crate::app::{AppState, megabytes};
 use crate::db::backup;
+use crate::db::space::BackupRefusal;
 use crate::domain::{Actor, audit, auth};
 use crate::error::{AppError, AppResult};
 
@@ -30,17 +31,54 @@ pub async fn backup_if_due(state: &AppState) -> AppResult<Option<String>> {
 }
 
 /// Makes a timestamped backup in DATA/backups now and prunes beyond retention.
+/// It checks the free space first: without room for the copy and its
+/// headroom it refuses (an error), records the refusal once in the audit log
+/// and keeps it on the admins' banner and the backup page until a backup
+/// succeeds.
 pub async fn run_daily_backup(state: &AppState) -> AppResult<String> {
     let now = state.now();
     let local = jiff::Timestamp::from_second(now).map_err(AppError::internal)?.to_zoned(state.settings().tz());
     let stamp = local.strftime("%Y%m%d-%H%M%S").to_string();
     let dir = state.config.backup_dir();
     let keep = state.config.backup_retention as usize;
-    let path = state.db.read(move |c| backup::daily(c, &dir, &stamp, keep).map_err(AppError::Internal)).await?;
+    let made = state
+        .db
+        .read(move |c| {
+            std::fs::create_dir_all(&dir)?;
+            if let Err(no) = backup::room_for(c, &dir) {
+                return Ok(Err(no));
+            }
+            backup::daily(c, &dir, &stamp, keep).map(Ok).map_err(AppError::Internal)
+        })
+        .await?;
+    let path = match made {
+        Ok(path) => path,
+        Err(no) => {
+            refuse_backup(state, now, no).await;
+            return Err(AppError::Internal(format!("daily backup refused: {no}")));
+        }
+    };
+    state.health().clear_backup_refusal();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let n2 = name.clone();
     state.db.write(move |c| audit::record(c, &Actor::system("sistema", now), "backup.daily", &n2, "")).await?;
     Ok(name)
+}
+
+// The alert of a refused backup: the banner flag, and one audit entry per
+// episode (the job retries every minute; the log must not).
+async fn refuse_backup(state: &AppState, now: i64, no: backup::NoRoom) {
+    let refusal = BackupRefusal { at: now, needed: no.needed, free: no.free };
+    if !state.health().set_backup_refusal(refusal) {
+        return;
+    }
+    let detail = format!("necessário: {}; livre: {}", megabytes(no.needed), megabytes(no.free));
+    let target = state.config.backup_dir().display().to_string();
+    let r =
+        state.db.write(move |c| audit::record(c, &Actor::system("sistema", now), "backup.refused", &target, &detail));
+    if let Err(e) = r.await {
+        tracing::error!("backup refusal not recorded in the audit log: {e}");
+    }
 }
 
 /// Deletes expired sessions and setup links.

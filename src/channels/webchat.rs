@@ -72,6 +72,16 @@ fn json_error(status: StatusCode, loc: Locale, key: &'static str) -> Response {
     r
 }
 
+/// 503 when the disk is full: the visitor's message was not stored; the widget
+/// keeps the text and retries after Retry-After (exposed to the page's script).
+fn storage_full(loc: Locale) -> Response {
+    let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, loc, "widget.storage_full");
+    let secs = crate::error::RETRY_AFTER_SECS;
+    r.headers_mut().insert(warp::http::header::RETRY_AFTER, HeaderValue::from(secs));
+    r.headers_mut().insert("access-control-expose-headers", HeaderValue::from_static("Retry-After"));
+    r
+}
+
 fn valid_token(tok: &str) -> bool {
     tok.len() == 43 && tok.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -243,6 +253,7 @@ async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
         }
         Err(AppError::BadRequest(k)) => json_error(StatusCode::BAD_REQUEST, req.loc, k),
         Err(AppError::NotFound) => json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title"),
+        Err(AppError::StorageFull) => storage_full(req.loc),
         Err(e) => {
             tracing::error!("visitor message: {e}");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")
@@ -370,6 +381,7 @@ async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::B
                 warp::reply::json(&PostReply { token, conversation_id, message_id }).into_response()
             }
             Err(AppError::BadRequest(k)) => json_error(StatusCode::BAD_REQUEST, req.loc, k),
+            Err(AppError::StorageFull) => storage_full(req.loc),
             Err(e) => {
                 tracing::error!("visitor file: {e}");
                 json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")

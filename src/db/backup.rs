@@ -3,6 +3,10 @@
 //! A copy is taken with SQLite's online backup API in a single step, which
 //! reads one snapshot under a read transaction: in WAL mode the writer keeps
 //! going while the copy is made.
+//!
+//! Every copy first checks the free space where it goes: it needs the
+//! database's size plus a headroom ([`space::backup_headroom`]) and is refused
+//! otherwise, so a backup never fills the disk the live database writes to.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -10,6 +14,50 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use super::migrate;
+use super::space;
+
+/// Not enough room for a copy: bytes needed (size plus headroom) and free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRoom {
+    /// Bytes the copy needs free.
+    pub needed: u64,
+    /// Bytes free where it goes.
+    pub free: u64,
+}
+
+impl std::fmt::Display for NoRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mb = |b: u64| b as f64 / 1_048_576.0;
+        write!(
+            f,
+            "not enough free space for the copy: it needs {:.1} MB free, {:.1} MB are",
+            mb(self.needed),
+            mb(self.free)
+        )
+    }
+}
+
+/// Bytes a copy of `source` needs free: its size plus the headroom.
+pub fn needed_for(source: &Connection) -> u64 {
+    let size: u64 = source
+        .query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n.max(0) as u64)
+        .unwrap_or(0);
+    size + space::backup_headroom(size)
+}
+
+/// Checks that the folder `dir` (or its nearest existing parent) has room
+/// for a copy of `source` and the headroom after it.
+pub fn room_for(source: &Connection, dir: &Path) -> Result<(), NoRoom> {
+    let needed = needed_for(source);
+    let at = dir.ancestors().find(|a| a.exists()).unwrap_or(dir);
+    match space::free_bytes(at) {
+        Some(free) if free < needed => Err(NoRoom { needed, free }),
+        _ => Ok(()),
+    }
+}
 
 /// Summary of a verified database file.
 #[derive(Debug, Clone)]
@@ -33,6 +81,8 @@ pub fn backup_file(src: &Path, dest: &Path) -> Result<FileInfo, String> {
 
 /// Like [`backup_file`] with an already open source connection.
 pub fn backup_from(source: &Connection, dest: &Path) -> Result<FileInfo, String> {
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    room_for(source, dir).map_err(|e| e.to_string())?;
     let partial = partial_path(dest);
     let _ = std::fs::remove_file(&partial);
     let result = (|| {

@@ -6,9 +6,18 @@
 //! savepoint, so one failing job does not undo its neighbours), commits once,
 //! and only then answers each caller: an acknowledged write is on disk
 //! (WAL + synchronous=FULL fsyncs at every commit).
+//!
+//! A commit that fails for lack of space answers every caller
+//! [`AppError::StorageFull`] (nothing of theirs is stored), sets the shared
+//! [`space::Health`] flag, gives the reserve file back so the alert can be
+//! recorded, and tells the host once. While the flag is up, writes are
+//! refused the same way without running (the disk stays as it is, nothing
+//! fails half-way) until the filesystem has room again — the reserve plus some
+//! slack; the next write then ends the episode (told to the host too) and runs.
 
 pub mod backup;
 pub mod migrate;
+pub mod space;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -20,8 +29,47 @@ use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::{AppError, AppResult};
 
-type Finisher = Box<dyn FnOnce(bool) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
+/// How a job's own work went.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    Ok,
+    Failed,
+    Full,
+}
+
+/// How the transaction holding a job ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Done,
+    Full,
+    Failed,
+}
+
+type Finisher = Box<dyn FnOnce(Commit) + Send>;
+// Called with the connection to run, or with None to refuse without running
+// (the disk is full and still has no room).
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (Ran, Finisher) + Send>;
+
+/// Called on the writer thread, inside a transaction of its own, when the
+/// storage condition changes (the host records it in the audit log).
+pub type StorageHook = Box<dyn Fn(&Connection, &space::StorageEvent) -> AppResult<()> + Send>;
+
+/// What the host gives the writer: its clock, the shared health flag and
+/// what to do when the disk fills or recovers.
+pub struct Hooks {
+    /// Current unix time (the app's clock).
+    pub now: Box<dyn Fn() -> i64 + Send>,
+    /// The flag the writer sets.
+    pub health: Arc<space::Health>,
+    /// Records a storage event.
+    pub on_storage: Option<StorageHook>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks { now: Box::new(|| jiff::Timestamp::now().as_second()), health: Arc::default(), on_storage: None }
+    }
+}
 
 enum Msg {
     Job(Job),
@@ -59,6 +107,7 @@ struct Inner {
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Readers,
+    health: Arc<space::Health>,
 }
 
 /// Sets the PRAGMAs every connection needs.
@@ -97,6 +146,11 @@ pub fn open_ro(path: &Path) -> rusqlite::Result<Connection> {
 impl Db {
     /// Opens (creating if needed) the database, migrates it, and starts the writer.
     pub fn open(path: &Path, opts: DbOptions) -> AppResult<Db> {
+        Db::open_with(path, opts, Hooks::default())
+    }
+
+    /// Like [`Db::open`], with the host's clock, health flag and storage hook.
+    pub fn open_with(path: &Path, opts: DbOptions, hooks: Hooks) -> AppResult<Db> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -113,16 +167,31 @@ impl Db {
         let n = readers.len();
         let (tx, rx) = mpsc::channel::<Msg>();
         let max_batch = opts.max_batch.max(1);
-        let handle =
-            std::thread::Builder::new().name("atende-writer".into()).spawn(move || writer_loop(conn, rx, max_batch))?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        hooks.health.set_dir(&dir);
+        let reserve = space::Reserve::for_db(path);
+        if !reserve.ensure() {
+            tracing::warn!("no room for the {} byte reserve beside {}", space::RESERVE_BYTES, path.display());
+        }
+        let health = hooks.health.clone();
+        let writer = Writer { conn, hooks, reserve, dir, full_audited: false };
+        let handle = std::thread::Builder::new()
+            .name("atende-writer".into())
+            .spawn(move || writer_loop(writer, rx, max_batch))?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
                 readers: Readers { conns: Mutex::new(readers), sem: Semaphore::new(n) },
+                health,
             }),
         })
+    }
+
+    /// The storage condition the writer keeps (disk full, refused backups).
+    pub fn health(&self) -> &Arc<space::Health> {
+        &self.inner.health
     }
 
     /// Path of the database file.
@@ -139,18 +208,33 @@ impl Db {
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
         let (otx, orx) = oneshot::channel::<AppResult<T>>();
-        let job: Job = Box::new(move |conn: &Connection| {
+        let job: Job = Box::new(move |conn: Option<&Connection>| {
+            let Some(conn) = conn else {
+                let fin: Finisher = Box::new(move |_| {
+                    let _ = otx.send(Err(AppError::StorageFull));
+                });
+                return (Ran::Full, fin);
+            };
             let r = f(conn);
-            let ok = r.is_ok();
-            let fin: Finisher = Box::new(move |committed: bool| {
-                let r = match r {
-                    Ok(v) if committed => Ok(v),
-                    Ok(_) => Err(AppError::Internal("commit failed".into())),
-                    Err(e) => Err(e),
+            let ran = match &r {
+                Ok(_) => Ran::Ok,
+                Err(AppError::StorageFull) => Ran::Full,
+                // An I/O error converted to Internal no longer carries its
+                // cause; the connection still knows it.
+                Err(AppError::Internal(_)) if space::last_error_was_enospc(conn) => Ran::Full,
+                Err(_) => Ran::Failed,
+            };
+            let fin: Finisher = Box::new(move |commit: Commit| {
+                let r = match (r, commit) {
+                    (Ok(v), Commit::Done) => Ok(v),
+                    (Ok(_), Commit::Full) => Err(AppError::StorageFull),
+                    (Ok(_), Commit::Failed) => Err(AppError::Internal("commit failed".into())),
+                    (Err(_), _) if ran == Ran::Full => Err(AppError::StorageFull),
+                    (Err(e), _) => Err(e),
                 };
                 let _ = otx.send(r);
             });
-            (ok, fin)
+            (ran, fin)
         });
         {
             let guard = self.inner.tx.lock().map_err(|_| AppError::internal("writer lock poisoned"))?;
@@ -211,7 +295,17 @@ impl Db {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max_batch: usize) {
+struct Writer {
+    conn: Connection,
+    hooks: Hooks,
+    reserve: space::Reserve,
+    dir: PathBuf,
+    // Whether the current episode's "full" event was recorded (it may not
+    // fit when there was no reserve to give back; recovery records it then).
+    full_audited: bool,
+}
+
+fn writer_loop(mut w: Writer, rx: mpsc::Receiver<Msg>, max_batch: usize) {
     let mut stop = false;
     while !stop {
         let first = match rx.recv() {
@@ -229,32 +323,49 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, batch);
+        if !w.room_to_write() {
+            w.hooks.health.mark_full((w.hooks.now)(), batch.len() as u64);
+            for job in batch {
+                let (_, fin) = job(None);
+                fin(Commit::Full);
+            }
+            continue;
+        }
+        let mut jobs = batch.into_iter().peekable();
+        while jobs.peek().is_some() {
+            run_group(&mut w, &mut jobs);
+        }
     }
-    let _ = conn.execute_batch("PRAGMA optimize;");
-    drop(conn);
+    let _ = w.conn.execute_batch("PRAGMA optimize;");
 }
 
-fn run_batch(conn: &Connection, batch: Vec<Job>) {
+/// Runs jobs in one transaction until they are all done, or until SQLite
+/// rolls the transaction back by itself (it may on a full disk); the rest
+/// then go into the next group.
+fn run_group(w: &mut Writer, jobs: &mut impl Iterator<Item = Job>) {
+    let conn = &w.conn;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!("cannot begin write transaction: {e}");
         // Run nothing; every caller learns the write failed.
-        for job in batch {
-            drop(job);
-        }
+        jobs.for_each(drop);
         return;
     }
-    let mut finishers = Vec::with_capacity(batch.len());
-    for job in batch {
+    let mut finishers = Vec::new();
+    let mut full_jobs = 0u64;
+    let mut aborted = false;
+    for job in jobs.by_ref() {
         if conn.execute_batch("SAVEPOINT job").is_err() {
             continue;
         }
-        match std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))) {
-            Ok((ok, fin)) => {
-                if !ok {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| job(Some(conn)))) {
+            Ok((ran, fin)) => {
+                if ran != Ran::Ok {
                     let _ = conn.execute_batch("ROLLBACK TO job");
                 }
                 let _ = conn.execute_batch("RELEASE job");
+                if ran == Ran::Full {
+                    full_jobs += 1;
+                }
                 finishers.push(fin);
             }
             Err(_) => {
@@ -262,17 +373,92 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
                 let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
             }
         }
+        if conn.is_autocommit() {
+            // The whole transaction is gone: none of this group was stored.
+            aborted = true;
+            break;
+        }
     }
-    let committed = match conn.execute_batch("COMMIT") {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::error!("commit failed: {e}");
-            let _ = conn.execute_batch("ROLLBACK");
-            false
+    let commit = if aborted {
+        tracing::error!("the write transaction was rolled back by SQLite");
+        if full_jobs > 0 { Commit::Full } else { Commit::Failed }
+    } else {
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => Commit::Done,
+            Err(e) => {
+                let full = space::is_full_error(conn, &e);
+                tracing::error!("commit failed: {e}");
+                let _ = conn.execute_batch("ROLLBACK");
+                if full { Commit::Full } else { Commit::Failed }
+            }
         }
     };
+    match commit {
+        Commit::Full => w.disk_full(finishers.len() as u64),
+        _ if full_jobs > 0 => w.disk_full(full_jobs),
+        _ => {}
+    }
     for fin in finishers {
-        fin(committed);
+        fin(commit);
+    }
+}
+
+impl Writer {
+    /// Runs the host's storage hook in a transaction of its own.
+    fn tell(&self, ev: &space::StorageEvent) -> bool {
+        let Some(hook) = &self.hooks.on_storage else { return true };
+        if self.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            return false;
+        }
+        let r = hook(&self.conn, ev)
+            .map_err(|e| e.to_string())
+            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()));
+        if let Err(e) = r {
+            tracing::warn!("storage event not recorded: {e}");
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return false;
+        }
+        true
+    }
+
+    /// `refused` writes were just refused for lack of space.
+    fn disk_full(&mut self, refused: u64) {
+        let now = (self.hooks.now)();
+        if !self.hooks.health.mark_full(now, refused) {
+            return;
+        }
+        let released = self.reserve.release();
+        let free = space::free_bytes(&self.dir);
+        tracing::error!(
+            "the disk holding {} is full ({} bytes free{}): writes are refused until space is freed",
+            self.dir.display(),
+            free.unwrap_or(0),
+            if released { " after giving back the reserve" } else { ", no reserve left" }
+        );
+        self.full_audited = self.tell(&space::StorageEvent::Full { since: now, free });
+    }
+
+    /// Whether writes may run: always, unless the disk was found full and
+    /// there is still no room (the reserve back plus some slack). When the
+    /// room is back, the episode ends here, before the batch runs.
+    fn room_to_write(&mut self) -> bool {
+        let Some(since) = self.hooks.health.full_since() else { return true };
+        let free = space::free_bytes(&self.dir);
+        if free.is_some_and(|f| f < space::RESERVE_BYTES + space::RECOVER_SLACK_BYTES) || !self.reserve.ensure() {
+            return false;
+        }
+        if !self.full_audited {
+            self.full_audited = self.tell(&space::StorageEvent::Full { since, free: None });
+        }
+        let refused = self.hooks.health.refused_writes();
+        let at = (self.hooks.now)();
+        // If even this record fails for lack of space, the batch will too and
+        // start a new episode; the flag never stays up on its own.
+        self.tell(&space::StorageEvent::Recovered { since, at, refused, free: space::free_bytes(&self.dir) });
+        tracing::info!("disk space is back after {refused} refused writes");
+        self.hooks.health.clear_full();
+        self.full_audited = false;
+        true
     }
 }
 

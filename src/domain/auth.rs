@@ -323,12 +323,18 @@ pub async fn session(db: &Db, token: &str, now: i64, idle: i64, max: i64) -> App
         }
         Some(Ok((s, seen))) => {
             if now - seen >= TOUCH_EVERY {
-                db.write(move |c| {
-                    c.prepare_cached("UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2")?
-                        .execute(params![now, th])?;
-                    Ok(())
-                })
-                .await?;
+                // A touch that cannot be stored (disk full) must not log the
+                // user out: the admin has to see the banner saying so.
+                let touched = db
+                    .write(move |c| {
+                        c.prepare_cached("UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2")?
+                            .execute(params![now, th])?;
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = touched {
+                    tracing::warn!("session activity not saved: {e}");
+                }
             }
             Ok(Some(s))
         }

@@ -233,11 +233,39 @@ pub fn action_label(loc: Locale, code: &str) -> String {
     }
 }
 
+/// Free space where the backups go, and the last refused daily backup.
+pub struct BackupSpace {
+    /// Bytes free in the backup folder's filesystem.
+    pub free: Option<u64>,
+    /// Bytes a copy needs (database size plus headroom).
+    pub needed: u64,
+    /// The last refused daily backup, until one succeeds.
+    pub refusal: Option<crate::db::space::BackupRefusal>,
+    /// Business time zone.
+    pub tz: jiff::tz::TimeZone,
+}
+
 /// The backup page: download button and the daily copies.
-pub fn backup(loc: Locale, csrf: &str, files: &[(String, u64)], retention: u32, time: (u8, u8)) -> Markup {
+pub fn backup(
+    loc: Locale,
+    csrf: &str,
+    files: &[(String, u64)],
+    retention: u32,
+    time: (u8, u8),
+    space: &BackupSpace,
+) -> Markup {
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
     html! {
         div.page-head { h1 { (t(loc, "admin.backup")) } }
         p.lead { (t(loc, "backup.intro")) }
+        @if let Some(r) = &space.refusal {
+            div.flash.flash-error #backup-refused role="alert" {
+                (crate::i18n::tf(loc, "backup.refused", &[&super::datetime(r.at, &space.tz), &mb(r.needed), &mb(r.free)]))
+            }
+        }
+        @if let Some(free) = space.free {
+            p.muted #backup-space { (crate::i18n::tf(loc, "backup.space", &[&mb(free), &mb(space.needed)])) }
+        }
         form.form method="post" action="/admin/backup/baixar" {
             (forms::csrf(csrf))
             div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "backup.download")) } }
@@ -246,7 +274,7 @@ pub fn backup(loc: Locale, csrf: &str, files: &[(String, u64)], retention: u32, 
             h2 { (t(loc, "backup.daily")) }
             p.muted { (crate::i18n::tf(loc, "backup.daily.about", &[&format!("{:02}:{:02}", time.0, time.1), &retention.to_string()])) }
             @if files.is_empty() { p.empty { (t(loc, "backup.none")) } }
-            @else { ul { @for (name, size) in files { li { code.token { (name) } " " span.muted { (format!("{:.1} MB", *size as f64 / 1_048_576.0)) } } } } }
+            @else { ul { @for (name, size) in files { li { code.token { (name) } " " span.muted { (mb(*size)) } } } } }
         }
     }
 }

@@ -3,6 +3,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::assets;
+use crate::db::space::HealthSnapshot;
 use crate::domain::notifications::{Bar, Notification};
 use crate::domain::users::User;
 use crate::i18n::{Locale, t};
@@ -21,6 +22,8 @@ pub struct Chrome<'a> {
     pub bar: Option<&'a Bar>,
     /// Now (timers).
     pub now: i64,
+    /// Storage alerts (disk full, refused backup), shown to admins.
+    pub alerts: Option<&'a HealthSnapshot>,
 }
 
 struct MenuItem {
@@ -98,7 +101,10 @@ pub fn page(c: &Chrome, title: &str, content: Markup) -> Markup {
                             }
                         }
                     }
-                    main.content id="content" { (content) }
+                    main.content id="content" {
+                        @if let (Some(u), Some(a)) = (c.user, c.alerts) { @if u.is_admin() { (alerts(loc, c.now, a)) } }
+                        (content)
+                    }
                 }
             }
         }
@@ -160,6 +166,32 @@ pub fn bar(loc: Locale, csrf: &str, u: &User, b: &Bar, now: i64, fresh: &[Notifi
             @for n in fresh {
                 span.notif hidden data-id=(n.id) data-browser=(if n.browser { "1" } else { "0" }) data-link=(n.link) {
                     (t(loc, notif_key(&n.kind))) ": " (n.text)
+                }
+            }
+        }
+    }
+}
+
+/// The admins' banner while the disk is full or the daily backup was refused
+/// for lack of space (empty otherwise).
+pub fn alerts(loc: Locale, now: i64, a: &HealthSnapshot) -> Markup {
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
+    html! {
+        @if a.full_since.is_some() || a.backup_refusal.is_some() {
+            div #health-alerts {
+                @if let Some(since) = a.full_since {
+                    @let mins = ((now - since).max(0) / 60).to_string();
+                    div.flash.flash-error #storage-alert role="alert" {
+                        strong { (t(loc, "alert.storage_full.title")) } " "
+                        (crate::i18n::tf(loc, "alert.storage_full.text", &[&a.dir, &mins, &a.refused_writes.to_string()]))
+                    }
+                }
+                @if let Some(r) = &a.backup_refusal {
+                    div.flash.flash-warn #backup-alert role="alert" {
+                        strong { (t(loc, "alert.backup_refused.title")) } " "
+                        (crate::i18n::tf(loc, "alert.backup_refused.text", &[&mb(r.needed), &mb(r.free)])) " "
+                        a href="/admin/backup" { (t(loc, "admin.backup")) }
+                    }
                 }
             }
         }

@@ -336,8 +336,16 @@ pub async fn backup_page(ctx: Ctx) -> AppResult<Response> {
         })
         .collect();
     files.sort_by(|a, b| b.0.cmp(&a.0));
+    let needed = ctx.state.db.read(|c| Ok(backup::needed_for(c))).await?;
+    let at = dir.ancestors().find(|a| a.exists()).unwrap_or(&dir);
+    let space = views::admin::BackupSpace {
+        free: crate::db::space::free_bytes(at),
+        needed,
+        refusal: ctx.state.health().backup_refusal(),
+        tz: ctx.state.settings().tz(),
+    };
     let c = &ctx.state.config;
-    let body = views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time);
+    let body = views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time, &space);
     Ok(ctx.page(ctx.t("admin.backup"), "/admin", body))
 }
 
@@ -347,7 +355,18 @@ pub async fn backup_download(ctx: Ctx, _input: Input) -> AppResult<Response> {
     let dir = ctx.state.config.data_dir.clone();
     let tmp = dir.join(format!(".download-{}.db", crate::domain::auth::new_token()));
     let tmp2 = tmp.clone();
-    let info = ctx.state.db.read(move |c| backup::backup_from(c, &tmp2).map_err(AppError::Internal)).await?;
+    let info = ctx
+        .state
+        .db
+        .read(move |c| {
+            // No room: say so (a 409 page), never a generic failure.
+            let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
+            backup::room_for(c, tmp2.parent().unwrap_or(&tmp2)).map_err(|no| {
+                AppError::Rule("backup.no_room", vec![("needed", mb(no.needed)), ("free", mb(no.free))])
+            })?;
+            backup::backup_from(c, &tmp2).map_err(AppError::Internal)
+        })
+        .await?;
     // Open, then unlink: the open handle keeps the data until the stream ends,
     // and no copy is left behind if the client goes away.
     let file = std::fs::File::open(&tmp)?;

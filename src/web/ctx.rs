@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use maud::Markup;
 use warp::Filter;
-use warp::http::header::{HeaderMap, HeaderValue, LOCATION, SET_COOKIE};
+use warp::http::header::{HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, SET_COOKIE};
 use warp::http::{Method, StatusCode};
 use warp::reply::{Reply, Response};
 
@@ -211,13 +211,16 @@ impl Ctx {
         if self.htmx && self.session.is_some() {
             return html(maud::html! { title { (title) " · Atende" } (content) });
         }
+        let user = self.session.as_ref().map(|s| &s.user);
+        let alerts = user.filter(|u| u.is_admin()).map(|_| self.state.health().snapshot());
         let chrome = Chrome {
             loc: self.loc,
-            user: self.session.as_ref().map(|s| &s.user),
+            user,
             csrf: self.csrf(),
             active,
             bar: self.session.as_ref().map(|s| &s.bar),
             now: self.state.now(),
+            alerts: alerts.as_ref(),
         };
         html(layout::page(&chrome, title, content))
     }
@@ -244,7 +247,11 @@ impl Ctx {
                 let (title, text) = e.user_message(self.loc);
                 let status = e.status();
                 let content = layout::error_content(self.loc, status.as_u16(), title, &text);
-                self.page_status(status, title, "", content)
+                let mut r = self.page_status(status, title, "", content);
+                if let Some(secs) = e.retry_after() {
+                    r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+                }
+                r
             }
         };
         if let Some(p) = &self.new_pre_csrf {

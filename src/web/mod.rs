@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod ctx;
 pub mod desk;
 pub mod live;
+pub mod health;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
@@ -83,7 +84,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::path::param::<String>())
         .and(warp::path::tail())
         .map(|hash: String, tail: warp::path::Tail| serve_asset(&hash, tail.as_str()));
-    let health = warp::path("healthz").and(get()).map(|| "ok".into_response());
+    let hs = state.clone();
+    let health = warp::path("healthz").and(get()).map(move || health::healthz(&hs));
 
     // -- login, setup, account, teams
     let home = get().and(cx.clone()).then(get!(pages::home, [], []));
@@ -652,7 +654,7 @@ fn rejection_page(state: &AppState, r: Rejection) -> Response {
         (StatusCode::BAD_REQUEST, "err.400.title", "err.400.text")
     };
     let content = layout::error_content(loc, status.as_u16(), t(loc, title), t(loc, text));
-    let chrome = layout::Chrome { loc, user: None, csrf: "", active: "", bar: None, now: 0 };
+    let chrome = layout::Chrome { loc, user: None, csrf: "", active: "", bar: None, now: 0, alerts: None };
     let mut resp = ctx::html(layout::page(&chrome, t(loc, title), content));
     *resp.status_mut() = status;
     resp

@@ -3,6 +3,7 @@
 
 mod base;
 mod desk;
+mod faults;
 mod routing;
 mod security;
 mod workspace;
@@ -11,6 +12,7 @@ mod workspace;
 pub static PARTS: &[&[(&str, &str, &str)]] = &[
     base::ENTRIES,
     desk::ENTRIES,
+    faults::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
     workspace::ENTRIES,
