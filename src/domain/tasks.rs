@@ -197,28 +197,97 @@ pub fn format_local(ts: i64, tz: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
+/// The date and time inputs of the due control for `ts` in `tz`:
+/// ("2026-11-22", "14:30").
+pub fn due_fields(ts: i64, tz: &TimeZone) -> (String, String) {
+    match jiff::Timestamp::from_second(ts) {
+        Ok(t) => {
+            let z = t.to_zoned(tz.clone());
+            (z.strftime("%Y-%m-%d").to_string(), z.strftime("%H:%M").to_string())
+        }
+        Err(_) => (String::new(), String::new()),
+    }
+}
+
+/// The quick picks of the due control, each with the date and time it fills
+/// in: (pick code, date, time), computed in the business time zone.
+pub fn quick_picks(now: i64, tz: &TimeZone) -> Vec<(&'static str, String, String)> {
+    ["1h", "tomorrow", "nextweek"]
+        .into_iter()
+        .filter_map(|p| {
+            let (d, t) = due_fields(quick_due(p, now, tz)?, tz);
+            Some((p, d, t))
+        })
+        .collect()
+}
+
+/// A due time as texts show it ("22/11/2026 14:30"), in `tz`.
+pub fn due_text(ts: i64, tz: &TimeZone) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The due time of the form. What the person typed in the date and time
+/// inputs is what is saved; a quick pick only fills those inputs in the page.
+/// Without them, a `datetime-local` value (`due`) or a quick pick code
+/// (`quick`) is accepted, for clients that post those.
+fn parse_due(input: &Input, now: i64, tz: &TimeZone, errs: &mut FormErrors) -> i64 {
+    let (date, time) = (input.get("due_date"), input.get("due_time"));
+    if !date.is_empty() || !time.is_empty() {
+        let d = match date {
+            "" => {
+                errs.add("due_date", "forms.task.date_required");
+                None
+            }
+            s => s.parse::<jiff::civil::Date>().ok().or_else(|| {
+                errs.add("due_date", "forms.task.bad_date");
+                None
+            }),
+        };
+        let t = match time {
+            "" => {
+                errs.add("due_time", "forms.task.time_required");
+                None
+            }
+            s => s.parse::<jiff::civil::Time>().ok().or_else(|| {
+                errs.add("due_time", "forms.task.bad_time");
+                None
+            }),
+        };
+        return match (d, t) {
+            (Some(d), Some(t)) => {
+                d.to_datetime(t).to_zoned(tz.clone()).map(|z| z.timestamp().as_second()).unwrap_or_else(|_| {
+                    errs.add("due_date", "task.bad_due");
+                    0
+                })
+            }
+            _ => 0,
+        };
+    }
+    match (input.get("due"), input.get("quick")) {
+        ("", "") => {
+            errs.add("due_date", "val.required");
+            0
+        }
+        ("", pick) => quick_due(pick, now, tz).unwrap_or_else(|| {
+            errs.add("due_date", "val.invalid_choice");
+            0
+        }),
+        (s, _) => parse_local(s, tz).unwrap_or_else(|| {
+            errs.add("due_date", "task.bad_due");
+            0
+        }),
+    }
+}
+
 /// Reads and checks the task form.
 pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors> {
     let mut errs = FormErrors::default();
     let kind = validate::choice(input, "kind", KINDS, &mut errs).to_string();
     let title = validate::text(input, "title", true, MAX_TITLE, &mut errs);
     let description = validate::text(input, "description", false, MAX_DESCRIPTION, &mut errs);
-    let due_at = match input.get("quick") {
-        "" => match input.get("due") {
-            "" => {
-                errs.add("due", "val.required");
-                0
-            }
-            s => parse_local(s, tz).unwrap_or_else(|| {
-                errs.add("due", "task.bad_due");
-                0
-            }),
-        },
-        pick => quick_due(pick, now, tz).unwrap_or_else(|| {
-            errs.add("quick", "val.invalid_choice");
-            0
-        }),
-    };
+    let due_at = parse_due(input, now, tz, &mut errs);
     let assign = match input.get("assign") {
         "" | "me" => Assign::Me,
         "agent" => match input.get("agent") {
@@ -334,7 +403,7 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
             let id = conn.last_insert_rowid();
             let mut changes = list_changes(conn, assignee, team)?;
             if let Some(c) = &c {
-                let due = crate::views::datetime(f.due_at, &tz);
+                let due = due_text(f.due_at, &tz);
                 let text = format!("{}: {} · {} {due}", t(loc, "task.note_created"), f.title, t(loc, "task.due"));
                 changes.extend(conv::system_note(conn, c, &text, &user, now)?);
             }
@@ -345,10 +414,13 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
     Ok(id)
 }
 
-/// Edits a task; a new due time re-arms its notification.
-pub async fn update(state: &AppState, user: &User, id: i64, f: Form) -> AppResult<()> {
+/// Edits a task; a new due time re-arms its notification, withdraws the
+/// unread ones about the old time and, when the task belongs to a
+/// conversation, says so there.
+pub async fn update(state: &AppState, user: &User, loc: Locale, id: i64, f: Form) -> AppResult<()> {
     let user = user.clone();
     let now = state.now();
+    let tz = state.settings().tz();
     let changes =
         state
             .db
@@ -365,11 +437,37 @@ pub async fn update(state: &AppState, user: &User, id: i64, f: Form) -> AppResul
             .execute(params![f.kind, f.title, f.description, f.due_at, assignee, team, f.notify, status, now, id])?;
                 let mut changes = list_changes(conn, old.assignee_id, old.team_id)?;
                 changes.extend(list_changes(conn, assignee, team)?);
-                Ok(changes)
+                if old.due_at != f.due_at {
+                    changes.extend(withdraw_notifications(conn, id)?);
+                    if let Some(cid) = old.conversation_id
+                        && let Some(c) = conv::load(conn, cid)?
+                    {
+                        let text = format!(
+                            "{}: {} · {} {}",
+                            t(loc, "forms.task.note_due_changed"),
+                            f.title,
+                            t(loc, "task.due"),
+                            due_text(f.due_at, &tz)
+                        );
+                        changes.extend(conv::system_note(conn, &c, &text, &user, now)?);
+                    }
+                }
+                Ok(events::unique(changes))
             })
             .await?;
     state.bus.publish(changes);
     Ok(())
+}
+
+/// Removes the unread notifications of a task whose due time moved: they
+/// speak of a time that is no longer the task's. The task fires again at
+/// its new time.
+fn withdraw_notifications(conn: &Connection, task_id: i64) -> AppResult<Vec<Change>> {
+    let users: Vec<i64> = conn
+        .prepare_cached("DELETE FROM notifications WHERE task_id = ?1 AND read_at IS NULL RETURNING user_id")?
+        .query_map([task_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(users.into_iter().map(|u| Change::user("notification", u)).collect())
 }
 
 /// Takes a waiting task (">"): it becomes mine and pendente. Of two agents
@@ -480,7 +578,7 @@ pub async fn settle_for_conversation(
             let mut changes = Vec::new();
             for t in open_for_conversation(conn, &user, conversation_id)? {
                 if postpone {
-                    postpone_in(conn, &t, &tz, now)?;
+                    changes.extend(postpone_in(conn, &t, &tz, now)?);
                 } else {
                     complete_in(conn, &t, false, now)?;
                 }
@@ -494,11 +592,11 @@ pub async fn settle_for_conversation(
 }
 
 /// Moves a task to the same time tomorrow and re-arms its notification.
-fn postpone_in(conn: &Connection, t: &Task, tz: &TimeZone, now: i64) -> AppResult<()> {
+fn postpone_in(conn: &Connection, t: &Task, tz: &TimeZone, now: i64) -> AppResult<Vec<Change>> {
     let due = same_time_tomorrow(t.due_at, tz)?;
     conn.prepare_cached("UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3")?
         .execute(params![due, now, t.id])?;
-    Ok(())
+    withdraw_notifications(conn, t.id)
 }
 
 /// Postpones one task to the same time tomorrow (business time zone).
@@ -510,8 +608,9 @@ pub async fn postpone(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         .db
         .write(move |conn| {
             let t = visible(conn, &user, id)?;
-            postpone_in(conn, &t, &tz, now)?;
-            list_changes(conn, t.assignee_id, t.team_id)
+            let mut changes = postpone_in(conn, &t, &tz, now)?;
+            changes.extend(list_changes(conn, t.assignee_id, t.team_id)?);
+            Ok(changes)
         })
         .await?;
     state.bus.publish(changes);
@@ -607,6 +706,7 @@ pub fn overdue_count(conn: &Connection, user_id: i64, now: i64) -> AppResult<i64
 /// index probe. Returns how many fired.
 pub async fn fire_due(state: &AppState) -> AppResult<usize> {
     let now = state.now();
+    let tz = state.settings().tz();
     let mut total = 0;
     // Bounded: at most 100 batches of 500 per run; the next run goes on.
     for _ in 0..100 {
@@ -622,7 +722,8 @@ pub async fn fire_due(state: &AppState) -> AppResult<usize> {
         if !due {
             break;
         }
-        let (n, changes) = state.db.write(move |conn| fire_batch(conn, now)).await?;
+        let tz = tz.clone();
+        let (n, changes) = state.db.write(move |conn| fire_batch(conn, now, &tz)).await?;
         state.bus.publish(changes);
         total += n;
         if n == 0 {
@@ -635,7 +736,13 @@ pub async fn fire_due(state: &AppState) -> AppResult<usize> {
 /// id, title, due_at, assignee, team, conversation, notify.
 type DueRow = (i64, String, i64, Option<i64>, Option<i64>, Option<i64>, bool);
 
-fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
+/// A task fired this long after its due time is notified as late ("Tarefa
+/// atrasada"): it fell due while the server was down or was created with a
+/// time already past. The job runs every second, so an on-time task is
+/// notified well within this.
+pub const LATE_AFTER_SECS: i64 = 120;
+
+fn fire_batch(conn: &Connection, now: i64, tz: &TimeZone) -> AppResult<(usize, Vec<Change>)> {
     let rows: Vec<DueRow> = conn
         .prepare_cached(
             "SELECT id, title, due_at, assignee_id, team_id, conversation_id, notify FROM tasks
@@ -646,15 +753,17 @@ fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
     let mut changes = Vec::new();
     for (id, title, due_at, assignee, team, conversation, notify) in &rows {
         conn.prepare_cached("UPDATE tasks SET fired_at = ?1 WHERE id = ?2")?.execute(params![now, id])?;
+        let kind = if now - due_at > LATE_AFTER_SECS { "task_overdue" } else { "task_due" };
+        let text = format!("{title} · {}", due_text(*due_at, tz));
         for u in recipients(conn, *assignee, *team)? {
             changes.extend(notifications::add(
                 conn,
                 &Note {
                     user_id: u,
-                    kind: "task_due",
+                    kind,
                     key: format!("task:{id}:{due_at}"),
                     task_id: Some(*id),
-                    text: title.clone(),
+                    text: text.clone(),
                     link: format!("/tarefas/{id}"),
                     browser: *notify,
                 },

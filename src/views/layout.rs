@@ -169,7 +169,8 @@ pub fn bar(loc: Locale, csrf: &str, u: &User, b: &Bar, now: i64, fresh: &[Notifi
 /// Catalog key of a notification kind.
 pub fn notif_key(kind: &str) -> &'static str {
     match kind {
-        "task_due" => "notif.task_due",
+        "task_due" => "forms.notif.task_due",
+        "task_overdue" => "forms.notif.task_overdue",
         "pause_exceeded" => "notif.pause_exceeded",
         _ => "notif.agent_pause_exceeded",
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod contacts;
 pub mod desk;
 pub mod forms;
+pub mod labels;
 pub mod layout;
 pub mod registers;
 pub mod tasks;
