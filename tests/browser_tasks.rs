@@ -91,6 +91,8 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     wait_js(&agent, overdue_hidden, "no overdue task yet", WAIT).await;
     // At the due time: the notification and the counter, without a reload.
     agent.c.execute("window.__same_page = 1;", vec![]).await.unwrap();
+    // The app's clock is frozen: move it past the due time.
+    app.state.clock.advance(6);
     agent.wait_text("#toasts .toast", "Tarefa vence agora: Ligar para a Maria").await;
     wait_js(
         &agent,
@@ -119,6 +121,7 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     agent.click_text("details.user-menu summary", "Nome ana").await;
     agent.click_text("details.user-menu button", "Café").await;
     agent.wait_text("#presence-badge", "Em pausa: Café").await;
+    app.state.clock.advance(3);
     sup.wait_text("#toasts .toast", "Pausa excedida: Nome ana@loja.com · Café").await;
     wait_js(&sup, "return window.__same_page === 1;", "supervisor page not reloaded", WAIT).await;
     agent.wait_text("#toasts .toast", "Sua pausa passou do limite").await;
