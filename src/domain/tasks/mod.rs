@@ -7,12 +7,16 @@
 //! fires each task once at its due time: a notification to whoever must act,
 //! and the linked conversation reopened if it was closed.
 
-use jiff::ToSpan;
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod due;
+mod firing;
+
+pub use due::*;
+pub use firing::*;
+
 use super::conversations as conv;
-use super::notifications::{self, Note};
 use super::users::{Permission, Role, User};
 use super::validate::{self, FormErrors, Input};
 use crate::app::AppState;
@@ -161,133 +165,13 @@ pub struct Form {
     pub notify: bool,
 }
 
-/// A quick pick of the due field, in the business time zone.
-pub fn quick_due(pick: &str, now: i64, tz: &TimeZone) -> Option<i64> {
-    let z = jiff::Timestamp::from_second(now).ok()?.to_zoned(tz.clone());
-    let at9 = |d: jiff::civil::Date| d.at(9, 0, 0, 0).to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second());
-    match pick {
-        "1h" => Some(now + 3600),
-        "tomorrow" => at9(z.date().tomorrow().ok()?),
-        // Next Monday, 9:00.
-        "nextweek" => {
-            let d = z.date();
-            let ahead = 7 - d.weekday().to_monday_zero_offset() as i64;
-            at9(d.checked_add(ahead.days()).ok()?)
-        }
-        _ => None,
-    }
-}
-
-/// The same wall-clock time one calendar day later in `tz` (DST-correct).
-pub fn same_time_tomorrow(due_at: i64, tz: &TimeZone) -> AppResult<i64> {
-    let z = jiff::Timestamp::from_second(due_at).map_err(AppError::internal)?.to_zoned(tz.clone());
-    Ok(z.checked_add(1.day()).map_err(AppError::internal)?.timestamp().as_second())
-}
-
-/// A `datetime-local` value ("2026-11-22T14:30") in `tz` as unix seconds.
-pub fn parse_local(s: &str, tz: &TimeZone) -> Option<i64> {
-    let dt: jiff::civil::DateTime = s.parse().ok()?;
-    Some(dt.to_zoned(tz.clone()).ok()?.timestamp().as_second())
-}
-
-/// The `datetime-local` value of `ts` in `tz`.
-pub fn format_local(ts: i64, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_second(ts)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
-}
-
-/// The date and time inputs of the due control for `ts` in `tz`:
-/// ("2026-11-22", "14:30").
-pub fn due_fields(ts: i64, tz: &TimeZone) -> (String, String) {
-    match jiff::Timestamp::from_second(ts) {
-        Ok(t) => {
-            let z = t.to_zoned(tz.clone());
-            (z.strftime("%Y-%m-%d").to_string(), z.strftime("%H:%M").to_string())
-        }
-        Err(_) => (String::new(), String::new()),
-    }
-}
-
-/// The quick picks of the due control, each with the date and time it fills
-/// in: (pick code, date, time), computed in the business time zone.
-pub fn quick_picks(now: i64, tz: &TimeZone) -> Vec<(&'static str, String, String)> {
-    ["1h", "tomorrow", "nextweek"]
-        .into_iter()
-        .filter_map(|p| {
-            let (d, t) = due_fields(quick_due(p, now, tz)?, tz);
-            Some((p, d, t))
-        })
-        .collect()
-}
-
-/// A due time as texts show it ("22/11/2026 14:30"), in `tz`.
-pub fn due_text(ts: i64, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_second(ts)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_default()
-}
-
-/// The due time of the form. What the person typed in the date and time
-/// inputs is what is saved; a quick pick only fills those inputs in the page.
-/// Without them, a `datetime-local` value (`due`) or a quick pick code
-/// (`quick`) is accepted, for clients that post those.
-fn parse_due(input: &Input, now: i64, tz: &TimeZone, errs: &mut FormErrors) -> i64 {
-    let (date, time) = (input.get("due_date"), input.get("due_time"));
-    if !date.is_empty() || !time.is_empty() {
-        let d = match date {
-            "" => {
-                errs.add("due_date", "forms.task.date_required");
-                None
-            }
-            s => s.parse::<jiff::civil::Date>().ok().or_else(|| {
-                errs.add("due_date", "forms.task.bad_date");
-                None
-            }),
-        };
-        let t = match time {
-            "" => {
-                errs.add("due_time", "forms.task.time_required");
-                None
-            }
-            s => s.parse::<jiff::civil::Time>().ok().or_else(|| {
-                errs.add("due_time", "forms.task.bad_time");
-                None
-            }),
-        };
-        return match (d, t) {
-            (Some(d), Some(t)) => {
-                d.to_datetime(t).to_zoned(tz.clone()).map(|z| z.timestamp().as_second()).unwrap_or_else(|_| {
-                    errs.add("due_date", "task.bad_due");
-                    0
-                })
-            }
-            _ => 0,
-        };
-    }
-    match (input.get("due"), input.get("quick")) {
-        ("", "") => {
-            errs.add("due_date", "val.required");
-            0
-        }
-        ("", pick) => quick_due(pick, now, tz).unwrap_or_else(|| {
-            errs.add("due_date", "val.invalid_choice");
-            0
-        }),
-        (s, _) => parse_local(s, tz).unwrap_or_else(|| {
-            errs.add("due_date", "task.bad_due");
-            0
-        }),
-    }
-}
-
 /// Reads and checks the task form.
 pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors> {
     let mut errs = FormErrors::default();
     let kind = validate::choice(input, "kind", KINDS, &mut errs).to_string();
     let title = validate::text(input, "title", true, MAX_TITLE, &mut errs);
     let description = validate::text(input, "description", false, MAX_DESCRIPTION, &mut errs);
-    let due_at = parse_due(input, now, tz, &mut errs);
+    let due_at = due::parse_due(input, now, tz, &mut errs);
     let assign = match input.get("assign") {
         "" | "me" => Assign::Me,
         "agent" => match input.get("agent") {
@@ -697,83 +581,4 @@ pub fn overdue_count(conn: &Connection, user_id: i64, now: i64) -> AppResult<i64
                        AND team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?1))",
         )?
         .query_row(params![user_id, now], |r| r.get(0))?)
-}
-
-/// The `tasks.due` job: fires every task whose time came and that did not
-/// fire yet (also those that fell due while the server was down): a
-/// notification to whoever must act, the linked conversation reopened if it
-/// was closed. Once per task and due time. When nothing is due this is one
-/// index probe. Returns how many fired.
-pub async fn fire_due(state: &AppState) -> AppResult<usize> {
-    let now = state.now();
-    let tz = state.settings().tz();
-    let mut total = 0;
-    // Bounded: at most 100 batches of 500 per run; the next run goes on.
-    for _ in 0..100 {
-        let due: bool = state
-            .db
-            .read(move |c| {
-                Ok(c.prepare_cached(
-                    "SELECT EXISTS(SELECT 1 FROM tasks WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1)",
-                )?
-                .query_row([now], |r| r.get(0))?)
-            })
-            .await?;
-        if !due {
-            break;
-        }
-        let tz = tz.clone();
-        let (n, changes) = state.db.write(move |conn| fire_batch(conn, now, &tz)).await?;
-        state.bus.publish(changes);
-        total += n;
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// id, title, due_at, assignee, team, conversation, notify.
-type DueRow = (i64, String, i64, Option<i64>, Option<i64>, Option<i64>, bool);
-
-/// A task fired this long after its due time is notified as late ("Tarefa
-/// atrasada"): it fell due while the server was down or was created with a
-/// time already past. The job runs every second, so an on-time task is
-/// notified well within this.
-pub const LATE_AFTER_SECS: i64 = 120;
-
-fn fire_batch(conn: &Connection, now: i64, tz: &TimeZone) -> AppResult<(usize, Vec<Change>)> {
-    let rows: Vec<DueRow> = conn
-        .prepare_cached(
-            "SELECT id, title, due_at, assignee_id, team_id, conversation_id, notify FROM tasks
-             WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1 ORDER BY due_at LIMIT 500",
-        )?
-        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut changes = Vec::new();
-    for (id, title, due_at, assignee, team, conversation, notify) in &rows {
-        conn.prepare_cached("UPDATE tasks SET fired_at = ?1 WHERE id = ?2")?.execute(params![now, id])?;
-        let kind = if now - due_at > LATE_AFTER_SECS { "task_overdue" } else { "task_due" };
-        let text = format!("{title} · {}", due_text(*due_at, tz));
-        for u in recipients(conn, *assignee, *team)? {
-            changes.extend(notifications::add(
-                conn,
-                &Note {
-                    user_id: u,
-                    kind,
-                    key: format!("task:{id}:{due_at}"),
-                    task_id: Some(*id),
-                    text: text.clone(),
-                    link: format!("/tarefas/{id}"),
-                    browser: *notify,
-                },
-                now,
-            )?);
-            changes.push(Change::user("tasks", u));
-        }
-        if let Some(c) = conversation {
-            changes.extend(conv::reopen_for_task(conn, *c, *assignee, now)?);
-        }
-    }
-    Ok((rows.len(), events::unique(changes)))
 }
