@@ -317,7 +317,7 @@ async fn bench_due(sum: &mut Summary, s: &Seeded, server: &Server) -> R<()> {
         let mut st = c
             .prepare(
                 "SELECT n.user_id, t.due_at FROM notifications n JOIN tasks t ON t.id = n.task_id
-                 WHERE n.kind = 'task_due' ORDER BY n.user_id, n.id",
+                 WHERE n.kind IN ('task_due', 'task_overdue') ORDER BY n.user_id, n.id",
             )
             .map_err(err)?;
         let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).map_err(err)?;
@@ -327,7 +327,7 @@ async fn bench_due(sum: &mut Summary, s: &Seeded, server: &Server) -> R<()> {
         }
         let dup: i64 = c
             .query_row(
-                "SELECT count(*) - count(DISTINCT task_id) FROM notifications WHERE kind = 'task_due'",
+                "SELECT count(*) - count(DISTINCT task_id) FROM notifications WHERE kind IN ('task_due', 'task_overdue')",
                 [],
                 |r| r.get(0),
             )

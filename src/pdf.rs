@@ -253,15 +253,21 @@ impl Glyphs {
 
     /// `s` made drawable: `\r` removed, tabs as spaces, other whitespace as a
     /// space (or a line break), combining accents composed with their letter,
-    /// invisible format characters, emoji and pictographs dropped, and any other
-    /// character the fonts lack replaced with `?`. Line breaks are kept only when
+    /// invisible format characters dropped, each emoji or pictograph the fonts
+    /// lack printed as one visible [`EMOJI_PLACEHOLDER`] (a whole sequence such
+    /// as 👍🏽, 👨‍👩‍👧 or a flag counts as one), and any other character the
+    /// fonts lack replaced with `?`. Line breaks are kept only when
     /// `multiline`, else they become spaces.
     fn clean(&mut self, s: &str, multiline: bool) -> String {
         let mut out = String::with_capacity(s.len());
         // Whether the last char pushed came from the text (so a combining mark may join it).
         let mut joinable = false;
+        // The last thing pushed is an emoji placeholder that the next
+        // character may still belong to (modifier, ZWJ sequence, flag).
+        let mut emoji = Emoji::None;
         for c in s.chars() {
             let mut next_joinable = false;
+            let was = std::mem::replace(&mut emoji, Emoji::None);
             match c {
                 '\r' => {}
                 '\t' => out.push_str(TAB),
@@ -277,6 +283,14 @@ impl Glyphs {
                         next_joinable = true;
                     }
                 }
+                '\u{200D}' if was != Emoji::None => emoji = Emoji::Joined,
+                '\u{FE0F}' | '\u{20E3}' | '\u{1F3FB}'..='\u{1F3FF}' | '\u{E0020}'..='\u{E007F}'
+                    if was != Emoji::None =>
+                {
+                    emoji = was
+                }
+                '\u{1F1E6}'..='\u{1F1FF}' if was == Emoji::Flag => emoji = Emoji::Open,
+                _ if is_pictograph(c) && was == Emoji::Joined && self.pair(c).is_none() => emoji = Emoji::Open,
                 _ if is_invisible(c) => next_joinable = joinable,
                 _ if c.is_control() => out.push('?'),
                 _ if self.pair(c).is_some() => {
@@ -284,7 +298,13 @@ impl Glyphs {
                     next_joinable = true;
                 }
                 _ if c.is_whitespace() => out.push(' '),
-                _ if is_pictograph(c) => {}
+                _ if is_pictograph(c) => {
+                    // Registers the placeholder's glyph for drawing; should a
+                    // font lack it, `?` still shows that something was there.
+                    let mark = EMOJI_PLACEHOLDER.chars().all(|m| self.pair(m).is_some());
+                    out.push_str(if mark { EMOJI_PLACEHOLDER } else { "?" });
+                    emoji = if matches!(c, '\u{1F1E6}'..='\u{1F1FF}') { Emoji::Flag } else { Emoji::Open };
+                }
                 _ => out.push('?'),
             }
             joinable = next_joinable;
@@ -360,6 +380,24 @@ impl Glyphs {
     }
 }
 
+/// What stands in the PDF for an emoji the embedded fonts cannot draw: a
+/// white square (Liberation Sans has it), so the reader sees that something
+/// was there instead of text silently closing up.
+pub const EMOJI_PLACEHOLDER: &str = "\u{25A1}";
+
+/// Where [`Glyphs::clean`] is within an emoji sequence.
+#[derive(Clone, Copy, PartialEq)]
+enum Emoji {
+    /// Not right after an emoji placeholder.
+    None,
+    /// Right after one: modifiers and selectors still belong to it.
+    Open,
+    /// After a zero-width joiner: the next pictograph joins the sequence.
+    Joined,
+    /// After a first regional indicator: the second makes the flag.
+    Flag,
+}
+
 /// Invisible format characters: dropped without a trace.
 fn is_invisible(c: char) -> bool {
     matches!(c,
@@ -368,7 +406,7 @@ fn is_invisible(c: char) -> bool {
         | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
-/// Emoji and pictographs the fonts lack: dropped rather than shown as `?`.
+/// Emoji and pictographs the fonts lack: one placeholder each rather than `?`.
 fn is_pictograph(c: char) -> bool {
     matches!(c,
         '\u{2139}' | '\u{2300}'..='\u{23FF}' | '\u{24C2}' | '\u{25A0}'..='\u{27BF}' | '\u{2900}'..='\u{297F}'
@@ -702,8 +740,11 @@ mod tests {
     fn clean_keeps_accents_and_drops_what_the_font_lacks() {
         let mut g = glyphs();
         assert_eq!(g.clean("Conceição cobrança não ação à ê ú", false), "Conceição cobrança não ação à ê ú");
-        assert_eq!(g.clean("oi 😀 tchau 🔔!", false), "oi  tchau !");
-        assert_eq!(g.clean("👍🏽 ok ❤️", false), " ok ");
+        assert_eq!(g.clean("oi 😀 tchau 🔔!", false), "oi □ tchau □!");
+        assert_eq!(g.clean("👍🏽 ok ❤️", false), "□ ok □");
+        // A sequence is one placeholder: family (ZWJ), flag, keycap.
+        assert_eq!(g.clean("👨‍👩‍👧 🇧🇷🇵🇹 1️⃣", false), "□ □□ 1");
+        assert!(g.pair('□').is_some(), "the placeholder must be drawable");
         assert_eq!(g.clean("漢字", false), "??");
         assert_eq!(g.clean("a\tb\r\nc\u{7}", true), "a    b\nc?");
         assert_eq!(g.clean("a\nb", false), "a b");

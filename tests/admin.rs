@@ -467,24 +467,24 @@ async fn audit_page_filters_paginates_and_exports() {
     }
     app.client().login("admin@empresa.com", "errada-9999").await;
     let r = a.get("/admin/auditoria").await;
-    r.has(&["Auditoria", "Cadastro criado", "teams: Equipe 59", "10.0.0.7", "Mais antigos"]);
-    r.lacks(&["teams: Equipe 00"]);
+    r.has(&["Auditoria", "Cadastro criado", "Equipes: Equipe 59", "10.0.0.7", "Mais antigos"]);
+    r.lacks(&["Equipes: Equipe 00"]);
     // Next page by key.
     let next = r.body.split("before=").nth(1).unwrap().split('"').next().unwrap().to_string();
     let r2 = a.get(&format!("/admin/auditoria?before={next}")).await;
-    r2.has(&["teams: Equipe 00", "Administrador inicial criado"]);
+    r2.has(&["Equipes: Equipe 00", "Administrador inicial criado"]);
     // Filters.
     let r = a.get("/admin/auditoria?action=auth.login_failed").await;
-    r.has(&["Falha de entrada", "admin@empresa.com"]).lacks(&["teams: Equipe"]);
+    r.has(&["Falha de entrada", "admin@empresa.com"]).lacks(&["Equipes: Equipe"]);
     let r = a.get("/admin/auditoria?action=auth.").await;
-    r.has(&["Entrada", "Falha de entrada"]).lacks(&["teams: Equipe"]);
+    r.has(&["Entrada", "Falha de entrada"]).lacks(&["Equipes: Equipe"]);
     let r = a.get("/admin/auditoria?text=Equipe%2042").await;
-    r.has(&["teams: Equipe 42"]).lacks(&["teams: Equipe 41"]);
+    r.has(&["Equipes: Equipe 42"]).lacks(&["Equipes: Equipe 41"]);
     let r = a.get("/admin/auditoria?actor=ninguem").await;
     r.has(&["Nenhum registro encontrado."]);
     let today = jiff::Timestamp::now().to_zoned(app.state.settings().tz()).date().to_string();
     let r = a.get(&format!("/admin/auditoria?from={today}&to={today}&action=register.create")).await;
-    r.has(&["teams: Equipe 59"]);
+    r.has(&["Equipes: Equipe 59"]);
     let r = a.get("/admin/auditoria?from=2001-01-01&to=2001-01-02").await;
     r.has(&["Nenhum registro encontrado."]);
     assert_eq!(a.get("/admin/auditoria?from=ontem").await.status, 400);

@@ -67,16 +67,21 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     agent.click("#create-task").await;
     agent.wait_text("h1", "Nova tarefa").await;
     agent.fill("f-title", "Ligar para a Maria").await;
-    agent.click("input[name='notify']").await;
-    // Due in 5 s (business time zone), set as the date picker would.
+    // "Exibir notificação" is on by default.
+    wait_js(&agent, "return document.querySelector(\"input[name='notify']\").checked;", "notify on", WAIT).await;
+    // Due in 5 s (business time zone), set as the date and time pickers would.
     let tz = app.state.settings().tz();
-    let due = jiff::Timestamp::from_second(app.state.now() + 5).unwrap().to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S");
+    let z = jiff::Timestamp::from_second(app.state.now() + 5).unwrap().to_zoned(tz);
     agent
         .c
         .execute(
-            "document.getElementById('f-due').value = arguments[0]; document.getElementById('f-quick').value = '';\
+            "document.getElementById('f-due_date').value = arguments[0];\
+             document.getElementById('f-due_time').value = arguments[1];\
              document.querySelector('form.form').submit();",
-            vec![serde_json::json!(due.to_string())],
+            vec![
+                serde_json::json!(z.strftime("%Y-%m-%d").to_string()),
+                serde_json::json!(z.strftime("%H:%M:%S").to_string()),
+            ],
         )
         .await
         .unwrap();
@@ -86,8 +91,9 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
     wait_js(&agent, overdue_hidden, "no overdue task yet", WAIT).await;
     // At the due time: the notification and the counter, without a reload.
     agent.c.execute("window.__same_page = 1;", vec![]).await.unwrap();
+    // The app's clock is frozen: move it past the due time.
     app.state.clock.advance(6);
-    agent.wait_text("#toasts .toast", "Tarefa no prazo: Ligar para a Maria").await;
+    agent.wait_text("#toasts .toast", "Tarefa vence agora: Ligar para a Maria").await;
     wait_js(
         &agent,
         "const b = document.getElementById('overdue-count'); return !!b && !b.hidden && b.textContent.trim() === '1';",

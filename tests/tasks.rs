@@ -91,7 +91,11 @@ async fn a_task_fires_once_at_its_time_notifies_and_reopens_its_conversation() {
     assert_eq!(tasks::fire_due(&app.state).await.unwrap(), 1);
     let n = notes(&app, ana.id).await;
     assert_eq!(n.len(), 1);
-    assert_eq!((n[0].kind.as_str(), n[0].text.as_str(), n[0].browser), ("task_due", "Ligar para Maria", true));
+    let due = tasks::due_text(now + 60, &app.state.settings().tz());
+    assert_eq!(
+        (n[0].kind.as_str(), n[0].text.as_str(), n[0].browser),
+        ("task_due", format!("Ligar para Maria · {due}").as_str(), true)
+    );
     // Live: the agent's stream hears about it.
     let mut kinds = vec![];
     while let Ok(e) = rx.try_recv() {
@@ -135,10 +139,14 @@ async fn tasks_done_or_deleted_before_their_time_fire_nothing() {
         tasks::create(&app.state, &ana, Locale::PtBr, form("C", app.state.now() - 1, Assign::Me, None)).await.unwrap();
     assert_eq!(tasks::fire_due(&app.state).await.unwrap(), 1);
     let new_due = app.state.now() + 5;
-    tasks::update(&app.state, &ana, c, form("C", new_due, Assign::Me, None)).await.unwrap();
+    tasks::update(&app.state, &ana, Locale::PtBr, c, form("C", new_due, Assign::Me, None)).await.unwrap();
     app.state.clock.advance(6);
     assert_eq!(tasks::fire_due(&app.state).await.unwrap(), 1);
-    assert_eq!(notes(&app, ana.id).await.len(), 2);
+    // The unread notification about the old time was withdrawn by the edit;
+    // the one left speaks of the new time.
+    let n = notes(&app, ana.id).await;
+    assert_eq!(n.len(), 1);
+    assert!(n[0].text.ends_with(&tasks::due_text(new_due, &app.state.settings().tz())), "{}", n[0].text);
 }
 
 #[tokio::test]
@@ -470,7 +478,25 @@ async fn the_scheduler_page_lists_jobs_with_last_and_next_runs() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         r = admin.get("/admin/agendador").await;
     }
-    r.has(&["tasks.due", "pauses.limits", "offers.expire", "backup.daily", "sessions.cleanup", "Nada a fazer"]);
+    // Jobs by their pt-BR labels, never their internal keys.
+    r.has(&[
+        "Prazos das tarefas",
+        "Limites das pausas",
+        "Ofertas sem resposta",
+        "Reaberturas agendadas",
+        "Backup diário",
+        "Limpeza de sessões expiradas",
+        "A cada segundo",
+        "Nada a fazer",
+    ]);
+    r.lacks(&[
+        "tasks.due",
+        "pauses.limits",
+        "offers.expire",
+        "conversations.reopen",
+        "backup.daily",
+        "sessions.cleanup",
+    ]);
     sched.shutdown().await.unwrap();
     let t = app.team("Suporte").await;
     app.user("ana@x.com", Role::Agent, &[t]).await;

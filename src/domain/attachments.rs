@@ -155,6 +155,39 @@ pub fn clean_name(raw: &str) -> Result<String, &'static str> {
     Ok(cleaned.to_string())
 }
 
+/// A file name as the person chose it, from a browser's multipart form.
+/// Browsers send `"` as `%22` and line breaks as `%0D` / `%0A` in the
+/// `filename` parameter (the HTML standard's form-data encoding) and leave
+/// every other character, `%` included, alone; this undoes exactly those
+/// three, so `relatório "final".pdf` stays that name. The header that serves
+/// it later escapes it again (see [`response`]).
+pub fn form_file_name(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i + 1..i + 3).map(str::to_ascii_uppercase);
+        let decoded = match code.as_deref() {
+            Some("22") => Some('"'),
+            Some("0D") => Some('\r'),
+            Some("0A") => Some('\n'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The media type of an accepted file name, or why it is refused.
 pub fn type_of(name: &str) -> Result<&'static str, &'static str> {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).ok_or("file.bad_type")?;
@@ -323,6 +356,9 @@ pub async fn send_agent(
             if !note && (c.status != "assigned" || c.agent_id != Some(user.id)) {
                 return Err(AppError::Conflict("conv.not_yours"));
             }
+            if !note {
+                conv::ensure_queue_connected(conn, c.queue_id)?;
+            }
             let kind = if note { "note" } else { "out" };
             let mid = insert_message(conn, conversation_id, kind, Some(user.id), &user.name, &caption, now)?;
             store(conn, conversation_id, mid, &f, now)?;
@@ -469,5 +505,8 @@ mod tests {
         assert!(check("a.txt", vec![b'x'; 10], 10).is_ok());
         assert_eq!(ascii_name("relatório \"final\".pdf"), "relat_rio__final_.pdf");
         assert_eq!(pct_encode("ó a.pdf"), "%C3%B3%20a.pdf");
+        assert_eq!(form_file_name("relatório %22final%22.pdf"), "relatório \"final\".pdf");
+        assert_eq!(form_file_name("100% certo %2x %"), "100% certo %2x %");
+        assert_eq!(form_file_name("a%0d%0Ab"), "a\r\nb");
     }
 }

@@ -43,6 +43,59 @@ impl Settings {
     }
 }
 
+/// Brazil's time zones, first in the time zone select, with the cities
+/// people know them by (proper names, the same in every language).
+pub const BRAZIL_ZONES: &[(&str, &str)] = &[
+    ("America/Sao_Paulo", "Brasília / São Paulo"),
+    ("America/Manaus", "Manaus"),
+    ("America/Belem", "Belém"),
+    ("America/Fortaleza", "Fortaleza"),
+    ("America/Recife", "Recife"),
+    ("America/Bahia", "Salvador"),
+    ("America/Cuiaba", "Cuiabá"),
+    ("America/Campo_Grande", "Campo Grande"),
+    ("America/Porto_Velho", "Porto Velho"),
+    ("America/Boa_Vista", "Boa Vista"),
+    ("America/Rio_Branco", "Rio Branco"),
+    ("America/Noronha", "Fernando de Noronha"),
+    ("America/Araguaina", "Araguaína"),
+    ("America/Maceio", "Maceió"),
+    ("America/Santarem", "Santarém"),
+    ("America/Eirunepe", "Eirunepé"),
+];
+
+/// Every other zone of the time zone database, sorted (the select's second
+/// group): region/city names plus UTC, without the `posix/` and `right/`
+/// copies some systems install.
+pub fn other_zones() -> &'static [String] {
+    static ZONES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ZONES.get_or_init(|| {
+        let mut v: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .filter(|n| {
+                (n.contains('/') || n == "UTC")
+                    && !n.starts_with("posix/")
+                    && !n.starts_with("right/")
+                    && !BRAZIL_ZONES.iter().any(|(z, _)| z == n)
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
+/// The UTC offset of a zone now, as the select shows it ("UTC−03:00").
+pub fn zone_offset(name: &str, now: i64) -> Option<String> {
+    let tz = jiff::tz::TimeZone::get(name).ok()?;
+    let ts = jiff::Timestamp::from_second(now).ok()?;
+    let secs = tz.to_offset(ts).seconds();
+    let sign = if secs < 0 { '−' } else { '+' };
+    let a = secs.abs();
+    Some(format!("UTC{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60))
+}
+
 /// Weekday catalog keys, Monday first.
 pub const WEEKDAYS: [&str; 7] = ["wd.0", "wd.1", "wd.2", "wd.3", "wd.4", "wd.5", "wd.6"];
 
@@ -135,8 +188,9 @@ pub async fn save(db: &Db, s: Settings, actor: Actor) -> AppResult<()> {
                 if h.opens.is_empty() { ("08:00", "18:00") } else { (h.opens.as_str(), h.closes.as_str()) };
             stmt.execute(params![h.open as i64, opens, closes, d as i64])?;
         }
+        // Keys are the form's field names: the audit page labels them.
         let detail = format!(
-            "name={}; tz={}; locale={}; files={} MB, per conversation {} MB",
+            "business_name={}; time_zone={}; locale={}; attach_file_mb={}; attach_conversation_mb={}",
             s.business_name,
             s.time_zone,
             s.locale.code(),

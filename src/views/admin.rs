@@ -6,7 +6,7 @@ use super::forms::{self, Opts};
 use super::registers::active_toggle;
 use crate::domain::audit::{ACTIONS, Entry, Filter};
 use crate::domain::registers::SPECS;
-use crate::domain::settings::{Settings, WEEKDAYS};
+use crate::domain::settings::{BRAZIL_ZONES, Settings, WEEKDAYS, other_zones, zone_offset};
 use crate::domain::users::{Role, UserRow};
 use crate::domain::validate::{FormErrors, Input};
 use crate::i18n::{Locale, t};
@@ -131,8 +131,45 @@ pub fn user_form(loc: Locale, csrf: &str, f: &UserForm) -> Markup {
     }
 }
 
+/// The business time zone: a select, Brazil's zones first with their cities,
+/// then every other zone of the database; each with its offset now. A stored
+/// zone outside both lists is kept as the first option, so saving the form
+/// without touching it changes nothing.
+fn time_zone_select(loc: Locale, current: &str, errs: &FormErrors, now: i64) -> Markup {
+    let err = errs.get("time_zone");
+    let known = BRAZIL_ZONES.iter().any(|(z, _)| *z == current) || other_zones().iter().any(|z| z == current);
+    let offset = |z: &str| zone_offset(z, now).map(|o| format!(" ({o})")).unwrap_or_default();
+    html! {
+        div.field.has-error[err.is_some()] {
+            label for="f-time_zone" { (t(loc, "f.time_zone")) }
+            select #f-time_zone name="time_zone" required aria-invalid=[err.map(|_| "true")] {
+                @if !known && !current.is_empty() { option value=(current) selected { (current) } }
+                optgroup label=(t(loc, "forms.tz.brazil")) {
+                    @for (zone, city) in BRAZIL_ZONES {
+                        option value=(zone) selected[*zone == current] { (city) (offset(zone)) " — " (zone) }
+                    }
+                }
+                optgroup label=(t(loc, "forms.tz.others")) {
+                    @for zone in other_zones() {
+                        option value=(zone) selected[zone == current] { (zone.replace('_', " ")) (offset(zone)) }
+                    }
+                }
+            }
+            p.hint { (t(loc, "forms.tz.hint")) }
+            @if let Some(e) = err { p.field-error { (t(loc, e)) } }
+        }
+    }
+}
+
 /// Business settings form.
-pub fn settings(loc: Locale, csrf: &str, s: &Settings, errs: &FormErrors, flash: Option<&'static str>) -> Markup {
+pub fn settings(
+    loc: Locale,
+    csrf: &str,
+    s: &Settings,
+    errs: &FormErrors,
+    flash: Option<&'static str>,
+    now: i64,
+) -> Markup {
     let langs =
         vec![("pt-BR".to_string(), "Português (Brasil)".to_string()), ("en".to_string(), "English".to_string())];
     html! {
@@ -143,7 +180,7 @@ pub fn settings(loc: Locale, csrf: &str, s: &Settings, errs: &FormErrors, flash:
             (forms::csrf(csrf))
             (forms::input(loc, "business_name", t(loc, "f.business_name"), &s.business_name, errs, Opts { required: true, max: Some(100), ..Default::default() }))
             div.field-row {
-                (forms::input(loc, "time_zone", t(loc, "f.time_zone"), &s.time_zone, errs, Opts { required: true, max: Some(64), hint: Some("f.time_zone.hint"), ..Default::default() }))
+                (time_zone_select(loc, &s.time_zone, errs, now))
                 (forms::select(loc, "locale", t(loc, "f.default_locale"), &langs, s.locale.code(), errs, None))
             }
             div.field-row {
@@ -213,7 +250,7 @@ pub fn audit(loc: Locale, tz: &jiff::tz::TimeZone, p: &AuditPage) -> Markup {
                 thead { tr { th { (t(loc, "f.when")) } th { (t(loc, "f.actor")) } th { (t(loc, "f.action")) } th { (t(loc, "f.target")) } th { (t(loc, "f.detail")) } th { "IP" } } }
                 tbody { @for e in rows { tr {
                     td { (super::datetime(e.at, tz)) } td { (e.actor_name) } td { (action_label(loc, &e.action)) }
-                    td { (e.target) } td.muted { (e.detail) } td { (e.ip) }
+                    td { (super::labels::audit_target(loc, e)) } td.muted { (super::labels::audit_detail(loc, e)) } td { (e.ip) }
                 } } }
             } }
         }
@@ -245,7 +282,15 @@ pub struct BackupSpace {
     pub tz: jiff::tz::TimeZone,
 }
 
-/// The backup page: download button and the daily copies.
+/// Where the data and the daily copies are, as absolute paths.
+pub struct BackupFolders {
+    /// The data folder (the database, uploads' home).
+    pub data: String,
+    /// The daily copies' folder.
+    pub backups: String,
+}
+
+/// The backup page: download button, where the data lives, the daily copies.
 pub fn backup(
     loc: Locale,
     csrf: &str,
@@ -253,6 +298,7 @@ pub fn backup(
     retention: u32,
     time: (u8, u8),
     space: &BackupSpace,
+    folders: &BackupFolders,
 ) -> Markup {
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
     html! {
@@ -271,10 +317,27 @@ pub fn backup(
             div.form-actions { button.btn.btn-primary type="submit" { (t(loc, "backup.download")) } }
         }
         section.card {
+            dl.details #backup-folders {
+                dt { (t(loc, "forms.backup.data_dir")) } dd { code.token { (folders.data) } }
+                dt { (t(loc, "forms.backup.backup_dir")) } dd { code.token { (folders.backups) } }
+            }
+        }
+        section.card {
             h2 { (t(loc, "backup.daily")) }
-            p.muted { (crate::i18n::tf(loc, "backup.daily.about", &[&format!("{:02}:{:02}", time.0, time.1), &retention.to_string()])) }
+            p.muted { (crate::i18n::tf(loc, "forms.backup.daily_about", &[&format!("{:02}:{:02}", time.0, time.1), &retention.to_string()])) }
             @if files.is_empty() { p.empty { (t(loc, "backup.none")) } }
             @else { ul { @for (name, size) in files { li { code.token { (name) } " " span.muted { (mb(*size)) } } } } }
+        }
+    }
+}
+
+/// On a queue's admin page: its channel is not connected yet, and why
+/// (see `domain::conversations::not_connected_reason`).
+pub fn channel_notice(loc: Locale, why: &'static str) -> Markup {
+    html! {
+        section.card.channel-off role="status" {
+            h2 { span.badge.badge-danger { (t(loc, "forms.channel.not_connected")) } }
+            p { (t(loc, why)) }
         }
     }
 }

@@ -105,6 +105,9 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
                 }
             }
             @if let Some(n) = notice { div.flash.flash-warn role="alert" { (t(loc, n)) } }
+            @if let Some(why) = crate::domain::conversations::not_connected_reason(&c.channel) {
+                div.flash.flash-warn #channel-off role="status" { strong { (t(loc, "forms.channel.not_connected")) } ": " (t(loc, why)) }
+            }
             div #messages.messages data-conversation=(c.id) data-last=(last) data-live="1" { (message_list(loc, v.msgs, v.tz)) }
             div.conv-foot {
                 (composer(loc, csrf, c, v.holds(), v.wb))

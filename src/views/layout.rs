@@ -201,7 +201,8 @@ pub fn alerts(loc: Locale, now: i64, a: &HealthSnapshot) -> Markup {
 /// Catalog key of a notification kind.
 pub fn notif_key(kind: &str) -> &'static str {
     match kind {
-        "task_due" => "notif.task_due",
+        "task_due" => "forms.notif.task_due",
+        "task_overdue" => "forms.notif.task_overdue",
         "pause_exceeded" => "notif.pause_exceeded",
         "offers_missed" => "notif.offers_missed",
         "agent_offers_missed" => "notif.agent_offers_missed",

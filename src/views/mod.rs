@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod conversation;
 pub mod desk;
 pub mod forms;
+pub mod labels;
 pub mod layout;
 pub mod registers;
 pub mod tasks;

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use super::{datetime, forms};
 use crate::domain::notifications::Notification;
 use crate::domain::pauses::Record;
-use crate::domain::tasks::{KINDS, Task, format_local};
+use crate::domain::tasks::{KINDS, Task, due_fields};
 use crate::domain::validate::{FormErrors, Input};
 use crate::i18n::{Locale, t};
 use crate::jobs::JobInfo;
@@ -156,18 +156,57 @@ pub struct FormView<'a> {
     pub conversation: Option<(i64, String)>,
     /// Contact the task is created for (shown, and sent along).
     pub contact: Option<(i64, String)>,
+    /// Quick picks of the due control: (code, date, time) they fill in.
+    pub picks: &'a [(&'static str, String, String)],
+    /// The business time zone's name (the due control's hint).
+    pub time_zone: &'a str,
+}
+
+fn quick_key(code: &str) -> &'static str {
+    match code {
+        "1h" => "task.quick.1h",
+        "tomorrow" => "task.quick.tomorrow",
+        _ => "task.quick.nextweek",
+    }
+}
+
+/// The one due control: a date and a time input (what they show is what is
+/// saved) and the quick picks that fill them in (assets/js/forms.js; hidden
+/// until that script runs, since without it they could not do anything).
+fn due_control(loc: Locale, v: &FormView) -> Markup {
+    let err = v.errs.get("due_date").or(v.errs.get("due_time"));
+    html! {
+        fieldset.field.due-control.has-error[err.is_some()] {
+            legend { (t(loc, "task.due")) }
+            div.field-row {
+                div.field {
+                    label for="f-due_date" { (t(loc, "forms.task.due_date")) }
+                    input #f-due_date name="due_date" type="date" required value=(v.values.get("due_date"))
+                        aria-invalid=[v.errs.get("due_date").map(|_| "true")];
+                }
+                div.field {
+                    label for="f-due_time" { (t(loc, "forms.task.due_time")) }
+                    input #f-due_time name="due_time" type="time" required value=(v.values.get("due_time"))
+                        aria-invalid=[v.errs.get("due_time").map(|_| "true")];
+                }
+            }
+            div.quick-picks role="group" aria-label=(t(loc, "task.quick")) hidden data-quick-picks="1"
+                data-date-input="f-due_date" data-time-input="f-due_time" {
+                @for (code, date, time) in v.picks {
+                    button.btn.btn-sm type="button" data-pick=(code) data-date=(date) data-time=(time) { (t(loc, quick_key(code))) }
+                }
+            }
+            p.hint { (crate::i18n::tf(loc, "forms.task.due_hint", &[v.time_zone])) }
+            @if let Some(e) = err { p.field-error { (t(loc, e)) } }
+            script src=(crate::assets::url("js/forms.js")) defer {}
+        }
+    }
 }
 
 /// The task form (create and edit).
 pub fn form(loc: Locale, csrf: &str, title: &str, v: &FormView) -> Markup {
     let val = |k: &str| v.values.get(k).to_string();
     let kinds: Vec<(String, String)> = KINDS.iter().map(|k| (k.to_string(), t(loc, kind_key(k)).to_string())).collect();
-    let quick = [
-        ("", "task.quick.none"),
-        ("1h", "task.quick.1h"),
-        ("tomorrow", "task.quick.tomorrow"),
-        ("nextweek", "task.quick.nextweek"),
-    ];
     let assign = if val("assign").is_empty() { "me".to_string() } else { val("assign") };
     html! {
         div.page-head { h1 { (title) } }
@@ -189,8 +228,7 @@ pub fn form(loc: Locale, csrf: &str, title: &str, v: &FormView) -> Markup {
                 textarea #f-description name="description" rows="3" maxlength="2000" { (val("description")) }
                 @if let Some(e) = v.errs.get("description") { p.field-error { (t(loc, e)) } }
             }
-            (forms::input(loc, "due", t(loc, "task.due"), &val("due"), v.errs, forms::Opts { kind: "datetime-local", hint: Some("task.due_hint"), ..Default::default() }))
-            (forms::select(loc, "quick", t(loc, "task.quick"), &quick.iter().map(|(c, k)| (c.to_string(), t(loc, k).to_string())).collect::<Vec<_>>(), &val("quick"), v.errs, None))
+            (due_control(loc, v))
             fieldset.checks {
                 legend { (t(loc, "task.assignee")) }
                 label.check { input type="radio" name="assign" value="me" checked[assign == "me"]; " " (t(loc, "task.assign.me")) }
@@ -222,11 +260,13 @@ pub fn values_of(task: &Task, logins: &[(String, String)], tz: &TimeZone) -> Inp
         (Some(_), _) if !login.is_empty() => "agent",
         _ => "me",
     };
+    let (due_date, due_time) = due_fields(task.due_at, tz);
     Input::from_pairs([
         ("kind", task.kind.clone()),
         ("title", task.title.clone()),
         ("description", task.description.clone()),
-        ("due", format_local(task.due_at, tz)),
+        ("due_date", due_date),
+        ("due_time", due_time),
         ("assign", assign.to_string()),
         ("agent", login),
         ("team_id", task.team_id.map(|i| i.to_string()).unwrap_or_default()),
@@ -343,7 +383,7 @@ pub fn jobs(loc: Locale, jobs: &[JobInfo], tz: &TimeZone) -> Markup {
                 th.num { (t(loc, "jobs.duration")) } th { (t(loc, "jobs.result")) } th { (t(loc, "jobs.next_run")) } th.num { (t(loc, "jobs.runs")) }
             } }
             tbody { @for j in jobs { tr {
-                td { code { (j.name) } } td { code { (j.cron) } }
+                td { (super::labels::job_label(loc, j.name)) } td title=(j.cron) { (super::labels::cron_label(loc, j.cron)) }
                 td { @if let Some(at) = j.last_run { (datetime_secs(at, tz)) } @else { span.muted { (t(loc, "jobs.never")) } } }
                 td.num { @if let Some(ms) = j.last_ms { (format!("{ms:.1} ms")) } }
                 td {

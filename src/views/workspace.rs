@@ -67,7 +67,10 @@ fn row(loc: Locale, csrf: &str, kind: ListKind, c: &Conversation, now: i64, tz: 
                         }
                     }
                 }
-                span.conv-row-sub.muted { (channel(loc, &c.channel)) " · " (c.queue_name) }
+                span.conv-row-sub.muted {
+                    (channel(loc, &c.channel)) " · " (c.queue_name)
+                    @if !crate::domain::conversations::channel_connected(&c.channel) { " · " (t(loc, "forms.channel.not_connected")) }
+                }
                 span.conv-preview { (preview.chars().take(80).collect::<String>()) }
             }
             @if kind == ListKind::Queued {

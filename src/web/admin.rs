@@ -209,7 +209,7 @@ pub fn parse_active(input: &Input) -> AppResult<bool> {
 pub async fn settings_page(ctx: Ctx, q: Input) -> AppResult<Response> {
     ctx.admin()?;
     let s = ctx.state.db.read(settings::load).await?;
-    let body = views::admin::settings(ctx.loc, ctx.csrf(), &s, &FormErrors::default(), flash(&q));
+    let body = views::admin::settings(ctx.loc, ctx.csrf(), &s, &FormErrors::default(), flash(&q), ctx.state.now());
     Ok(ctx.page(ctx.t("admin.settings"), "/admin", body))
 }
 
@@ -223,7 +223,7 @@ pub async fn settings_save(ctx: Ctx, input: Input) -> AppResult<Response> {
             Ok(redirect("/admin/configuracoes?ok=saved"))
         }
         Err((errs, typed)) => {
-            let body = views::admin::settings(ctx.loc, ctx.csrf(), &typed, &errs, None);
+            let body = views::admin::settings(ctx.loc, ctx.csrf(), &typed, &errs, None, ctx.state.now());
             Ok(ctx.page_status(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("admin.settings"), "/admin", body))
         }
     }
@@ -314,7 +314,7 @@ pub async fn audit_csv(ctx: Ctx, q: Input) -> AppResult<Response> {
     }
     let data = w.into_inner().map_err(AppError::internal)?;
     let actor = ctx.actor();
-    let detail = format!("{} rows; {}", rows.len(), audit_query_base(&q));
+    let detail = format!("rows={}; filters={}", rows.len(), audit_query_base(&q));
     ctx.state.db.write(move |c| audit::record(c, &actor, "export.audit", "audit_log", &detail)).await?;
     let mut r = data.into_response();
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
@@ -345,8 +345,20 @@ pub async fn backup_page(ctx: Ctx) -> AppResult<Response> {
         tz: ctx.state.settings().tz(),
     };
     let c = &ctx.state.config;
-    let body = views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time, &space);
+    let folders = views::admin::BackupFolders { data: absolute(&c.data_dir), backups: absolute(&dir) };
+    let body =
+        views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time, &space, &folders);
     Ok(ctx.page(ctx.t("admin.backup"), "/admin", body))
+}
+
+/// A folder as the admin finds it on the machine: absolute, symlinks resolved
+/// when it exists.
+fn absolute(p: &std::path::Path) -> String {
+    std::fs::canonicalize(p)
+        .or_else(|_| std::path::absolute(p))
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// POST /admin/backup/baixar — streams a fresh consistent copy of the database.
@@ -376,7 +388,7 @@ pub async fn backup_download(ctx: Ctx, _input: Input) -> AppResult<Response> {
         .unwrap_or_default();
     let name = format!("atende-{stamp}.db");
     let actor = ctx.actor();
-    let detail = format!("{} bytes", info.bytes);
+    let detail = format!("bytes={}", info.bytes);
     let n2 = name.clone();
     ctx.state.db.write(move |c| audit::record(c, &actor, "backup.download", &n2, &detail)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);

@@ -49,6 +49,9 @@ async fn render_form(
         ("filas", Some(id), Some(Value::Text(ch))) if ch == "webchat" => {
             Some(views::registers::widget_snippet(ctx.loc, &ctx.public_base(), id))
         }
+        ("filas", _, Some(Value::Text(ch))) => {
+            crate::domain::conversations::not_connected_reason(ch).map(|why| views::admin::channel_notice(ctx.loc, why))
+        }
         _ => None,
     };
     let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs, snippet);

@@ -138,7 +138,12 @@ async fn form_page(
         })
         .await?;
     let cancel = origin.back().unwrap_or_else(|| "/tarefas".into());
+    let settings = ctx.state.settings();
+    let tz = settings.tz();
+    let picks = tasks::quick_picks(ctx.state.now(), &tz);
     let v = FormView {
+        picks: &picks,
+        time_zone: &settings.time_zone,
         action,
         values,
         errs,
@@ -158,7 +163,17 @@ async fn form_page(
 
 /// GET /tarefas/nova[?conversa=ID|contato=ID] — the new task form.
 pub async fn new_form(ctx: Ctx, q: Input) -> AppResult<Response> {
-    let values = Input::from_pairs([("kind", "custom"), ("assign", "me"), ("quick", "1h")]);
+    // The due control starts filled with the first quick pick ("in 1 h") and
+    // a notification on: what the form shows is what a plain save stores.
+    let tz = ctx.state.settings().tz();
+    let (date, time) = tasks::due_fields(ctx.state.now() + 3600, &tz);
+    let values = Input::from_pairs([
+        ("kind", "custom".to_string()),
+        ("assign", "me".to_string()),
+        ("due_date", date),
+        ("due_time", time),
+        ("notify", "1".to_string()),
+    ]);
     form_page(&ctx, "task.new", "/tarefas".into(), &values, &FormErrors::default(), Origin::of(&q)).await
 }
 
@@ -214,7 +229,7 @@ pub async fn update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     };
     f.conversation_id = None;
     f.contact_id = None;
-    match tasks::update(&ctx.state, &user, id, f).await {
+    match tasks::update(&ctx.state, &user, ctx.loc, id, f).await {
         Ok(()) => Ok(redirect(&format!("/tarefas/{id}"))),
         Err(AppError::Invalid(errs)) => {
             form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, Origin::default()).await

@@ -67,7 +67,7 @@ where
         if name == "file" {
             ctx.verify_csrf(&Input::from_pairs(fields.clone()))?;
             csrf_ok = true;
-            let fname = field.file_name().unwrap_or("").to_string();
+            let fname = attachments::form_file_name(field.file_name().unwrap_or(""));
             let mut field = field;
             // Room for the whole file at once (no doubling copies), within the limit.
             let mut data: Vec<u8> = Vec::with_capacity(length.unwrap_or(0).min(limit) as usize);

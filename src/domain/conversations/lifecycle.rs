@@ -18,6 +18,7 @@ pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResu
         if c.status != "assigned" || c.agent_id != Some(user.id) {
             return Err(AppError::Conflict("conv.not_yours"));
         }
+        ensure_queue_connected(conn, c.queue_id)?;
         let mid = insert_message(conn, id, "out", Some(user.id), &user.name, &text, now)?;
         conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         Ok((mid, vec![Change::message(c.queue_id, id, Some(user.id))]))

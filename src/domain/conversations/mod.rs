@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::Change;
 
 mod assignment;
+mod channels;
 mod customer;
 mod lifecycle;
 mod lists;
@@ -22,6 +23,7 @@ mod tags;
 mod transfer;
 
 pub use assignment::*;
+pub use channels::*;
 pub use customer::*;
 pub use lifecycle::*;
 pub use lists::*;

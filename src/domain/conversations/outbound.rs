@@ -36,6 +36,7 @@ pub async fn start_outbound(
         if !ok {
             return Err(AppError::BadRequest("outbound.bad_queue"));
         }
+        ensure_queue_connected(conn, queue_id)?;
         let contact = crate::domain::contacts::resolve_target(conn, &user, &contact, now)?;
         let open: Option<i64> = conn
             .prepare_cached(

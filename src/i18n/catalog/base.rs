@@ -116,11 +116,6 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("f.target", "Alvo", "Target"),
     ("f.team", "Equipe", "Team"),
     ("f.time_zone", "Fuso horário", "Time zone"),
-    (
-        "f.time_zone.hint",
-        "Nome IANA, por exemplo America/Sao_Paulo ou America/Manaus.",
-        "IANA name, e.g. America/Sao_Paulo or Europe/Lisbon.",
-    ),
     ("f.to", "Até", "To"),
     ("f.weekday", "Dia", "Day"),
     ("f.when", "Quando", "When"),
@@ -337,11 +332,6 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("audit.restore.cli", "Restauração pela linha de comando", "Command-line restore"),
     ("audit.export.audit", "Auditoria exportada", "Audit log exported"),
     ("backup.daily", "Cópias diárias", "Daily copies"),
-    (
-        "backup.daily.about",
-        "Uma cópia é feita todo dia às {} (fuso da empresa) em atende-data/backups; as {} mais recentes são mantidas.",
-        "A copy is made every day at {} (business time zone) in atende-data/backups; the newest {} are kept.",
-    ),
     ("backup.download", "Baixar backup", "Download backup"),
     (
         "backup.intro",

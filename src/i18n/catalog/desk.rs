@@ -122,13 +122,7 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("task.title", "Título", "Title"),
     ("task.description", "Descrição", "Description"),
     ("task.due", "Prazo", "Due"),
-    (
-        "task.due_hint",
-        "Data e hora no fuso da empresa. Ou use um prazo rápido abaixo.",
-        "Date and time in the business time zone. Or pick a quick option below.",
-    ),
     ("task.quick", "Prazo rápido", "Quick pick"),
-    ("task.quick.none", "— usar a data acima —", "— use the date above —"),
     ("task.quick.1h", "Em 1 hora", "In 1 hour"),
     ("task.quick.tomorrow", "Amanhã às 9:00", "Tomorrow at 9:00"),
     ("task.quick.nextweek", "Próxima semana (segunda, 9:00)", "Next week (Monday, 9:00)"),
@@ -174,7 +168,6 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("notif.title", "Notificações", "Notifications"),
     ("notif.none", "Nenhuma notificação nova.", "No new notifications."),
     ("notif.mark_read", "Marcar todas como lidas", "Mark all as read"),
-    ("notif.task_due", "Tarefa no prazo", "Task due"),
     ("notif.pause_exceeded", "Sua pausa passou do limite", "Your pause is over its limit"),
     ("notif.agent_pause_exceeded", "Pausa excedida", "Pause over its limit"),
     // pauses

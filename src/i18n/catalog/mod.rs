@@ -4,6 +4,7 @@
 mod base;
 mod desk;
 mod faults;
+mod forms;
 mod routing;
 mod security;
 mod workspace;
@@ -13,6 +14,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     base::ENTRIES,
     desk::ENTRIES,
     faults::ENTRIES,
+    forms::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
     workspace::ENTRIES,

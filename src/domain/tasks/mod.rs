@@ -7,12 +7,16 @@
 //! fires each task once at its due time: a notification to whoever must act,
 //! and the linked conversation reopened if it was closed.
 
-use jiff::ToSpan;
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod due;
+mod firing;
+
+pub use due::*;
+pub use firing::*;
+
 use super::conversations as conv;
-use super::notifications::{self, Note};
 use super::users::{Permission, Role, User};
 use super::validate::{self, FormErrors, Input};
 use crate::app::AppState;
@@ -161,64 +165,13 @@ pub struct Form {
     pub notify: bool,
 }
 
-/// A quick pick of the due field, in the business time zone.
-pub fn quick_due(pick: &str, now: i64, tz: &TimeZone) -> Option<i64> {
-    let z = jiff::Timestamp::from_second(now).ok()?.to_zoned(tz.clone());
-    let at9 = |d: jiff::civil::Date| d.at(9, 0, 0, 0).to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second());
-    match pick {
-        "1h" => Some(now + 3600),
-        "tomorrow" => at9(z.date().tomorrow().ok()?),
-        // Next Monday, 9:00.
-        "nextweek" => {
-            let d = z.date();
-            let ahead = 7 - d.weekday().to_monday_zero_offset() as i64;
-            at9(d.checked_add(ahead.days()).ok()?)
-        }
-        _ => None,
-    }
-}
-
-/// The same wall-clock time one calendar day later in `tz` (DST-correct).
-pub fn same_time_tomorrow(due_at: i64, tz: &TimeZone) -> AppResult<i64> {
-    let z = jiff::Timestamp::from_second(due_at).map_err(AppError::internal)?.to_zoned(tz.clone());
-    Ok(z.checked_add(1.day()).map_err(AppError::internal)?.timestamp().as_second())
-}
-
-/// A `datetime-local` value ("2026-11-22T14:30") in `tz` as unix seconds.
-pub fn parse_local(s: &str, tz: &TimeZone) -> Option<i64> {
-    let dt: jiff::civil::DateTime = s.parse().ok()?;
-    Some(dt.to_zoned(tz.clone()).ok()?.timestamp().as_second())
-}
-
-/// The `datetime-local` value of `ts` in `tz`.
-pub fn format_local(ts: i64, tz: &TimeZone) -> String {
-    jiff::Timestamp::from_second(ts)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
-}
-
 /// Reads and checks the task form.
 pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors> {
     let mut errs = FormErrors::default();
     let kind = validate::choice(input, "kind", KINDS, &mut errs).to_string();
     let title = validate::text(input, "title", true, MAX_TITLE, &mut errs);
     let description = validate::text(input, "description", false, MAX_DESCRIPTION, &mut errs);
-    let due_at = match input.get("quick") {
-        "" => match input.get("due") {
-            "" => {
-                errs.add("due", "val.required");
-                0
-            }
-            s => parse_local(s, tz).unwrap_or_else(|| {
-                errs.add("due", "task.bad_due");
-                0
-            }),
-        },
-        pick => quick_due(pick, now, tz).unwrap_or_else(|| {
-            errs.add("quick", "val.invalid_choice");
-            0
-        }),
-    };
+    let due_at = due::parse_due(input, now, tz, &mut errs);
     let assign = match input.get("assign") {
         "" | "me" => Assign::Me,
         "agent" => match input.get("agent") {
@@ -334,7 +287,7 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
             let id = conn.last_insert_rowid();
             let mut changes = list_changes(conn, assignee, team)?;
             if let Some(c) = &c {
-                let due = crate::i18n::datetime(f.due_at, &tz);
+                let due = due_text(f.due_at, &tz);
                 let text = format!("{}: {} · {} {due}", t(loc, "task.note_created"), f.title, t(loc, "task.due"));
                 changes.extend(conv::system_note(conn, c, &text, &user, now)?);
             }
@@ -345,10 +298,13 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
     Ok(id)
 }
 
-/// Edits a task; a new due time re-arms its notification.
-pub async fn update(state: &AppState, user: &User, id: i64, f: Form) -> AppResult<()> {
+/// Edits a task; a new due time re-arms its notification, withdraws the
+/// unread ones about the old time and, when the task belongs to a
+/// conversation, says so there.
+pub async fn update(state: &AppState, user: &User, loc: Locale, id: i64, f: Form) -> AppResult<()> {
     let user = user.clone();
     let now = state.now();
+    let tz = state.settings().tz();
     let changes =
         state
             .db
@@ -365,11 +321,37 @@ pub async fn update(state: &AppState, user: &User, id: i64, f: Form) -> AppResul
             .execute(params![f.kind, f.title, f.description, f.due_at, assignee, team, f.notify, status, now, id])?;
                 let mut changes = list_changes(conn, old.assignee_id, old.team_id)?;
                 changes.extend(list_changes(conn, assignee, team)?);
-                Ok(changes)
+                if old.due_at != f.due_at {
+                    changes.extend(withdraw_notifications(conn, id)?);
+                    if let Some(cid) = old.conversation_id
+                        && let Some(c) = conv::load(conn, cid)?
+                    {
+                        let text = format!(
+                            "{}: {} · {} {}",
+                            t(loc, "forms.task.note_due_changed"),
+                            f.title,
+                            t(loc, "task.due"),
+                            due_text(f.due_at, &tz)
+                        );
+                        changes.extend(conv::system_note(conn, &c, &text, &user, now)?);
+                    }
+                }
+                Ok(events::unique(changes))
             })
             .await?;
     state.bus.publish(changes);
     Ok(())
+}
+
+/// Removes the unread notifications of a task whose due time moved: they
+/// speak of a time that is no longer the task's. The task fires again at
+/// its new time.
+fn withdraw_notifications(conn: &Connection, task_id: i64) -> AppResult<Vec<Change>> {
+    let users: Vec<i64> = conn
+        .prepare_cached("DELETE FROM notifications WHERE task_id = ?1 AND read_at IS NULL RETURNING user_id")?
+        .query_map([task_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(users.into_iter().map(|u| Change::user("notification", u)).collect())
 }
 
 /// Takes a waiting task (">"): it becomes mine and pendente. Of two agents
@@ -480,7 +462,7 @@ pub async fn settle_for_conversation(
             let mut changes = Vec::new();
             for t in open_for_conversation(conn, &user, conversation_id)? {
                 if postpone {
-                    postpone_in(conn, &t, &tz, now)?;
+                    changes.extend(postpone_in(conn, &t, &tz, now)?);
                 } else {
                     complete_in(conn, &t, false, now)?;
                 }
@@ -494,11 +476,11 @@ pub async fn settle_for_conversation(
 }
 
 /// Moves a task to the same time tomorrow and re-arms its notification.
-fn postpone_in(conn: &Connection, t: &Task, tz: &TimeZone, now: i64) -> AppResult<()> {
+fn postpone_in(conn: &Connection, t: &Task, tz: &TimeZone, now: i64) -> AppResult<Vec<Change>> {
     let due = same_time_tomorrow(t.due_at, tz)?;
     conn.prepare_cached("UPDATE tasks SET due_at = ?1, fired_at = NULL, updated_at = ?2 WHERE id = ?3")?
         .execute(params![due, now, t.id])?;
-    Ok(())
+    withdraw_notifications(conn, t.id)
 }
 
 /// Postpones one task to the same time tomorrow (business time zone).
@@ -510,8 +492,9 @@ pub async fn postpone(state: &AppState, user: &User, id: i64) -> AppResult<()> {
         .db
         .write(move |conn| {
             let t = visible(conn, &user, id)?;
-            postpone_in(conn, &t, &tz, now)?;
-            list_changes(conn, t.assignee_id, t.team_id)
+            let mut changes = postpone_in(conn, &t, &tz, now)?;
+            changes.extend(list_changes(conn, t.assignee_id, t.team_id)?);
+            Ok(changes)
         })
         .await?;
     state.bus.publish(changes);
@@ -598,75 +581,6 @@ pub fn overdue_count(conn: &Connection, user_id: i64, now: i64) -> AppResult<i64
                        AND team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?1))",
         )?
         .query_row(params![user_id, now], |r| r.get(0))?)
-}
-
-/// The `tasks.due` job: fires every task whose time came and that did not
-/// fire yet (also those that fell due while the server was down): a
-/// notification to whoever must act, the linked conversation reopened if it
-/// was closed. Once per task and due time. When nothing is due this is one
-/// index probe. Returns how many fired.
-pub async fn fire_due(state: &AppState) -> AppResult<usize> {
-    let now = state.now();
-    let mut total = 0;
-    // Bounded: at most 100 batches of 500 per run; the next run goes on.
-    for _ in 0..100 {
-        let due: bool = state
-            .db
-            .read(move |c| {
-                Ok(c.prepare_cached(
-                    "SELECT EXISTS(SELECT 1 FROM tasks WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1)",
-                )?
-                .query_row([now], |r| r.get(0))?)
-            })
-            .await?;
-        if !due {
-            break;
-        }
-        let (n, changes) = state.db.write(move |conn| fire_batch(conn, now)).await?;
-        state.bus.publish(changes);
-        total += n;
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// id, title, due_at, assignee, team, conversation, notify.
-type DueRow = (i64, String, i64, Option<i64>, Option<i64>, Option<i64>, bool);
-
-fn fire_batch(conn: &Connection, now: i64) -> AppResult<(usize, Vec<Change>)> {
-    let rows: Vec<DueRow> = conn
-        .prepare_cached(
-            "SELECT id, title, due_at, assignee_id, team_id, conversation_id, notify FROM tasks
-             WHERE fired_at IS NULL AND status <> 'done' AND due_at <= ?1 ORDER BY due_at LIMIT 500",
-        )?
-        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut changes = Vec::new();
-    for (id, title, due_at, assignee, team, conversation, notify) in &rows {
-        conn.prepare_cached("UPDATE tasks SET fired_at = ?1 WHERE id = ?2")?.execute(params![now, id])?;
-        for u in recipients(conn, *assignee, *team)? {
-            changes.extend(notifications::add(
-                conn,
-                &Note {
-                    user_id: u,
-                    kind: "task_due",
-                    key: format!("task:{id}:{due_at}"),
-                    task_id: Some(*id),
-                    text: title.clone(),
-                    link: format!("/tarefas/{id}"),
-                    browser: *notify,
-                },
-                now,
-            )?);
-            changes.push(Change::user("tasks", u));
-        }
-        if let Some(c) = conversation {
-            changes.extend(conv::reopen_for_task(conn, *c, *assignee, now)?);
-        }
-    }
-    Ok((rows.len(), events::unique(changes)))
 }
 
 /// The panel beside a conversation: open tasks `user` may see that are on
