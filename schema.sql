@@ -442,7 +442,35 @@ CREATE INDEX conversations_reopen ON conversations(reopen_at) WHERE reopen_at IS
 -- What the web chat visitor reads when the conversation ends ('' = default text).
 ALTER TABLE queues ADD COLUMN end_text TEXT NOT NULL DEFAULT '';
 
--- v(next): the three-pane workspace (issue 11). What the agent's lists show
+-- v6: routing never strands a customer (issue 11).
+
+-- Per queue: how long a conversation nobody else could take waits before it is
+-- offered again to whoever declined it or let it expire; how many offers in a
+-- row an agent may let expire before becoming Não pronto (0 = never); after
+-- how many minutes of waiting the supervisors are alerted (0 = never).
+ALTER TABLE queues ADD COLUMN reoffer_secs INTEGER NOT NULL DEFAULT 10;
+ALTER TABLE queues ADD COLUMN missed_offers_limit INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE queues ADD COLUMN wait_alert_minutes INTEGER NOT NULL DEFAULT 5;
+
+-- A decline (or an expired offer) holds the agent back from that conversation
+-- until this time only; rows from before this step are already over.
+ALTER TABLE offer_declines ADD COLUMN until_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX offer_declines_until ON offer_declines(until_at);
+
+-- Offers an agent let expire in a row (an answer starts the count again).
+ALTER TABLE agent_presence ADD COLUMN missed_offers INTEGER NOT NULL DEFAULT 0;
+
+-- The queued_at of the wait the supervisors were alerted about (one alert per wait).
+ALTER TABLE conversations ADD COLUMN wait_alerted_for INTEGER;
+CREATE INDEX conversations_wait_alert ON conversations(queued_at)
+    WHERE status IN ('queued', 'offered') AND wait_alerted_for IS NOT queued_at;
+-- v8 (issue 11): a web chat conversation belongs to the browser (visitor
+-- token) that started it; visitors who give a known phone or e-mail share
+-- that contact, but each sees only their own conversations.
+ALTER TABLE conversations ADD COLUMN visitor_hash BLOB;
+CREATE INDEX conversations_visitor ON conversations(visitor_hash, queue_id, id) WHERE visitor_hash IS NOT NULL;
+
+-- The three-pane workspace (issue 11). What the agent's lists show
 -- is kept at write time, so the home and the lists cost the same whatever an
 -- agent holds: the newest customer message and a preview of the last message
 -- on each conversation, and per-agent / per-queue counters kept by triggers
@@ -504,30 +532,3 @@ CREATE TRIGGER conversations_count_delete AFTER DELETE ON conversations BEGIN
         WHERE agent_id = old.agent_id AND old.status = 'assigned';
     UPDATE queue_counters SET queued = queued - 1 WHERE queue_id = old.queue_id AND old.status = 'queued';
 END;
--- v6: routing never strands a customer (issue 11).
-
--- Per queue: how long a conversation nobody else could take waits before it is
--- offered again to whoever declined it or let it expire; how many offers in a
--- row an agent may let expire before becoming Não pronto (0 = never); after
--- how many minutes of waiting the supervisors are alerted (0 = never).
-ALTER TABLE queues ADD COLUMN reoffer_secs INTEGER NOT NULL DEFAULT 10;
-ALTER TABLE queues ADD COLUMN missed_offers_limit INTEGER NOT NULL DEFAULT 2;
-ALTER TABLE queues ADD COLUMN wait_alert_minutes INTEGER NOT NULL DEFAULT 5;
-
--- A decline (or an expired offer) holds the agent back from that conversation
--- until this time only; rows from before this step are already over.
-ALTER TABLE offer_declines ADD COLUMN until_at INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX offer_declines_until ON offer_declines(until_at);
-
--- Offers an agent let expire in a row (an answer starts the count again).
-ALTER TABLE agent_presence ADD COLUMN missed_offers INTEGER NOT NULL DEFAULT 0;
-
--- The queued_at of the wait the supervisors were alerted about (one alert per wait).
-ALTER TABLE conversations ADD COLUMN wait_alerted_for INTEGER;
-CREATE INDEX conversations_wait_alert ON conversations(queued_at)
-    WHERE status IN ('queued', 'offered') AND wait_alerted_for IS NOT queued_at;
--- v8 (issue 11): a web chat conversation belongs to the browser (visitor
--- token) that started it; visitors who give a known phone or e-mail share
--- that contact, but each sees only their own conversations.
-ALTER TABLE conversations ADD COLUMN visitor_hash BLOB;
-CREATE INDEX conversations_visitor ON conversations(visitor_hash, queue_id, id) WHERE visitor_hash IS NOT NULL;

@@ -116,6 +116,9 @@ fn assert_no_row(r: &common::Resp, c: i64, what: &str) {
     }
 }
 
+/// (what, path, form fields) of an action tried on another team's object.
+type Action<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+
 #[tokio::test]
 async fn the_other_teams_objects_answer_404_and_leave_no_trace() {
     let app = TestApp::new().await;
@@ -147,7 +150,7 @@ async fn the_other_teams_objects_answer_404_and_leave_no_trace() {
     }
     // Every action on one of their objects: 404, and nothing changes.
     let (cs, ks, ts, qs) = (c.to_string(), k.to_string(), t.to_string(), qr.to_string());
-    let actions: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+    let actions: Vec<Action> = vec![
         ("reply", format!("/atendimentos/{c}/mensagens"), vec![("text", "oi")]),
         ("note", format!("/atendimentos/{c}/mensagens"), vec![("mode", "note"), ("text", "oi")]),
         ("claim", format!("/atendimentos/{c}/pegar"), vec![]),

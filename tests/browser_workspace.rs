@@ -33,6 +33,10 @@ async fn js(b: &Browser, script: &str) -> serde_json::Value {
     b.c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
 }
 
+async fn user(app: &TestApp, id: i64) -> atende::domain::users::User {
+    app.state.db.read(move |c| atende::domain::users::get(c, id)).await.unwrap().unwrap()
+}
+
 async fn visitor(app: &TestApp, q: i64, who: &str, text: &str) -> i64 {
     let m = VisitorMessage { name: who.into(), text: text.into(), ..Default::default() };
     conv::visitor_message(&app.state, q, atende::domain::auth::token_hash(who), m).await.unwrap().0
@@ -46,8 +50,7 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
     let ana_id = app.user("ana@loja.com", Role::Agent, &[t]).await;
     let bia_id = app.user("bia@loja.com", Role::Agent, &[t]).await;
     app.user("dona@loja.com", Role::Admin, &[]).await;
-    let get = |id| async move { app.state.db.read(move |c| atende::domain::users::get(c, id)).await.unwrap().unwrap() };
-    let (ana, bia) = (get(ana_id).await, get(bia_id).await);
+    let (ana, bia) = (user(&app, ana_id).await, user(&app, bia_id).await);
     let c1 = visitor(&app, q, "Maria", "Minha fatura veio errada").await;
     let c2 = visitor(&app, q, "João", "Quero trocar o produto").await;
     conv::claim(&app.state, &ana, c1).await.unwrap();
@@ -62,25 +65,28 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
 
     // A task on Maria's conversation, to complete from the pane.
     let tz = app.state.settings().tz();
-    let mut form = atende::domain::validate::Input::from_pairs(vec![
-        ("title".into(), "Ligar para a Maria".into()),
-        ("kind".into(), "call".into()),
-        ("quick".into(), "1h".into()),
-        ("conversation_id".into(), c1.to_string()),
-    ]);
+    let pairs: Vec<(String, String)> = [
+        ("title", "Ligar para a Maria".to_string()),
+        ("kind", "call".into()),
+        ("quick", "1h".into()),
+        ("conversation_id", c1.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let form = atende::domain::validate::Input::from_pairs(pairs);
     let f = atende::domain::tasks::parse(&form, app.state.now(), &tz).unwrap();
     atende::domain::tasks::create(&app.state, &ana, atende::i18n::Locale::PtBr, f).await.unwrap();
-    form = atende::domain::validate::Input::from_pairs(vec![]);
-    let _ = form;
 
     b.goto("/atendimentos").await;
     b.wait_text("#ws-main", "Escolha um atendimento").await;
     js(&b, "window.__same_page = 7; return true;").await;
-    b.click(&format!("#ws-lists a.conv-link[data-conv='{c1}']")).await;
+    // The lists refresh live once the stream opens: click_text retries a replaced link.
+    b.click_text(&format!("#ws-lists a.conv-link[data-conv='{c1}']"), "Maria").await;
     b.wait_text("#ws-main h1", "Maria").await;
     b.wait_path(&format!("/atendimentos/{c1}")).await;
     b.wait_text("#ws-side", "Ligar para a Maria").await;
-    b.click(&format!("#ws-lists a.conv-link[data-conv='{c2}']")).await;
+    b.click_text(&format!("#ws-lists a.conv-link[data-conv='{c2}']"), "João").await;
     b.wait_text("#ws-main h1", "João").await;
     b.wait_path(&format!("/atendimentos/{c2}")).await;
     b.wait_text("#messages", "Quero trocar o produto").await;
@@ -150,7 +156,7 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
     phone.click("#ws-main a.ws-back").await;
     wait_js(&phone, &visible("ws-lists"), "lists shown after back").await;
     assert_eq!(js(&phone, &visible("ws-main")).await, serde_json::json!(false));
-    phone.click(&format!("#ws-lists a.conv-link[data-conv='{c2}']")).await;
+    phone.click_text(&format!("#ws-lists a.conv-link[data-conv='{c2}']"), "João").await;
     wait_js(&phone, &visible("ws-main"), "conversation shown").await;
     phone.click("#panel-toggle").await;
     wait_js(&phone, &visible("ws-side"), "contact shown").await;

@@ -135,6 +135,13 @@ async fn counters_and_previews_are_kept_at_write_time() {
         conv::claim(&app.state, &ana, *c).await.unwrap();
     }
     counters_agree(&app).await;
+    // Claimed but not opened yet: all four are unread; opening reads them.
+    web.get("/atendimentos/listas").await.has(&["data-unread=\"4\""]);
+    for c in &convs[..4] {
+        web.get(&format!("/atendimentos/{c}")).await;
+    }
+    counters_agree(&app).await;
+    web.get("/atendimentos/listas").await.has(&["data-unread=\"0\""]);
     // A new message makes one unread; the preview follows the newest message.
     let m = VisitorMessage {
         name: "Cliente 0".into(),
@@ -187,11 +194,12 @@ async fn finished_recently_filters_and_bad_filters() {
     let q2 = app.queue("Balcão", t, 5, 30).await;
     let ana_id = app.user("ana@x.com", Role::Agent, &[t]).await;
     let ana = user(&app, ana_id).await;
-    let mut web = app.login("ana@x.com").await;
     let old = visitor(&app, q, "Antiga", "conversa de semanas atrás").await;
     conv::claim(&app.state, &ana, old).await.unwrap();
     conv::close(&app.state, &ana, old, false, None).await.unwrap();
     app.state.clock.advance(8 * 86_400);
+    // A week later the session has expired: log in again.
+    let mut web = app.login("ana@x.com").await;
     let recent = visitor(&app, q, "Recente", "conversa de hoje").await;
     conv::claim(&app.state, &ana, recent).await.unwrap();
     conv::close(&app.state, &ana, recent, true, None).await.unwrap();

@@ -346,8 +346,7 @@ pub async fn backup_page(ctx: Ctx) -> AppResult<Response> {
     };
     let c = &ctx.state.config;
     let folders = views::admin::BackupFolders { data: absolute(&c.data_dir), backups: absolute(&dir) };
-    let body =
-        views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time, &space, &folders);
+    let body = views::admin::backup(ctx.loc, ctx.csrf(), &files, c.backup_retention, c.backup_time, &space, &folders);
     Ok(ctx.page(ctx.t("admin.backup"), "/admin", body))
 }
 

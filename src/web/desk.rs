@@ -269,7 +269,9 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
     let uid = user.id;
     let allowed = move |e: &Event| -> bool {
         match e.kind {
-            "offer" | "conversation" | "notification" | "presence" | "tasks" | "session_ended" => e.agent_id == Some(uid),
+            "offer" | "conversation" | "notification" | "presence" | "tasks" | "session_ended" => {
+                e.agent_id == Some(uid)
+            }
             _ => {
                 e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q)))
             }

@@ -1,4 +1,4 @@
--- v(next): the three-pane workspace (issue 11). What the agent's lists show
+-- The three-pane workspace (issue 11). What the agent's lists show
 -- is kept at write time, so the home and the lists cost the same whatever an
 -- agent holds: the newest customer message and a preview of the last message
 -- on each conversation, and per-agent / per-queue counters kept by triggers
