@@ -303,3 +303,51 @@ async fn dialog_pages_work_without_the_script_and_the_transfer_list_follows_avai
     // Nothing changed by looking.
     assert_eq!(app.state.db.read(move |db| conv::load(db, c)).await.unwrap().unwrap().status, "assigned");
 }
+
+#[tokio::test]
+async fn saving_a_contact_or_a_task_from_the_conversation_returns_to_it() {
+    let app = TestApp::new().await;
+    let t = app.team("Suporte").await;
+    let q = app.queue("Site", t, 5, 30).await;
+    app.user("ana@x.com", Role::Agent, &[t]).await;
+    let mut ana = app.login("ana@x.com").await;
+    let c = visitor(&app, q, "Maria", "Oi").await;
+    ana.post(&format!("/atendimentos/{c}/pegar"), &[]).await;
+    let k = app.state.db.read(move |db| Ok(conv::load(db, c)?.unwrap().contact_id)).await.unwrap();
+    // The contact: the form posts back with the conversation, Cancel leads there.
+    let form = ana.get(&format!("/contatos/{k}/editar?conversa={c}")).await;
+    form.has(&[&format!("action=\"/contatos/{k}?conversa={c}\""), &format!("href=\"/atendimentos/{c}\"")]);
+    let r = ana
+        .post(&format!("/contatos/{k}?conversa={c}"), &[("name", "Maria Souza"), ("phone", ""), ("email", "")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), format!("/atendimentos/{c}#panel-contact"));
+    ana.get(&format!("/atendimentos/{c}")).await.has(&["Maria Souza"]);
+    // Without the conversation, the contact page as before.
+    let r = ana.post(&format!("/contatos/{k}"), &[("name", "Maria S."), ("phone", ""), ("email", "")]).await;
+    assert_eq!(r.location(), format!("/contatos/{k}"));
+    // The task: edited from the panel, saved back to the conversation.
+    let r = ana
+        .post("/tarefas", &[("conversation_id", &c.to_string()), ("title", "Ligar"), ("kind", "call"), ("quick", "1h")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let task: i64 = app.state.db.read(|db| Ok(db.query_row("SELECT id FROM tasks", [], |r| r.get(0))?)).await.unwrap();
+    let form = ana.get(&format!("/tarefas/{task}/editar?conversa={c}")).await;
+    form.has(&[&format!("name=\"conversation_id\" value=\"{c}\"")]);
+    let r = ana
+        .post(
+            &format!("/tarefas/{task}"),
+            &[("conversation_id", &c.to_string()), ("title", "Ligar à tarde"), ("kind", "call"), ("quick", "1h")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), format!("/atendimentos/{c}"));
+    ana.get(&format!("/atendimentos/{c}")).await.has(&["Ligar à tarde"]);
+    // Another team's conversation as the origin: 404, nothing shown.
+    let other = app.team("Vendas").await;
+    let qv = app.queue("Loja", other, 5, 30).await;
+    let secret = visitor(&app, qv, "Cliente Secreto", "segredo").await;
+    let r = ana.get(&format!("/tarefas/{task}/editar?conversa={secret}")).await;
+    assert_eq!(r.status, 404);
+    r.lacks(&["Cliente Secreto"]);
+}

@@ -75,11 +75,20 @@ pub async fn new_form(ctx: Ctx, q: Input) -> AppResult<Response> {
 
 /// Checks the form and saves; errors re-render the form (422), a duplicate
 /// phone or e-mail too (409).
+/// The conversation an edit was opened from (`?conversa=ID`): saving and
+/// Cancel go back there.
+fn from_conversation(path_and_query: &str) -> Option<i64> {
+    let q = path_and_query.split_once('?')?.1;
+    form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "conversa").and_then(|(_, v)| v.parse().ok())
+}
+
 async fn save(ctx: Ctx, id: Option<i64>, input: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let (title, action, cancel) = match id {
-        Some(id) => ("contact.edit", format!("/contatos/{id}"), format!("/contatos/{id}")),
-        None => ("contact.add", "/contatos".to_string(), "/contatos".to_string()),
+    let back = from_conversation(ctx.here());
+    let (title, action, cancel) = match (id, back) {
+        (Some(id), Some(c)) => ("contact.edit", format!("/contatos/{id}?conversa={c}"), format!("/atendimentos/{c}")),
+        (Some(id), None) => ("contact.edit", format!("/contatos/{id}"), format!("/contatos/{id}")),
+        (None, _) => ("contact.add", "/contatos".to_string(), "/contatos".to_string()),
     };
     let (fields, tags) = ctx.state.db.read(|c| Ok((contacts::fields(c)?, contacts::tags(c, "contact")?))).await?;
     let tag_ids: Vec<i64> = tags.iter().map(|(i, _)| *i).collect();
@@ -88,7 +97,10 @@ async fn save(ctx: Ctx, id: Option<i64>, input: Input) -> AppResult<Response> {
         Err(errs) => return form_page(&ctx, title, action, &input, &errs, cancel).await,
     };
     match contacts::save(&ctx.state, &user, id, f).await {
-        Ok(id) => Ok(redirect(&format!("/contatos/{id}"))),
+        Ok(id) => Ok(redirect(&match back {
+            Some(c) => format!("/atendimentos/{c}#panel-contact"),
+            None => format!("/contatos/{id}"),
+        })),
         Err(AppError::Conflict(key)) if key.starts_with("contact.dup_") => {
             let field = if key.starts_with("contact.dup_phone") { "phone" } else { "email" };
             let mut errs = Errors::default();
@@ -129,7 +141,8 @@ pub async fn view(ctx: Ctx, id: i64) -> AppResult<Response> {
     detail_page(&ctx, id, &FormErrors::default()).await
 }
 
-/// GET /contatos/{id}/editar
+/// GET /contatos/{id}/editar[?conversa=ID] — from beside a conversation,
+/// saving returns to it.
 pub async fn edit_form(ctx: Ctx, id: i64) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let d = ctx.state.db.read(move |c| contacts::card(c, &user, id)).await?;
@@ -137,8 +150,11 @@ pub async fn edit_form(ctx: Ctx, id: i64) -> AppResult<Response> {
         return Err(AppError::Conflict("contact.merged"));
     }
     let values = contacts::form_values(&d);
-    form_page(&ctx, "contact.edit", format!("/contatos/{id}"), &values, &Errors::default(), format!("/contatos/{id}"))
-        .await
+    let (action, cancel) = match from_conversation(ctx.here()) {
+        Some(c) => (format!("/contatos/{id}?conversa={c}"), format!("/atendimentos/{c}")),
+        None => (format!("/contatos/{id}"), format!("/contatos/{id}")),
+    };
+    form_page(&ctx, "contact.edit", action, &values, &Errors::default(), cancel).await
 }
 
 /// POST /contatos/{id}/anotacoes — "+ Anotação".

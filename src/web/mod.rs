@@ -430,7 +430,8 @@ fn task_routes(
     let new = p!("tarefas" / "nova").and(warp::get()).and(cx()).and(query()).then(get!(tasks::new_form, [], [q]));
     let create = p("tarefas").and(po()).and(cx()).and(form()).then(post!(tasks::create, []));
     let view = p!("tarefas" / i64).and(warp::get()).and(cx()).then(get!(tasks::view, [id], []));
-    let edit = p!("tarefas" / i64 / "editar").and(warp::get()).and(cx()).then(get!(tasks::edit_form, [id], []));
+    let edit =
+        p!("tarefas" / i64 / "editar").and(warp::get()).and(cx()).and(query()).then(get!(tasks::edit_form, [id], [q]));
     let update = p!("tarefas" / i64).and(warp::post()).and(cx()).and(form()).then(post!(tasks::update, [id]));
     macro_rules! task_action {
         ($seg:literal, $h:path) => {

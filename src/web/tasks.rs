@@ -209,30 +209,34 @@ pub async fn view(ctx: Ctx, id: i64) -> AppResult<Response> {
 }
 
 /// GET /tarefas/{id}/editar
-pub async fn edit_form(ctx: Ctx, id: i64) -> AppResult<Response> {
+pub async fn edit_form(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
     let (_, t) = load(&ctx, id).await?;
     let tz = ctx.state.settings().tz();
     let logins = ctx.state.db.read(|c| teams_and_agents(c).map(|x| x.1)).await?;
     let values = views::tasks::values_of(&t, &logins, &tz);
-    form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &values, &FormErrors::default(), Origin::default()).await
+    // Opened from beside a conversation (`?conversa=`): saving returns there.
+    form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &values, &FormErrors::default(), Origin::of(&q)).await
 }
 
 /// POST /tarefas/{id} — save an edit.
 pub async fn update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     let (user, _) = load(&ctx, id).await?;
     let tz = ctx.state.settings().tz();
+    let origin = Origin::of(&input);
     let mut f = match tasks::parse(&input, ctx.state.now(), &tz) {
         Ok(f) => f,
         Err(errs) => {
-            return form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, Origin::default()).await;
+            return form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, origin).await;
         }
     };
+    // An edit never moves the task to another conversation or contact; the
+    // origin only says where to go back.
     f.conversation_id = None;
     f.contact_id = None;
     match tasks::update(&ctx.state, &user, ctx.loc, id, f).await {
-        Ok(()) => Ok(redirect(&format!("/tarefas/{id}"))),
+        Ok(()) => Ok(redirect(&origin.back().unwrap_or_else(|| format!("/tarefas/{id}")))),
         Err(AppError::Invalid(errs)) => {
-            form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, Origin::default()).await
+            form_page(&ctx, "task.edit", format!("/tarefas/{id}"), &input, &errs, origin).await
         }
         Err(e) => Err(e),
     }
