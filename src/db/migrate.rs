@@ -18,6 +18,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0003_tasks_pauses.sql"),
     include_str!("steps/0004_contacts.sql"),
     include_str!("steps/0005_workbench.sql"),
+    include_str!("steps/0007_widget.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
+pub mod widget;
 pub mod workbench;
 
 use std::convert::Infallible;
@@ -293,8 +294,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let reg_new =
         a().and(warp::path!(String / "novo")).and(warp::get()).and(cx.clone()).then(get!(registers::new, [slug], []));
     let reg_create = slug().and(post()).and(cx.clone()).and(form()).then(post!(registers::create, [slug]));
-    let reg_edit =
-        a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).then(get!(registers::edit, [slug, id], []));
+    let reg_edit = a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        registers::edit,
+        [slug, id],
+        [q]
+    ));
     let reg_update = a()
         .and(warp::path!(String / i64))
         .and(warp::post())
@@ -349,6 +353,14 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    // -- web chat widget, agent side: "digitando…" to the visitor (never stored)
+    let widget_routes = warp::path!("atendimentos" / i64 / "digitando")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(widget::agent_typing, [id]))
+        .boxed();
+
     let task_routes = task_routes(&cx);
     let contact_routes = contact_routes(&cx);
     let workbench_routes = workbench_routes(&cx);
@@ -367,6 +379,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(admin_routes)
         .unify()
         .or(register_routes)
+        .unify()
+        .or(widget_routes)
         .unify();
     finish(locale_state, routes)
 }

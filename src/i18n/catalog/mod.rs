@@ -3,6 +3,7 @@
 
 mod base;
 mod desk;
+mod widget;
 
 /// All parts of the catalog; a key must appear in exactly one.
-pub static PARTS: &[&[(&str, &str, &str)]] = &[base::ENTRIES, desk::ENTRIES];
+pub static PARTS: &[&[(&str, &str, &str)]] = &[base::ENTRIES, desk::ENTRIES, widget::ENTRIES];
