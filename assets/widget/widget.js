@@ -66,9 +66,9 @@
     "<div class='panel' hidden><div class='head'><span class='title'></span><small class='greet' hidden></small></div>" +
     "<div class='notice' hidden></div><div class='err' role='alert' hidden></div><div class='msgs'></div><div class='outbox'></div>" +
     "<div class='typing' aria-live='polite' hidden></div>" +
-    "<form class='pre' hidden></form><form class='off' hidden></form>" +
     "<form class='chat' hidden><button class='attach' type='button'>📎</button><input class='file' type='file' hidden>" +
-    "<textarea maxlength='4000'></textarea><button class='send' type='submit'></button></form></div>";
+    "<textarea maxlength='4000'></textarea><button class='send' type='submit'></button></form>" +
+    "<form class='pre' hidden></form><form class='off' hidden></form></div>";
   var $ = function (s) { return root.querySelector(s); };
   var bubble = $(".bubble"), badgeEl = $(".badge"), panel = $(".panel"), msgs = $(".msgs"), outboxEl = $(".outbox");
   var chat = $(".chat"), pre = $(".pre"), off = $(".off"), typingEl = $(".typing");
