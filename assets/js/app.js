@@ -328,7 +328,18 @@
       });
       popup.hidden = false;
     }
-    area.addEventListener("input", function () { picked = 0; renderPopup(); });
+    // "digitando…" for the visitor: at most one signal every few seconds,
+    // only for a reply (never a note), never stored.
+    var typedAt = 0;
+    function typing() {
+      if (composer.getAttribute("data-typing") !== "1" || !composer.classList.contains("mode-reply")) { return; }
+      var now = Date.now();
+      if (now - typedAt < 3000 || area.value.trim() === "" || area.value.charAt(0) === "/") { return; }
+      typedAt = now;
+      fetch(composer.getAttribute("data-typing-url"), { method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf() } }).catch(function () { /* a hint only */ });
+    }
+    area.addEventListener("input", function () { picked = 0; renderPopup(); typing(); });
     area.addEventListener("keydown", function (ev) {
       if (!popup.hidden) {
         var list = matches() || [];
@@ -497,7 +508,29 @@
     refreshMessages(false);
     refreshBar();
   }
+  // The visitor is typing in the open conversation: shown for a few seconds
+  // after the last signal, and hidden as soon as their message arrives.
+  var typingTimer = null;
+  function visitorTyping(show) {
+    var el = document.getElementById("typing");
+    if (!el) { return; }
+    clearTimeout(typingTimer);
+    el.hidden = !show;
+    if (show) { typingTimer = setTimeout(function () { el.hidden = true; }, 6000); }
+  }
   function onEvent(type, raw) {
+    if (type === "visitor_typing") {
+      var d = {};
+      try { d = JSON.parse(raw); } catch (e) { return; }
+      var conv = messages ? messages.getAttribute("data-conversation") : null;
+      if (conv && String(d.conversation_id) === conv) { visitorTyping(true); }
+      return;
+    }
+    if (type === "message" && messages) {
+      var dm = {};
+      try { dm = JSON.parse(raw); } catch (e) { /* keep-alive */ }
+      if (String(dm.conversation_id) === messages.getAttribute("data-conversation")) { visitorTyping(false); }
+    }
     if (["notification", "presence", "tasks", "reload"].indexOf(type) >= 0) { refreshBar(); }
     if (["queue", "message", "offer", "conversation", "reload"].indexOf(type) < 0) { return; }
     var data = {};
@@ -509,7 +542,7 @@
       if (type === "conversation" || type === "reload") { refreshPanes(); }
     }
   }
-  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks"];
+  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks", "visitor_typing"];
   function openStream(share) {
     var source = new EventSource("/eventos");
     source.onopen = function () { onOpen(); if (share) { share({ t: "open" }); } };

@@ -1,4 +1,5 @@
 //! Channels turn the outside world into domain calls: the web chat widget
 //! (more channels come with their issues).
 
+pub mod visitor_limits;
 pub mod webchat;

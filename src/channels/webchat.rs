@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -30,44 +30,21 @@ use crate::i18n::{Locale, t};
 /// Largest visitor request body.
 pub const BODY_LIMIT: u64 = 16 * 1024;
 
-/// Per-visitor token bucket: `BURST` messages, refilled at one per `REFILL` seconds.
-const BURST: f64 = 8.0;
-const REFILL: f64 = 1.5;
-/// Visitors remembered by the limiter before old entries are dropped.
-const LIMITER_MAX: usize = 100_000;
-
-/// Rate limiter for visitor messages.
-#[derive(Default)]
-pub struct Limiter {
-    buckets: Mutex<HashMap<Vec<u8>, (f64, f64)>>,
-}
-
-impl Limiter {
-    /// Takes one token for `key` at time `now` (seconds, fractional).
-    pub fn allow(&self, key: &[u8], now: f64) -> bool {
-        let Ok(mut b) = self.buckets.lock() else { return true };
-        if b.len() > LIMITER_MAX {
-            b.retain(|_, (tokens, at)| now - *at < 60.0 && *tokens < BURST);
-        }
-        let (tokens, at) = b.entry(key.to_vec()).or_insert((BURST, now));
-        *tokens = (*tokens + (now - *at) / REFILL).min(BURST);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
+pub use super::visitor_limits::Limiter;
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
+    /// Pre-chat fields still to fill (422), or empty.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [&'static str],
+    /// The refused site (403 on the config), so its owner sees which address to allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
 }
 
 fn json_error(status: StatusCode, loc: Locale, key: &'static str) -> Response {
-    let mut r = warp::reply::json(&ErrorBody { error: t(loc, key) }).into_response();
+    let mut r = warp::reply::json(&ErrorBody { error: t(loc, key), fields: &[], origin: None }).into_response();
     *r.status_mut() = status;
     r
 }
@@ -82,20 +59,32 @@ fn storage_full(loc: Locale) -> Response {
     r
 }
 
+/// 429 with `Retry-After`: the widget keeps the text and retries by itself.
+fn rate_limited(loc: Locale) -> Response {
+    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, loc, "widget.rate_limited");
+    r.headers_mut().insert("retry-after", HeaderValue::from_static(super::visitor_limits::RETRY_AFTER));
+    r
+}
+
 fn valid_token(tok: &str) -> bool {
     tok.len() == 43 && tok.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Adds the CORS headers for an allowed origin (a refused origin answers 403
-/// and gets none).
-fn cors(mut r: Response, origin: Option<&str>) -> Response {
+/// and gets none, except on the config: see [`config`]).
+fn cors(r: Response, origin: Option<&str>) -> Response {
     if r.status() == StatusCode::FORBIDDEN {
         return r;
     }
+    allow_origin(r, origin)
+}
+
+fn allow_origin(mut r: Response, origin: Option<&str>) -> Response {
     if let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         let h = r.headers_mut();
         h.insert("access-control-allow-origin", o);
         h.insert("vary", HeaderValue::from_static("Origin"));
+        h.insert("access-control-expose-headers", HeaderValue::from_static("retry-after"));
     }
     r
 }
@@ -106,12 +95,22 @@ struct Req {
     loc: Locale,
 }
 
-/// Loads the queue and checks the Origin against its allowed sites.
+/// Loads the queue and checks the Origin against its allowed sites; a
+/// refused site is noted for the queue's admin page.
 async fn queue_for(req: &Req, id: i64) -> Result<WidgetQueue, Response> {
     let q = req.state.db.read(move |c| webchat::queue(c, id)).await;
     match q {
         Ok(Some(q)) => match &req.origin {
-            Some(o) if !q.allows(o) => Err(json_error(StatusCode::FORBIDDEN, req.loc, "widget.origin_denied")),
+            Some(o) if !q.allows(o) => {
+                if let Err(e) = webchat::note_refused(&req.state, id, o).await {
+                    tracing::warn!("noting a refused widget origin: {e}");
+                }
+                let body =
+                    ErrorBody { error: t(req.loc, "widget.origin_denied"), fields: &[], origin: Some(o.as_str()) };
+                let mut r = warp::reply::json(&body).into_response();
+                *r.status_mut() = StatusCode::FORBIDDEN;
+                Err(r)
+            }
             _ => Ok(q),
         },
         Ok(None) => Err(json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title")),
@@ -137,6 +136,9 @@ async fn visitor(req: &Req, id: i64, q: &HashMap<String, String>) -> Result<(Str
 #[derive(Serialize)]
 struct ConfigBody<'a> {
     queue: &'a str,
+    title: &'a str,
+    greeting: &'a str,
+    color: &'a str,
     online: bool,
     offline_text: &'a str,
     end_text: &'a str,
@@ -151,10 +153,12 @@ struct AskBody {
     phone: bool,
 }
 
+/// GET /api/widget/{id}/config. A refused site gets its 403 readable (with
+/// CORS) so the widget can tell the visitor instead of showing nothing.
 async fn config(req: Req, id: i64) -> Response {
     let q = match queue_for(&req, id).await {
         Ok(q) => q,
-        Err(r) => return cors(r, req.origin.as_deref()),
+        Err(r) => return allow_origin(r, req.origin.as_deref()),
     };
     let settings = req.state.settings();
     let now = req.state.now();
@@ -174,13 +178,26 @@ async fn config(req: Req, id: i64) -> Response {
         "widget.you",
         "widget.attach",
         "widget.file",
+        "widget.typing",
+        "widget.retrying",
+        "widget.sending",
+        "widget.offline_form",
+        "widget.contact",
+        "widget.leave",
+        "widget.left",
+        "widget.unread",
+        "widget.network",
     ]
     .into_iter()
     .map(|k| (k, t(loc, k)))
     .collect();
     let offline = if q.offline_text.is_empty() { t(loc, "widget.offline_default") } else { q.offline_text.as_str() };
+    let business = settings_name(&req.state);
     let body = ConfigBody {
         queue: &q.name,
+        title: q.title_or(&business),
+        greeting: &q.greeting,
+        color: if webchat::valid_color(&q.color) { &q.color } else { "" },
         online,
         offline_text: offline,
         end_text: if q.end_text.is_empty() { t(loc, "widget.ended") } else { q.end_text.as_str() },
@@ -188,6 +205,12 @@ async fn config(req: Req, id: i64) -> Response {
         texts,
     };
     cors(warp::reply::json(&body).into_response(), req.origin.as_deref())
+}
+
+/// The business name, or the default widget title when it is not set.
+fn settings_name(state: &AppState) -> String {
+    let name = state.settings().business_name.trim().to_string();
+    if name.is_empty() { t(state.settings().locale, "widget.title").to_string() } else { name }
 }
 
 #[derive(Deserialize, Default)]
@@ -215,9 +238,10 @@ async fn post_message(req: Req, id: i64, body: bytes::Bytes) -> Response {
 }
 
 async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
-    if let Err(r) = queue_for(req, id).await {
-        return r;
-    }
+    let queue = match queue_for(req, id).await {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
     let Ok(b) = serde_json::from_slice::<PostBody>(body) else {
         return json_error(StatusCode::BAD_REQUEST, req.loc, "widget.bad_request");
     };
@@ -238,7 +262,7 @@ async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
     };
     let th = auth::token_hash(&token);
     if !req.state.visitor_limits.allow(&th, req.state.now() as f64) {
-        return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
+        return rate_limited(req.loc);
     }
     let m = VisitorMessage {
         name: b.name.trim().to_string(),
@@ -247,6 +271,21 @@ async fn post_message_inner(req: &Req, id: i64, body: &[u8]) -> Response {
         page_url: b.page_url.trim().to_string(),
         text: b.text,
     };
+    // The pre-chat gate: a first message needs the queue's required fields.
+    let th2 = th.clone();
+    let known = match req.state.db.read(move |c| webchat::known(c, id, &th2)).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!("visitor lookup: {e}");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text");
+        }
+    };
+    if let Err(g) = webchat::gate(&queue, &known, &m) {
+        let mut r =
+            warp::reply::json(&ErrorBody { error: t(req.loc, g.key), fields: &g.fields, origin: None }).into_response();
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
+    }
     match conv::visitor_message(&req.state, id, th, m).await {
         Ok((conversation_id, message_id)) => {
             warp::reply::json(&PostReply { token, conversation_id, message_id }).into_response()
@@ -345,8 +384,14 @@ async fn visitor_events(req: Req, id: i64, q: HashMap<String, String>) -> Respon
     let (rx, _) = req.state.bus.subscribe(None);
     let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |r| {
         let out = match r {
-            Ok(e) if e.conversation_id.is_some_and(|c| convs.contains(&c)) && matches!(e.kind, "message" | "queue") => {
-                Some(Ok::<_, Infallible>(warp::sse::Event::default().event("message").data(e.seq.to_string())))
+            Ok(e) if e.kind == webchat::AGENT_TYPING && e.conversation_id.is_some_and(|c| convs.contains(&c)) => {
+                Some(Ok::<_, Infallible>(warp::sse::Event::default().event("typing").data(e.seq.to_string())))
+            }
+            Ok(e)
+                if e.conversation_id.is_some_and(|c| convs.contains(&c))
+                    && matches!(e.kind, "message" | "queue" | "conversation") =>
+            {
+                Some(Ok(warp::sse::Event::default().event("message").data(e.seq.to_string())))
             }
             Ok(_) => None,
             Err(_) => Some(Ok(warp::sse::Event::default().event("message").data("0"))),
@@ -365,7 +410,7 @@ async fn post_file(req: Req, id: i64, q: HashMap<String, String>, body: bytes::B
             Err(r) => return r,
         };
         if !req.state.visitor_limits.allow(&th, req.state.now() as f64) {
-            return json_error(StatusCode::TOO_MANY_REQUESTS, req.loc, "widget.rate_limited");
+            return rate_limited(req.loc);
         }
         let limit = match req.state.db.read(attachments::limits).await {
             Ok(l) => l.file,
@@ -405,6 +450,35 @@ async fn get_file(req: Req, id: i64, file: i64, q: HashMap<String, String>) -> R
                 attachments::response(&a, body.into_response())
             }
             Err(_) => json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title"),
+        }
+    }
+    .await;
+    cors(r, origin.as_deref())
+}
+
+/// POST /api/widget/{id}/typing?token= — the visitor is typing (the widget
+/// sends it at most every few seconds). Never stored: an event to the agents
+/// who may see the conversation. 204, or 404 when no conversation is open.
+async fn post_typing(req: Req, id: i64, q: HashMap<String, String>) -> Response {
+    let origin = req.origin.clone();
+    let r = async {
+        let (_, th) = match visitor(&req, id, &q).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        // Its own bucket, so typing never eats into the visitor's messages.
+        let mut key = th.clone();
+        key.extend_from_slice(b":typing");
+        if !req.state.visitor_limits.allow(&key, req.state.now() as f64) {
+            return rate_limited(req.loc);
+        }
+        match webchat::visitor_typing(&req.state, id, th).await {
+            Ok(true) => StatusCode::NO_CONTENT.into_response(),
+            Ok(false) => json_error(StatusCode::NOT_FOUND, req.loc, "err.404.title"),
+            Err(e) => {
+                tracing::error!("visitor typing: {e}");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, req.loc, "err.500.text")
+            }
         }
     }
     .await;
@@ -462,6 +536,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(req.clone())
         .and(warp::query::<HashMap<String, String>>())
         .then(|id, r, q| get_messages(r, id, q));
+    let typing = api()
+        .and(warp::path("typing"))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(req.clone())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(|id, r, q| post_typing(r, id, q));
     let events = api()
         .and(warp::path("events"))
         .and(warp::path::end())
@@ -507,6 +588,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(file_down)
         .unify()
         .or(options)
+        .unify()
+        .or(typing)
         .unify()
         .boxed()
 }

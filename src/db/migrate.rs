@@ -21,6 +21,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0006_routing.sql"),
     include_str!("steps/0008_security.sql"),
     include_str!("steps/0011_workspace.sql"),
+    include_str!("steps/0012_widget.sql"),
 ];
 
 /// The schema version this binary writes.

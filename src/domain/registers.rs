@@ -31,6 +31,11 @@ pub enum Kind {
         /// Value proposed on a new record.
         default: i64,
     },
+    /// One optional line of text ('' when left empty).
+    OptText {
+        /// Longest value in characters.
+        max: usize,
+    },
     /// Yes/no checkbox, stored 0/1.
     Bool,
     /// Optional time of day "HH:MM".
@@ -148,6 +153,18 @@ fn check_pause(v: &[Value], errs: &mut FormErrors) {
     }
 }
 
+/// Checks a queue: its allowed sites and the widget's colour.
+fn check_queue(v: &[Value], errs: &mut FormErrors) {
+    let color = spec("filas").and_then(|s| s.fields.iter().position(|f| f.name == "widget_color"));
+    if let Some(c) = color.and_then(|i| v.get(i))
+        && !c.as_str().is_empty()
+        && !super::webchat::valid_color(c.as_str())
+    {
+        errs.add("widget_color", "val.color");
+    }
+    check_origins(v, errs);
+}
+
 fn check_origins(v: &[Value], errs: &mut FormErrors) {
     for line in v[6].as_str().lines() {
         let ok = (line.starts_with("http://") || line.starts_with("https://"))
@@ -229,6 +246,18 @@ pub static SPECS: &[Spec] = &[
             f("ask_email", "f.ask_email", Kind::Bool, false),
             f("ask_phone", "f.ask_phone", Kind::Bool, false),
             Field {
+                hint: Some("f.widget_title.hint"),
+                ..f("widget_title", "f.widget_title", Kind::OptText { max: 60 }, false)
+            },
+            Field {
+                hint: Some("f.widget_greeting.hint"),
+                ..f("widget_greeting", "f.widget_greeting", Kind::OptText { max: 160 }, false)
+            },
+            Field {
+                hint: Some("f.widget_color.hint"),
+                ..f("widget_color", "f.widget_color", Kind::OptText { max: 7 }, false)
+            },
+            Field {
                 hint: Some("f.reoffer_secs.hint"),
                 ..f("reoffer_secs", "f.reoffer_secs", Kind::Int { min: 1, max: 600, default: 10 }, false)
             },
@@ -241,7 +270,7 @@ pub static SPECS: &[Spec] = &[
                 ..f("wait_alert_minutes", "f.wait_alert_minutes", Kind::Int { min: 0, max: 1440, default: 5 }, false)
             },
         ],
-        check: check_origins,
+        check: check_queue,
     },
     Spec {
         slug: "pausas",
@@ -365,7 +394,7 @@ pub fn blank(spec: &Spec) -> Vec<Value> {
             Kind::Int { default, .. } => Value::Int(default),
             Kind::Bool => Value::Int(0),
             Kind::Choice(opts) => Value::Text(opts[0].0.to_string()),
-            Kind::Lines { .. } => Value::Text(String::new()),
+            Kind::Lines { .. } | Kind::OptText { .. } => Value::Text(String::new()),
             _ => Value::Null,
         })
         .collect()
@@ -382,6 +411,7 @@ pub fn parse(spec: &Spec, input: &Input) -> Result<Vec<Value>, (FormErrors, Vec<
             // A form that predates the field (an older page, a script) keeps
             // the default; a number cleared by hand is refused below.
             Kind::Int { default, .. } if input.all(field.name).is_empty() => Value::Int(*default),
+            Kind::OptText { max } => Value::Text(validate::text(input, field.name, false, *max, &mut errs)),
             Kind::Int { min, max, .. } => {
                 let raw = input.get(field.name).to_string();
                 let n = validate::int(input, field.name, *min, *max, &mut errs);

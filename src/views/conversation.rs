@@ -109,6 +109,7 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
                 div.flash.flash-warn #channel-off role="status" { strong { (t(loc, "forms.channel.not_connected")) } ": " (t(loc, why)) }
             }
             div #messages.messages data-conversation=(c.id) data-last=(last) data-live="1" { (message_list(loc, v.msgs, v.tz)) }
+            div #typing.typing role="status" aria-live="polite" hidden { (t(loc, "conv.visitor_typing")) }
             div.conv-foot {
                 (composer(loc, csrf, c, v.holds(), v.wb))
                 (actions(loc, csrf, v))
@@ -229,7 +230,8 @@ pub fn transfer_options(loc: Locale, csrf: &str, id: i64, transfer: &TransferOpt
 fn composer(loc: Locale, csrf: &str, c: &Conversation, mine: bool, wb: &Workbench) -> Markup {
     let base = format!("/atendimentos/{}", c.id);
     html! {
-        form #composer.form.composer.(if mine { "mode-reply" } else { "mode-note" }) method="post" action=(format!("{base}/mensagens")) data-conversation=(c.id) {
+        form #composer.form.composer.(if mine { "mode-reply" } else { "mode-note" }) method="post" action=(format!("{base}/mensagens")) data-conversation=(c.id)
+            data-typing=(if mine && c.channel == "webchat" { "1" } else { "0" }) data-typing-url=(format!("{base}/digitando")) {
             (forms::csrf(csrf))
             div.composer-mode role="radiogroup" aria-label=(t(loc, "composer.mode")) {
                 @if mine { label { input type="radio" name="mode" value="reply" checked; " " (t(loc, "desk.reply")) } }

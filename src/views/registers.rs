@@ -9,6 +9,7 @@ use super::forms::{self, Opts};
 use crate::domain::registers::{Kind, Row, Spec, Value};
 use crate::domain::users::Permission;
 use crate::domain::validate::FormErrors;
+use crate::domain::webchat;
 use crate::i18n::{Locale, t};
 
 /// Select options per referenced table: table → (id, name).
@@ -125,15 +126,46 @@ pub fn form(
     }
 }
 
-/// The script tag a business pastes into its site for a web chat queue.
-pub fn widget_snippet(loc: Locale, base: &str, queue_id: i64) -> Markup {
+/// The script tag a business pastes into its site for a web chat queue, with
+/// a copy button, the allowed-sites rule, and the sites refused lately.
+pub fn widget_snippet(
+    loc: Locale,
+    base: &str,
+    queue_id: i64,
+    refused: &[webchat::Refused],
+    tz: &jiff::tz::TimeZone,
+) -> Markup {
     let tag = format!("<script src=\"{base}/widget.js\" data-queue=\"{queue_id}\" defer></script>");
     html! {
-        section.card {
+        section.card #widget-snippet {
             h2 { (t(loc, "widget.snippet")) }
             p.muted { (t(loc, "widget.snippet.hint")) }
-            pre { code.token { (tag) } }
+            pre { code.token #widget-snippet-code { (tag) } }
+            p {
+                button.btn.btn-sm type="button" data-copy="#widget-snippet-code" data-copied=(t(loc, "widget.copied")) {
+                    (t(loc, "widget.copy"))
+                }
+                " " span.muted.copy-status role="status" {}
+            }
+            p.muted { (t(loc, "widget.sites_rule")) }
         }
+        section.card #widget-refused {
+            h2 { (t(loc, "widget.refused")) }
+            @if refused.is_empty() {
+                p.muted { (t(loc, "widget.refused.none")) }
+            } @else {
+                p.muted { (t(loc, "widget.refused.hint")) }
+                div.table-wrap { table.table {
+                    thead { tr { th { (t(loc, "widget.refused.origin")) } th { (t(loc, "widget.refused.last")) } th { (t(loc, "widget.refused.hits")) } } }
+                    tbody { @for r in refused { tr {
+                        td { code { (r.origin) } }
+                        td { (super::datetime(r.last_at, tz)) }
+                        td { (r.hits) }
+                    } } }
+                } }
+            }
+        }
+        script src=(crate::assets::url("widget/snippet.js")) defer {}
     }
 }
 
@@ -157,6 +189,9 @@ fn field_input(
             errs,
             Opts { required: true, max: Some(*max), hint, ..Default::default() },
         ),
+        Kind::OptText { max } => {
+            forms::input(loc, name, label, &value_text(v), errs, Opts { max: Some(*max), hint, ..Default::default() })
+        }
         Kind::Int { min, max, .. } => html! {
             div.field.has-error[errs.get(name).is_some()] {
                 label for=(format!("f-{name}")) { (label) }

@@ -15,6 +15,7 @@ pub mod live;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
+pub mod widget;
 pub mod workbench;
 pub mod workspace;
 
@@ -71,6 +72,9 @@ fn form() -> impl Filter<Extract = (Input,), Error = Rejection> + Clone {
 fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify().map(|q: String| Input::parse(q.as_bytes()))
 }
+
+mod subtrees;
+use subtrees::{contact_routes, task_routes, workbench_routes};
 
 /// Builds the whole application.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -339,8 +343,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let reg_new =
         a().and(warp::path!(String / "novo")).and(warp::get()).and(cx.clone()).then(get!(registers::new, [slug], []));
     let reg_create = slug().and(post()).and(cx.clone()).and(form()).then(post!(registers::create, [slug]));
-    let reg_edit =
-        a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).then(get!(registers::edit, [slug, id], []));
+    let reg_edit = a().and(warp::path!(String / i64)).and(warp::get()).and(cx.clone()).and(query()).then(get!(
+        registers::edit,
+        [slug, id],
+        [q]
+    ));
     let reg_update = a()
         .and(warp::path!(String / i64))
         .and(warp::post())
@@ -395,6 +402,14 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    // -- web chat widget, agent side: "digitando…" to the visitor (never stored)
+    let widget_routes = warp::path!("atendimentos" / i64 / "digitando")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(widget::agent_typing, [id]))
+        .boxed();
+
     let task_routes = task_routes(&cx);
     let contact_routes = contact_routes(&cx);
     let workbench_routes = workbench_routes(&cx);
@@ -413,197 +428,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(admin_routes)
         .unify()
         .or(register_routes)
+        .unify()
+        .or(widget_routes)
         .unify();
     finish(locale_state, routes)
-}
-
-/// Tarefas, notifications, the top bar, pauses, supervisors' actions, the
-/// scheduler page and the pause report.
-fn task_routes(
-    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
-) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
-    let g = || warp::get().and(warp::path::end());
-    let po = || warp::post().and(warp::path::end());
-    let cx = || cx.clone();
-    let list = p("tarefas").and(g()).and(cx()).and(query()).then(get!(tasks::list, [], [q]));
-    let new = p!("tarefas" / "nova").and(warp::get()).and(cx()).and(query()).then(get!(tasks::new_form, [], [q]));
-    let create = p("tarefas").and(po()).and(cx()).and(form()).then(post!(tasks::create, []));
-    let view = p!("tarefas" / i64).and(warp::get()).and(cx()).then(get!(tasks::view, [id], []));
-    let edit =
-        p!("tarefas" / i64 / "editar").and(warp::get()).and(cx()).and(query()).then(get!(tasks::edit_form, [id], [q]));
-    let update = p!("tarefas" / i64).and(warp::post()).and(cx()).and(form()).then(post!(tasks::update, [id]));
-    macro_rules! task_action {
-        ($seg:literal, $h:path) => {
-            p!("tarefas" / i64 / $seg).and(warp::post()).and(cx()).and(form()).then(post!($h, [id])).boxed()
-        };
-    }
-    let notif = p("notificacoes").and(g()).and(cx()).then(get!(tasks::notifications_page, [], []));
-    let notif_read =
-        p!("notificacoes" / "lidas").and(warp::post()).and(cx()).and(form()).then(post!(tasks::notifications_read, []));
-    let bar = p("barra").and(g()).and(cx()).then(get!(tasks::bar, [], []));
-    let pause = p("pausa").and(po()).and(cx()).and(form()).then(post!(tasks::pause_start, []));
-    let pause_end = p!("pausa" / "fim").and(warp::post()).and(cx()).and(form()).then(post!(tasks::pause_end, []));
-    let sup_end = p!("agentes" / i64 / "encerrar-pausa")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(tasks::supervise_end_pause, [id]));
-    let sup_nr = p!("agentes" / i64 / "nao-pronto")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(tasks::supervise_not_ready, [id]));
-    let jobs = p!("admin" / "agendador").and(warp::get()).and(cx()).then(get!(tasks::jobs_page, [], []));
-    let pauses = p!("admin" / "relatorio-pausas").and(warp::get()).and(cx()).then(get!(tasks::pause_report, [], []));
-    let pages = list.or(new).unify().or(create).unify().or(view).unify().or(edit).unify().or(update).unify().boxed();
-    let actions = task_action!("pegar", tasks::take)
-        .or(task_action!("finalizar", tasks::finish))
-        .unify()
-        .or(task_action!("arquivar", tasks::archive))
-        .unify()
-        .or(task_action!("adiar", tasks::postpone))
-        .unify()
-        .or(task_action!("excluir", tasks::delete))
-        .unify()
-        .or(task_action!("iniciar", tasks::start))
-        .unify()
-        .boxed();
-    let bar_and_pauses = notif
-        .or(notif_read)
-        .unify()
-        .or(bar)
-        .unify()
-        .or(pause)
-        .unify()
-        .or(pause_end)
-        .unify()
-        .or(sup_end)
-        .unify()
-        .or(sup_nr)
-        .unify()
-        .boxed();
-    let admin = jobs.or(pauses).unify().boxed();
-    pages.or(actions).unify().or(bar_and_pauses).unify().or(admin).unify().boxed()
-}
-
-/// Contatos: list, add, edit, the contact page, annotations, merging.
-fn contact_routes(
-    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
-) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
-    let g = || warp::get().and(warp::path::end());
-    let po = || warp::post().and(warp::path::end());
-    let cx = || cx.clone();
-    let list = p("contatos").and(g()).and(cx()).and(query()).then(get!(contacts::list, [], [q]));
-    let new = p!("contatos" / "novo").and(warp::get()).and(cx()).and(query()).then(get!(contacts::new_form, [], [q]));
-    let create = p("contatos").and(po()).and(cx()).and(form()).then(post!(contacts::create, []));
-    let view = p!("contatos" / i64).and(warp::get()).and(cx()).then(get!(contacts::view, [id], []));
-    let edit = p!("contatos" / i64 / "editar").and(warp::get()).and(cx()).then(get!(contacts::edit_form, [id], []));
-    let update = p!("contatos" / i64).and(warp::post()).and(cx()).and(form()).then(post!(contacts::update, [id]));
-    let note = p!("contatos" / i64 / "anotacoes")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(contacts::annotate, [id]));
-    let merge_page = p!("contatos" / i64 / "mesclar").and(warp::get()).and(cx()).and(query()).then(get!(
-        contacts::merge_page,
-        [id],
-        [q]
-    ));
-    let merge =
-        p!("contatos" / i64 / "mesclar").and(warp::post()).and(cx()).and(form()).then(post!(contacts::merge, [id]));
-    let pages = list.or(new).unify().or(create).unify().or(view).unify().boxed();
-    let more = edit.or(update).unify().or(note).unify().or(merge_page).unify().or(merge).unify().boxed();
-    pages.or(more).unify().boxed()
-}
-
-/// Whether the page's script sent this request (`X-Requested-With: fetch`):
-/// it wants a fragment, not a redirect.
-fn fetch_flag() -> impl Filter<Extract = (bool,), Error = Infallible> + Clone {
-    warp::header::headers_cloned()
-        .map(|h: warp::http::HeaderMap| h.get("x-requested-with").and_then(|v| v.to_str().ok()) == Some("fetch"))
-}
-
-/// Inside the conversation: notes' and tags' actions, scheduled reopening,
-/// attachments, the PDF, search, outbound conversations, quick replies.
-fn workbench_routes(
-    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
-) -> BoxedFilter<(Response,)> {
-    use warp::path as p;
-    let g = || warp::get().and(warp::path::end());
-    let po = || warp::post().and(warp::path::end());
-    let cx = || cx.clone();
-    let reopen_at = p!("atendimentos" / i64 / "reabrir-em")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(desk::schedule_reopen, [id]));
-    let tag_add =
-        p!("atendimentos" / i64 / "etiquetas").and(warp::post()).and(cx()).and(form()).then(post!(desk::tag_add, [id]));
-    let tag_remove = p!("atendimentos" / i64 / "etiquetas" / i64 / "remover")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(desk::tag_remove, [id, tag]));
-    let upload = p!("atendimentos" / i64 / "anexos")
-        .and(warp::post())
-        .and(cx())
-        .and(warp::header::optional::<String>("content-type"))
-        .and(warp::header::optional::<u64>("content-length"))
-        .and(fetch_flag())
-        .and(warp::body::content_length_limit(((crate::domain::attachments::MAX_FILE_MB as u64) << 20) + FORM_LIMIT))
-        .and(warp::body::stream())
-        .then(|id: i64, ctx: Ctx, ct: Option<String>, len: Option<u64>, fetch: bool, body| async move {
-            let c = ctx.clone();
-            c.finish(workbench::upload(ctx, id, ct, len, fetch, Box::pin(body)).await)
-        });
-    let download = p!("anexos" / i64).and(warp::get()).and(cx()).then(get!(workbench::download, [id], []));
-    let pdf =
-        p!("atendimentos" / i64 / "pdf").and(warp::get()).and(cx()).and(query()).then(get!(workbench::pdf, [id], [q]));
-    let search_in = p!("atendimentos" / i64 / "pesquisar").and(warp::get()).and(cx()).and(query()).then(get!(
-        workbench::search_in,
-        [id],
-        [q]
-    ));
-    let search_all = p("pesquisar").and(g()).and(cx()).and(query()).then(get!(workbench::search_all, [], [q]));
-    let out_form = p!("atendimentos" / "novo").and(warp::get()).and(cx()).and(query()).then(get!(
-        workbench::outbound_form,
-        [],
-        [q]
-    ));
-    let out_start =
-        p!("atendimentos" / "novo").and(warp::post()).and(cx()).and(form()).then(post!(workbench::outbound_start, []));
-    let qr_list = p("respostas").and(g()).and(cx()).then(get!(workbench::quick_replies, [], []));
-    let qr_create = p("respostas")
-        .and(po())
-        .and(fetch_flag())
-        .and(cx())
-        .and(form())
-        .then(post!(workbench::quick_reply_create, [fetch]));
-    let qr_delete = p!("respostas" / i64 / "excluir")
-        .and(warp::post())
-        .and(cx())
-        .and(form())
-        .then(post!(workbench::quick_reply_delete, [id]));
-    let conv = reopen_at.or(tag_add).unify().or(tag_remove).unify().or(upload).unify().or(download).unify().boxed();
-    let pages = pdf
-        .or(search_in)
-        .unify()
-        .or(search_all)
-        .unify()
-        .or(out_form)
-        .unify()
-        .or(out_start)
-        .unify()
-        .or(qr_list)
-        .unify()
-        .or(qr_create)
-        .unify()
-        .or(qr_delete)
-        .unify()
-        .boxed();
-    conv.or(pages).unify().boxed()
 }
 
 /// Only the public endpoints (widget script, visitor API and stream), for the

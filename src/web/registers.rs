@@ -7,6 +7,7 @@ use super::admin::{flash, parse_active};
 use super::ctx::{Ctx, redirect};
 use crate::domain::registers::{self, Kind, Spec, Value};
 use crate::domain::validate::{FormErrors, Input};
+use crate::domain::webchat;
 use crate::error::{AppError, AppResult};
 use crate::views;
 use crate::views::registers::RefOptions;
@@ -31,6 +32,7 @@ async fn render_form(
     id: Option<i64>,
     values: &[Value],
     errs: &FormErrors,
+    flash: Option<&'static str>,
 ) -> AppResult<Response> {
     let refs: RefOptions = ctx
         .state
@@ -47,7 +49,9 @@ async fn render_form(
         .await?;
     let snippet = match (spec.slug, id, values.get(1)) {
         ("filas", Some(id), Some(Value::Text(ch))) if ch == "webchat" => {
-            Some(views::registers::widget_snippet(ctx.loc, &ctx.public_base(), id))
+            let refused = ctx.state.db.read(move |c| webchat::refused(c, id)).await?;
+            let tz = ctx.state.settings().tz();
+            Some(views::registers::widget_snippet(ctx.loc, &ctx.public_base(), id, &refused, &tz))
         }
         ("filas", _, Some(Value::Text(ch))) => {
             crate::domain::conversations::not_connected_reason(ch).map(|why| views::admin::channel_notice(ctx.loc, why))
@@ -55,6 +59,10 @@ async fn render_form(
         _ => None,
     };
     let body = views::registers::form(ctx.loc, ctx.csrf(), spec, id, values, &refs, errs, snippet);
+    let body = match flash {
+        Some(f) => maud::html! { div.flash.flash-ok role="status" { (ctx.t(f)) } (body) },
+        None => body,
+    };
     let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.page_status(status, ctx.t(spec.title), "/admin", body))
 }
@@ -63,7 +71,7 @@ async fn render_form(
 pub async fn new(ctx: Ctx, slug: String) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
-    render_form(&ctx, spec, None, &registers::blank(spec), &FormErrors::default()).await
+    render_form(&ctx, spec, None, &registers::blank(spec), &FormErrors::default(), None).await
 }
 
 /// POST /admin/{slug}
@@ -72,21 +80,25 @@ pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response>
     let spec = spec(&slug)?;
     let values = match registers::parse(spec, &input) {
         Ok(v) => v,
-        Err((errs, typed)) => return render_form(&ctx, spec, None, &typed, &errs).await,
+        Err((errs, typed)) => return render_form(&ctx, spec, None, &typed, &errs, None).await,
     };
     match registers::create(&ctx.state.db, spec, values.clone(), ctx.actor()).await {
+        // A new web chat queue opens on its page, where the snippet to paste is.
+        Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "webchat") => {
+            Ok(redirect(&format!("/admin/filas/{id}?ok=created")))
+        }
         Ok(_) => Ok(redirect(&format!("/admin/{}?ok=created", spec.slug))),
-        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, None, &values, &errs).await,
+        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, None, &values, &errs, None).await,
         Err(e) => Err(e),
     }
 }
 
 /// GET /admin/{slug}/{id}
-pub async fn edit(ctx: Ctx, slug: String, id: i64) -> AppResult<Response> {
+pub async fn edit(ctx: Ctx, slug: String, id: i64, q: Input) -> AppResult<Response> {
     ctx.admin()?;
     let spec = spec(&slug)?;
     let row = ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
-    render_form(&ctx, spec, Some(id), &row.values, &FormErrors::default()).await
+    render_form(&ctx, spec, Some(id), &row.values, &FormErrors::default(), flash(&q)).await
 }
 
 /// POST /admin/{slug}/{id}
@@ -96,11 +108,11 @@ pub async fn update(ctx: Ctx, slug: String, id: i64, input: Input) -> AppResult<
     ctx.state.db.read(move |c| registers::get(c, spec, id)).await?.ok_or(AppError::NotFound)?;
     let values = match registers::parse(spec, &input) {
         Ok(v) => v,
-        Err((errs, typed)) => return render_form(&ctx, spec, Some(id), &typed, &errs).await,
+        Err((errs, typed)) => return render_form(&ctx, spec, Some(id), &typed, &errs, None).await,
     };
     match registers::update(&ctx.state.db, spec, id, values.clone(), ctx.actor()).await {
         Ok(()) => Ok(redirect(&format!("/admin/{}?ok=saved", spec.slug))),
-        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, Some(id), &values, &errs).await,
+        Err(AppError::Invalid(errs)) => render_form(&ctx, spec, Some(id), &values, &errs, None).await,
         Err(e) => Err(e),
     }
 }

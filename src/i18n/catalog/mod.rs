@@ -7,6 +7,7 @@ mod faults;
 mod forms;
 mod routing;
 mod security;
+mod widget;
 mod workspace;
 
 /// All parts of the catalog; a key must appear in exactly one.
@@ -17,5 +18,6 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     forms::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
+    widget::ENTRIES,
     workspace::ENTRIES,
 ];
