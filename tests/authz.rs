@@ -238,6 +238,9 @@ async fn a_shared_contact_shows_each_team_only_what_it_may_open() {
         assert_clean(&r, &path);
         assert_no_row(&r, v.conversation, &path);
     }
+    // Vendas's open task on the contact rings no bell on Suporte's conversation.
+    s.get(&format!("/atendimentos/{cs}")).await.lacks(&["task-bell", "Este contato tem tarefa em aberto"]);
+    s.get("/atendimentos").await.lacks(&[" 🔔"]);
     let pdf = s.get(&format!("/atendimentos/{cs}/pdf?notas=1")).await;
     assert_eq!(pdf.status, 200);
     let text = pdf_text(&pdf.bytes);
@@ -437,4 +440,43 @@ async fn a_live_stream_ends_when_its_session_expires_with_nobody_announcing_it()
     let r = h.await.unwrap();
     assert!(r.ended_after.is_some(), "stream outlived its expired session:\n{}", r.text);
     println!("stream ended {:?} after expiry (recheck every {:?})", t.elapsed(), atende::web::live::RECHECK);
+}
+
+#[tokio::test]
+async fn a_task_line_in_a_conversation_names_no_title_a_teammate_may_not_open() {
+    use atende::domain::tasks::{self, Assign, Form};
+    let app = TestApp::new().await;
+    let t = app.team("Suporte").await;
+    let q = app.queue("Site", t, 5, 30).await;
+    let ana = user(&app, app.user("ana@x.com", Role::Agent, &[t]).await).await;
+    app.user("bia@x.com", Role::Agent, &[t]).await;
+    let c = say(&app, q, "maria", VisitorMessage { text: "Oi".into(), ..Default::default() }).await;
+    conv::claim(&app.state, &ana, c).await.unwrap();
+    let f = Form {
+        kind: "call".into(),
+        title: "TAREFA-PESSOAL".into(),
+        description: "DESCRICAO-PESSOAL".into(),
+        due_at: app.state.now() + 3600,
+        assign: Assign::Me,
+        conversation_id: Some(c),
+        contact_id: None,
+        notify: true,
+    };
+    let id = tasks::create(&app.state, &ana, atende::i18n::Locale::PtBr, f).await.unwrap();
+    // Ana reads the line and her task beside it.
+    let mut a = app.login("ana@x.com").await;
+    a.get(&format!("/atendimentos/{c}")).await.has(&["Tarefa criada · Responsável: Nome ana@x.com", "TAREFA-PESSOAL"]);
+    // Bia may open the conversation (her team's) but not Ana's task: the
+    // line says a task exists, never its title, on the page and in the PDF.
+    let mut b = app.login("bia@x.com").await;
+    assert_eq!(b.get(&format!("/tarefas/{id}")).await.status, 404);
+    let page = b.get(&format!("/atendimentos/{c}")).await;
+    assert_eq!(page.status, 200);
+    page.has(&["Tarefa criada · Responsável: Nome ana@x.com"]);
+    page.lacks(&["TAREFA-PESSOAL", "DESCRICAO-PESSOAL"]);
+    let pdf = b.get(&format!("/atendimentos/{c}/pdf?notas=1")).await;
+    assert_eq!(pdf.status, 200);
+    let text = pdf_text(&pdf.bytes);
+    assert!(text.contains("Tarefa criada"), "{text}");
+    assert!(!text.contains("TAREFA-PESSOAL"), "{text}");
 }

@@ -85,7 +85,7 @@ async fn a_task_notifies_live_at_its_time_and_a_pause_over_its_limit_alerts_the_
         )
         .await
         .unwrap();
-    agent.wait_text("div.msg-system", "Tarefa criada: Ligar para a Maria").await;
+    agent.wait_text("div.msg-system", "Tarefa criada · Responsável: ").await;
     agent.wait_text("h1", "🔔").await;
     let overdue_hidden = "const b = document.getElementById('overdue-count'); return !!b && b.hidden;";
     wait_js(&agent, overdue_hidden, "no overdue task yet", WAIT).await;

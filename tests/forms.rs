@@ -183,9 +183,7 @@ async fn notifications_say_what_happened_and_follow_an_edited_due() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(due_of(&app, id).await, new_due);
-    ana.get(&format!("/atendimentos/{c}"))
-        .await
-        .has(&["Prazo da tarefa alterado: Ligar para Maria · Prazo 30/12/2026 10:15"]);
+    ana.get(&format!("/atendimentos/{c}")).await.has(&["Prazo da tarefa alterado · Prazo 30/12/2026 10:15"]);
     ana.get("/notificacoes").await.lacks(&["Ligar para Maria"]);
     // Saving without changing the time leaves the conversation alone.
     let notes = |app: &TestApp| {

@@ -199,6 +199,19 @@ async fn agents_who_let_offers_expire_in_a_row_become_not_ready_and_supervisors_
         assert_eq!(n[0].2, format!("/equipes/{t}"));
     }
     assert!(notes(&app, other_sup.id).await.is_empty(), "another team's supervisor");
+    // The audit log says the system did it, and why.
+    let audit: Vec<(Option<i64>, String, String, String)> = app
+        .state
+        .db
+        .read(|c| {
+            let mut st = c.prepare(
+                "SELECT actor_id, actor_name, target, detail FROM audit_log WHERE action = 'presence.set_not_ready_missed_offers'",
+            )?;
+            Ok(st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit, vec![(None, "sistema".into(), "Nome a@x.com".into(), "Site · 2".into())]);
     // Live: the agent's bar (presence and notification) and the supervisor's bell.
     let mut seen = Vec::new();
     while let Ok(e) = rx.try_recv() {

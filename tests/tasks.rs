@@ -77,7 +77,9 @@ async fn a_task_fires_once_at_its_time_notifies_and_reopens_its_conversation() {
     conv::close(&app.state, &ana, c, false, None).await.unwrap();
     // The conversation got a system line with the task, and the contact a bell.
     let msgs = app.state.db.read(move |db| conv::messages(db, c, 0, true)).await.unwrap();
-    assert!(msgs.iter().any(|m| m.kind == "system" && m.body.contains("Tarefa criada: Ligar para Maria")));
+    assert!(msgs.iter().any(|m| m.kind == "system"
+        && m.body.starts_with("Tarefa criada · Responsável: ")
+        && !m.body.contains("Ligar para Maria")));
     let row = app.state.db.read(move |db| conv::load(db, c)).await.unwrap().unwrap();
     assert!(row.task_bell);
     assert_eq!(row.status, "finished");
@@ -439,7 +441,7 @@ async fn leaving_a_conversation_with_an_open_task_asks_first() {
         )
         .await;
     assert_eq!(r.location(), format!("/atendimentos/{c}"));
-    ana.get(&format!("/atendimentos/{c}")).await.has(&["🔔", "Tarefa criada: Retorno"]);
+    ana.get(&format!("/atendimentos/{c}")).await.has(&["🔔", "Tarefa criada · Responsável: "]);
     let due_before = app
         .state
         .db

@@ -147,4 +147,5 @@ pub const ACTIONS: &[&str] = &[
     "quick_reply.delete",
     "pause.end_by_supervisor",
     "presence.set_not_ready_by_supervisor",
+    "presence.set_not_ready_missed_offers",
 ];

@@ -277,6 +277,13 @@ pub fn missed_offer(conn: &Connection, agent: i64, queue_id: i64, now: i64) -> A
     set_presence(conn, agent, NOT_READY, now)?;
     answered(conn, agent)?;
     let name: String = conn.prepare_cached("SELECT name FROM users WHERE id = ?1")?.query_row([agent], |r| r.get(0))?;
+    super::audit::record(
+        conn,
+        &super::Actor::system("sistema", now),
+        "presence.set_not_ready_missed_offers",
+        &name,
+        &format!("{queue} · {missed}"),
+    )?;
     let key = format!("missed:{agent}:{now}");
     let mut changes = vec![Change::user("presence", agent)];
     changes.extend(notifications::add(

@@ -93,7 +93,8 @@ pub struct Conversation {
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
     c.contact_id, k.name, k.email, k.phone, c.subject, c.queued_at, c.last_activity_at, c.offer_expires_at,
     c.last_in_id > c.agent_read_id,
-    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'), c.created_at, c.closed_at,
+    EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'
+      AND (t.conversation_id = c.id OR t.team_id = q.team_id OR t.assignee_id = c.agent_id)), c.created_at, c.closed_at,
     c.reopen_at, c.resolved, (SELECT name FROM closing_reasons WHERE id = c.closing_reason_id), c.started_by,
     c.last_preview
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id

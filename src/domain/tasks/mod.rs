@@ -247,7 +247,22 @@ fn resolve(conn: &Connection, user: &User, assign: &Assign) -> AppResult<(Option
     })
 }
 
-/// Creates a task; linked to a conversation, it leaves a system line there.
+/// The name of whoever holds a task: the agent, else the team.
+fn holder_name(conn: &Connection, assignee: Option<i64>, team: Option<i64>) -> AppResult<String> {
+    let name: Option<String> = match (assignee, team) {
+        (Some(a), _) => {
+            conn.prepare_cached("SELECT name FROM users WHERE id = ?1")?.query_row([a], |r| r.get(0)).optional()?
+        }
+        (None, Some(tm)) => {
+            conn.prepare_cached("SELECT name FROM teams WHERE id = ?1")?.query_row([tm], |r| r.get(0)).optional()?
+        }
+        (None, None) => None,
+    };
+    Ok(name.unwrap_or_default())
+}
+
+/// Creates a task; linked to a conversation, it leaves a system line there
+/// (who holds it and when it is due, never its title).
 pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppResult<i64> {
     let user = user.clone();
     let now = state.now();
@@ -287,8 +302,16 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
             let id = conn.last_insert_rowid();
             let mut changes = list_changes(conn, assignee, team)?;
             if let Some(c) = &c {
+                // Everyone who opens the conversation (and its PDF) reads this
+                // line, but not everyone may open the task: so no title here.
                 let due = due_text(f.due_at, &tz);
-                let text = format!("{}: {} · {} {due}", t(loc, "task.note_created"), f.title, t(loc, "task.due"));
+                let who = holder_name(conn, assignee, team)?;
+                let text = format!(
+                    "{} · {}: {who} · {} {due}",
+                    t(loc, "task.note_created"),
+                    t(loc, "task.assignee"),
+                    t(loc, "task.due")
+                );
                 changes.extend(conv::system_note(conn, c, &text, &user, now)?);
             }
             Ok((id, changes))
@@ -327,9 +350,8 @@ pub async fn update(state: &AppState, user: &User, loc: Locale, id: i64, f: Form
                         && let Some(c) = conv::load(conn, cid)?
                     {
                         let text = format!(
-                            "{}: {} · {} {}",
+                            "{} · {} {}",
                             t(loc, "forms.task.note_due_changed"),
-                            f.title,
                             t(loc, "task.due"),
                             due_text(f.due_at, &tz)
                         );

@@ -34,4 +34,9 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
         "Agent set Not ready after unanswered offers",
     ),
     ("notif.conv_waiting", "Cliente esperando na fila", "Customer waiting in the queue"),
+    (
+        "audit.presence.set_not_ready_missed_offers",
+        "Não pronto pelo sistema: ofertas sem resposta",
+        "Set Não pronto by the system: offers left unanswered",
+    ),
 ];
