@@ -208,6 +208,32 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             let n = crate::domain::conversations::reopen_due(&s).await?;
             Ok(if n > 0 { format!("{n} conversations reopened as scheduled") } else { String::new() })
         })?,
+        // WhatsApp's outbox: what agents sent, delivered at the number's pace.
+        add(state, "outbox.deliver", "* * * * * *", |s| async move {
+            let r = crate::channels::whatsapp::deliver::run(&s).await?;
+            let mut parts = Vec::new();
+            if r.sent > 0 {
+                parts.push(format!("{} sent", r.sent));
+            }
+            if r.retried > 0 {
+                parts.push(format!("{} to retry", r.retried));
+            }
+            if r.failed > 0 {
+                parts.push(format!("{} failed", r.failed));
+            }
+            Ok(parts.join("; "))
+        })?,
+        // WhatsApp windows that end: open pages show it within a second.
+        add(state, "whatsapp.windows", "* * * * * *", |s| async move {
+            static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+            let now = s.now();
+            let from = match LAST.swap(now, std::sync::atomic::Ordering::Relaxed) {
+                0 => now - 1,
+                last => last,
+            };
+            let n = crate::domain::whatsapp::windows_closed(&s, from, now).await?;
+            Ok(if n > 0 { format!("{n} WhatsApp windows closed") } else { String::new() })
+        })?,
         add(state, "backup.daily", "0 * * * * *", |s| async move {
             Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
@@ -216,8 +242,16 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             Ok(if n > 0 { format!("removed {n} expired rows") } else { String::new() })
         })?,
     ];
-    let names =
-        ["tasks.due", "pauses.limits", "offers.expire", "conversations.reopen", "backup.daily", "sessions.cleanup"];
+    let names = [
+        "tasks.due",
+        "pauses.limits",
+        "offers.expire",
+        "conversations.reopen",
+        "outbox.deliver",
+        "whatsapp.windows",
+        "backup.daily",
+        "sessions.cleanup",
+    ];
     for (job, name) in jobs.into_iter().zip(names) {
         let guid = job.guid();
         let s2 = sched.clone();

@@ -249,11 +249,49 @@
 
   // ---- the open conversation: composer, dialogs ----------------------------
   var transferTimer = null;
+  // The WhatsApp window counts down from the server's clock at render
+  // (data-now) plus the time this page has been open; at zero the panes
+  // reload and the server shows the window closed.
+  var windowTimer = null;
+  function bindWindow() {
+    clearInterval(windowTimer);
+    var el = document.getElementById("wa-window");
+    if (!el || !el.getAttribute("data-until")) { return; }
+    var left = parseInt(el.getAttribute("data-until"), 10) - parseInt(el.getAttribute("data-now"), 10);
+    var shown = Date.now();
+    function tick() {
+      var s = left - Math.floor((Date.now() - shown) / 1000);
+      var span = el.querySelector(".left");
+      if (s <= 0) { clearInterval(windowTimer); refreshPanes(); return; }
+      var m = Math.floor(s / 60), h = Math.floor(m / 60);
+      if (span) { span.textContent = h > 0 ? h + " h " + (m % 60) + " min" : (m > 0 ? m + " min" : "< 1 min"); }
+    }
+    windowTimer = setInterval(tick, 15000);
+  }
+  // Delivery ticks of the open conversation, refreshed when a status arrives.
+  function refreshTicks() {
+    if (!messages) { return; }
+    var box = messages;
+    fetch("/atendimentos/" + box.getAttribute("data-conversation") + "/entregas", { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : "";
+    }).then(function (html) {
+      if (!html || box !== messages) { return; }
+      var tmp = document.createElement("div");
+      tmp.innerHTML = html;
+      Array.prototype.forEach.call(tmp.querySelectorAll(".tick[data-for]"), function (t) {
+        var msg = box.querySelector('[data-id="' + t.getAttribute("data-for") + '"]');
+        if (!msg) { return; }
+        var old = msg.querySelector(".tick");
+        if (old) { old.replaceWith(t); } else { msg.appendChild(t); }
+      });
+    });
+  }
   function bindConversation() {
     messages = document.getElementById("messages");
     fetching = false; again = false;
     if (messages) { messages.scrollTop = messages.scrollHeight; }
     bindComposer();
+    bindWindow();
     // While the transfer dialog is open its agent list follows who is
     // available (Pronto, paused, full) without a reload.
     clearInterval(transferTimer);
@@ -531,6 +569,12 @@
       try { dm = JSON.parse(raw); } catch (e) { /* keep-alive */ }
       if (String(dm.conversation_id) === messages.getAttribute("data-conversation")) { visitorTyping(false); }
     }
+    if (type === "delivery") {
+      var dd = {};
+      try { dd = JSON.parse(raw); } catch (e) { return; }
+      if (messages && String(dd.conversation_id) === messages.getAttribute("data-conversation")) { refreshTicks(); }
+      return;
+    }
     if (["notification", "presence", "tasks", "reload"].indexOf(type) >= 0) { refreshBar(); }
     if (["queue", "message", "offer", "conversation", "reload"].indexOf(type) < 0) { return; }
     var data = {};
@@ -542,7 +586,7 @@
       if (type === "conversation" || type === "reload") { refreshPanes(); }
     }
   }
-  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks", "visitor_typing"];
+  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks", "visitor_typing", "delivery"];
   function openStream(share) {
     var source = new EventSource("/eventos");
     source.onopen = function () { onOpen(); if (share) { share({ t: "open" }); } };

@@ -3,3 +3,4 @@
 
 pub mod visitor_limits;
 pub mod webchat;
+pub mod whatsapp;

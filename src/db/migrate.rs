@@ -22,6 +22,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0008_security.sql"),
     include_str!("steps/0011_workspace.sql"),
     include_str!("steps/0012_widget.sql"),
+    include_str!("steps/0013_whatsapp.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -358,6 +358,11 @@ pub async fn send_agent(
             }
             if !note {
                 conv::ensure_queue_connected(conn, c.queue_id)?;
+                if c.channel == "whatsapp" {
+                    // Media through WhatsApp is not built yet: say so rather
+                    // than store a file the customer never gets.
+                    return Err(AppError::Conflict("wa.media_out_unavailable"));
+                }
             }
             let kind = if note { "note" } else { "out" };
             let mid = insert_message(conn, conversation_id, kind, Some(user.id), &user.name, &caption, now)?;

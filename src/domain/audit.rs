@@ -148,4 +148,5 @@ pub const ACTIONS: &[&str] = &[
     "pause.end_by_supervisor",
     "presence.set_not_ready_by_supervisor",
     "presence.set_not_ready_missed_offers",
+    "whatsapp.number_saved",
 ];

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod notifications;
+pub mod outbox;
 pub mod pauses;
 pub mod quick_replies;
 pub mod registers;
@@ -20,6 +21,7 @@ pub mod teams;
 pub mod users;
 pub mod validate;
 pub mod webchat;
+pub mod whatsapp;
 
 /// Who performs a change, for the audit log.
 #[derive(Clone, Debug)]

@@ -66,6 +66,37 @@ pub fn supervisors_of_team(conn: &Connection, team_id: i64) -> AppResult<Vec<i64
     Ok(v)
 }
 
+/// Tells every active administrator (one notification per `key`), with
+/// `text` shown after the kind's label and a link to the WhatsApp queue's page.
+pub fn alert_admins(
+    conn: &Connection,
+    kind: &'static str,
+    key: &str,
+    queue_id: &i64,
+    now: i64,
+) -> AppResult<Vec<Change>> {
+    let (admins, name): (Vec<i64>, String) = (
+        conn.prepare_cached("SELECT id FROM users WHERE active = 1 AND role = 'admin' ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?,
+        conn.prepare_cached("SELECT name FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?,
+    );
+    let mut changes = Vec::new();
+    for a in admins {
+        let n = Note {
+            user_id: a,
+            kind,
+            key: key.to_string(),
+            task_id: None,
+            text: name.clone(),
+            link: format!("/admin/filas/{queue_id}/whatsapp"),
+            browser: true,
+        };
+        changes.extend(add(conn, &n, now)?);
+    }
+    Ok(changes)
+}
+
 /// Unread notifications of a user, newest first.
 pub fn unread(conn: &Connection, user_id: i64, limit: i64) -> AppResult<Vec<Notification>> {
     let mut stmt = conn.prepare_cached(

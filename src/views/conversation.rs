@@ -41,6 +41,29 @@ impl View<'_> {
     }
 }
 
+/// "3 h 12 min", "12 min", "menos de 1 min".
+fn left(secs: i64) -> String {
+    let m = secs / 60;
+    match (m / 60, m % 60) {
+        (0, 0) => "< 1 min".to_string(),
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// The WhatsApp window in the header: how long it stays open, counted down
+/// by the page from the server's `data-now`; or that it is closed.
+fn window(loc: Locale, until: Option<i64>, now: i64) -> Markup {
+    html! {
+        @match until {
+            Some(u) if u > now => p.wa-window #wa-window data-until=(u) data-now=(now) {
+                (t(loc, "wa.window.open")) " " span.left { (left(u - now)) }
+            },
+            _ => p.wa-window.wa-closed #wa-window { (t(loc, "wa.window.closed")) },
+        }
+    }
+}
+
 /// The times that mean something now: "Esperando há" while nobody has it;
 /// "Esperou" and "Em atendimento há" once someone does; the duration once
 /// closed.
@@ -89,6 +112,7 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
                         " " span #conv-status .chip.(format!("chip-{}", c.status)) { (t(loc, status_key(&c.status))) }
                     }
                     (times(loc, v))
+                    @if c.channel == "whatsapp" { (window(loc, c.window_until, v.now)) }
                 }
                 div.conv-tools {
                     span #live-status .badge.badge-warn hidden { (t(loc, "live.disconnected")) }
@@ -111,7 +135,10 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
             div #messages.messages data-conversation=(c.id) data-last=(last) data-live="1" { (message_list(loc, v.msgs, v.tz)) }
             div #typing.typing role="status" aria-live="polite" hidden { (t(loc, "conv.visitor_typing")) }
             div.conv-foot {
-                (composer(loc, csrf, c, v.holds(), v.wb))
+                @if v.holds() && c.channel == "whatsapp" && c.window_until.is_none_or(|u| u <= v.now) {
+                    div.flash.flash-warn #wa-closed role="status" { (t(loc, "wa.window_closed")) }
+                }
+                (composer(loc, csrf, c, v.holds() && (c.channel != "whatsapp" || c.window_until.is_some_and(|u| u > v.now)), v.wb))
                 (actions(loc, csrf, v))
             }
         }

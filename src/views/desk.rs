@@ -89,8 +89,27 @@ pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> M
                     div.msg-meta { strong { (m.author_name) } " · " (super::datetime(m.created_at, tz)) }
                     @if !m.body.is_empty() { div.msg-body { (m.body) } }
                     (files(&m.attachments))
+                    @if let Some(d) = &m.delivery { (tick(loc, m.id, d)) }
                 }
             }
+        }
+    }
+}
+
+/// The delivery ticks of an agent's message: 🕓 enviando, ✓ enviada,
+/// ✓✓ entregue, ✓✓ lida, ⚠ falhou: motivo.
+pub fn tick(loc: Locale, message_id: i64, d: &crate::domain::outbox::Delivery) -> Markup {
+    let (mark, key) = match d.state.as_str() {
+        "sent" => ("✓", "wa.delivery.sent"),
+        "delivered" => ("✓✓", "wa.delivery.delivered"),
+        "read" => ("✓✓", "wa.delivery.read"),
+        "failed" => ("⚠", "wa.delivery.failed"),
+        _ => ("🕓", "wa.delivery.sending"),
+    };
+    html! {
+        div.tick data-for=(message_id) data-state=(d.state) {
+            span aria-hidden="true" { (mark) } " " (t(loc, key))
+            @if d.state == "failed" && !d.error.is_empty() { ": " (d.error) }
         }
     }
 }

@@ -207,6 +207,7 @@ pub fn notif_key(kind: &str) -> &'static str {
         "offers_missed" => "notif.offers_missed",
         "agent_offers_missed" => "notif.agent_offers_missed",
         "conv_waiting" => "notif.conv_waiting",
+        "wa_token_invalid" => "wa.notif.token_invalid",
         _ => "notif.agent_pause_exceeded",
     }
 }

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod registers;
 pub mod tasks;
 pub mod transcript;
+pub mod whatsapp;
 pub mod workbench;
 pub mod workspace;
 

@@ -15,6 +15,7 @@ pub mod live;
 pub mod pages;
 pub mod registers;
 pub mod tasks;
+pub mod whatsapp;
 pub mod widget;
 pub mod workbench;
 pub mod workspace;
@@ -402,6 +403,29 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    // -- a WhatsApp queue's number (admins)
+    let wa_show = warp::path!("admin" / "filas" / i64 / "whatsapp")
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(get!(whatsapp::show, [id], [q]));
+    let wa_save = warp::path!("admin" / "filas" / i64 / "whatsapp")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(whatsapp::save, [id]));
+    let wa_test = warp::path!("admin" / "filas" / i64 / "whatsapp" / "testar")
+        .and(warp::post())
+        .and(cx.clone())
+        .and(form())
+        .then(post!(whatsapp::test, [id]));
+    let wa_ticks = warp::path!("atendimentos" / i64 / "entregas").and(warp::get()).and(cx.clone()).then(get!(
+        whatsapp::deliveries,
+        [id],
+        []
+    ));
+    let whatsapp_routes = wa_show.or(wa_save).unify().or(wa_test).unify().or(wa_ticks).unify().boxed();
+
     // -- web chat widget, agent side: "digitando…" to the visitor (never stored)
     let widget_routes = warp::path!("atendimentos" / i64 / "digitando")
         .and(warp::post())
@@ -417,6 +441,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let routes = public
         .or(crate::channels::webchat::routes(state.clone()))
         .unify()
+        .or(crate::channels::whatsapp::routes(state.clone()))
+        .unify()
         .or(desk_routes)
         .unify()
         .or(task_routes)
@@ -426,6 +452,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(workbench_routes)
         .unify()
         .or(admin_routes)
+        .unify()
+        .or(whatsapp_routes)
         .unify()
         .or(register_routes)
         .unify()
@@ -437,7 +465,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 /// Only the public endpoints (widget script, visitor API and stream), for the
 /// `--public-addr` listener.
 pub fn public_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    finish(state.clone(), crate::channels::webchat::routes(state))
+    let public = crate::channels::webchat::routes(state.clone())
+        .or(crate::channels::whatsapp::routes(state.clone()))
+        .unify()
+        .boxed();
+    finish(state, public)
 }
 
 /// Every listener ends the same way: rejections become error pages, and

@@ -53,6 +53,10 @@ async fn render_form(
             let tz = ctx.state.settings().tz();
             Some(views::registers::widget_snippet(ctx.loc, &ctx.public_base(), id, &refused, &tz))
         }
+        ("filas", Some(id), Some(Value::Text(ch))) if ch == "whatsapp" => {
+            let n = ctx.state.db.read(move |c| crate::domain::whatsapp::number(c, id)).await?;
+            Some(views::whatsapp::queue_card(ctx.loc, id, n.as_ref()))
+        }
         ("filas", _, Some(Value::Text(ch))) => {
             crate::domain::conversations::not_connected_reason(ch).map(|why| views::admin::channel_notice(ctx.loc, why))
         }
@@ -86,6 +90,10 @@ pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response>
         // A new web chat queue opens on its page, where the snippet to paste is.
         Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "webchat") => {
             Ok(redirect(&format!("/admin/filas/{id}?ok=created")))
+        }
+        // A new WhatsApp queue opens on its connection page.
+        Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "whatsapp") => {
+            Ok(redirect(&format!("/admin/filas/{id}/whatsapp")))
         }
         Ok(_) => Ok(redirect(&format!("/admin/{}?ok=created", spec.slug))),
         Err(AppError::Invalid(errs)) => render_form(&ctx, spec, None, &values, &errs, None).await,

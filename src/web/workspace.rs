@@ -32,7 +32,9 @@ fn filter(q: &Input) -> AppResult<Filter> {
 /// The notice named by `?err=` (only desk messages are shown).
 pub fn notice(q: &Input) -> Option<&'static str> {
     crate::i18n::catalog_key(q.get("err")).filter(|k| {
-        ["conv.", "presence.", "transfer.", "file.", "qr.", "val.", "outbound.", "ws."].iter().any(|p| k.starts_with(p))
+        ["conv.", "presence.", "transfer.", "file.", "qr.", "val.", "outbound.", "ws.", "wa."]
+            .iter()
+            .any(|p| k.starts_with(p))
     })
 }
 

@@ -1,14 +1,14 @@
 //! Which channels can carry what agents write. A queue bound to a channel
-//! whose adapter is not in this build (WhatsApp, e-mail until they land)
-//! must not pretend to work: its admin page and the desk say it is not
-//! connected, and nothing is sent into it.
+//! whose adapter is not in this build (e-mail until it lands), or a WhatsApp
+//! queue whose number is not set up, must not pretend to work: its admin page
+//! and the desk say it is not connected, and nothing is sent into it.
 
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{AppError, AppResult};
 
 /// Channels that deliver agents' messages to the customer today.
-pub const CONNECTED_CHANNELS: &[&str] = &["webchat"];
+pub const CONNECTED_CHANNELS: &[&str] = &["webchat", "whatsapp"];
 
 /// Whether `channel` delivers what agents send.
 pub fn channel_connected(channel: &str) -> bool {
@@ -33,7 +33,10 @@ pub fn queue_channel_connected(conn: &Connection, queue_id: i64) -> AppResult<bo
         .query_row([queue_id], |r| r.get(0))
         .optional()?
         .ok_or(AppError::NotFound)?;
-    Ok(channel_connected(&channel))
+    Ok(match channel.as_str() {
+        "whatsapp" => crate::domain::whatsapp::queue_ready(conn, queue_id)?,
+        c => channel_connected(c),
+    })
 }
 
 /// Refuses, with a clear message, sending to a customer through a queue

@@ -20,6 +20,9 @@ pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResu
         }
         ensure_queue_connected(conn, c.queue_id)?;
         let mid = insert_message(conn, id, "out", Some(user.id), &user.name, &text, now)?;
+        if c.channel == "whatsapp" {
+            crate::domain::outbox::enqueue_whatsapp_text(conn, id, c.queue_id, mid, &text, now)?;
+        }
         conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         Ok((mid, vec![Change::message(c.queue_id, id, Some(user.id))]))
     })

@@ -15,6 +15,7 @@ use crate::events::Change;
 mod assignment;
 mod channels;
 mod customer;
+mod inbound;
 mod lifecycle;
 mod lists;
 mod outbound;
@@ -25,6 +26,7 @@ mod transfer;
 pub use assignment::*;
 pub use channels::*;
 pub use customer::*;
+pub use inbound::*;
 pub use lifecycle::*;
 pub use lists::*;
 pub use outbound::*;
@@ -88,6 +90,8 @@ pub struct Conversation {
     pub started_by: Option<i64>,
     /// The start of the last message either side wrote (kept at write time).
     pub last_preview: String,
+    /// WhatsApp: when the 24-hour window closes (None: never opened).
+    pub window_until: Option<i64>,
 }
 
 const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel, c.status, c.agent_id, u.name,
@@ -96,7 +100,7 @@ const CONV_SELECT: &str = "SELECT c.id, c.queue_id, q.name, q.team_id, c.channel
     EXISTS(SELECT 1 FROM tasks t WHERE t.contact_id = c.contact_id AND t.status <> 'done'
       AND (t.conversation_id = c.id OR t.team_id = q.team_id OR t.assignee_id = c.agent_id)), c.created_at, c.closed_at,
     c.reopen_at, c.resolved, (SELECT name FROM closing_reasons WHERE id = c.closing_reason_id), c.started_by,
-    c.last_preview
+    c.last_preview, c.window_until
     FROM conversations c JOIN queues q ON q.id = c.queue_id JOIN contacts k ON k.id = c.contact_id
     LEFT JOIN users u ON u.id = c.agent_id";
 
@@ -130,6 +134,7 @@ pub(super) fn conv_from_row(r: &rusqlite::Row) -> rusqlite::Result<Conversation>
         closing_reason: r.get(22)?,
         started_by: r.get(23)?,
         last_preview: r.get(24)?,
+        window_until: r.get(25)?,
     })
 }
 
@@ -192,6 +197,8 @@ pub struct Message {
     pub created_at: i64,
     /// Files sent with it.
     pub attachments: Vec<crate::domain::attachments::Attachment>,
+    /// How far an agent's message went through its channel (WhatsApp).
+    pub delivery: Option<crate::domain::outbox::Delivery>,
 }
 
 /// Messages of a conversation after `after`, in arrival order (at most
@@ -211,8 +218,9 @@ pub fn messages_limit(
     limit: i64,
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, author_name, body, created_at FROM messages
-         WHERE conversation_id = ?1 AND id > ?2 AND (?3 OR kind IN ('in', 'out')) ORDER BY id LIMIT ?4",
+        "SELECT m.id, m.kind, m.author_name, m.body, m.created_at, o.state, o.error FROM messages m
+         LEFT JOIN outbox o ON o.message_id = m.id
+         WHERE m.conversation_id = ?1 AND m.id > ?2 AND (?3 OR m.kind IN ('in', 'out')) ORDER BY m.id LIMIT ?4",
     )?;
     let mut v: Vec<Message> = stmt
         .query_map(params![conversation_id, after, for_agents, limit], |r| {
@@ -223,6 +231,10 @@ pub fn messages_limit(
                 body: r.get(3)?,
                 created_at: r.get(4)?,
                 attachments: Vec::new(),
+                delivery: match r.get::<_, Option<String>>(5)? {
+                    Some(state) => Some(crate::domain::outbox::Delivery { state, error: r.get(6)? }),
+                    None => None,
+                },
             })
         })?
         .collect::<Result<_, _>>()?;

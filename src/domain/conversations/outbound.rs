@@ -37,6 +37,13 @@ pub async fn start_outbound(
             return Err(AppError::BadRequest("outbound.bad_queue"));
         }
         ensure_queue_connected(conn, queue_id)?;
+        // Starting a WhatsApp conversation needs an approved template (the
+        // window is closed until the customer writes), not built yet.
+        let channel: String =
+            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
+        if channel == "whatsapp" {
+            return Err(AppError::Conflict("wa.start_needs_template"));
+        }
         let contact = crate::domain::contacts::resolve_target(conn, &user, &contact, now)?;
         let open: Option<i64> = conn
             .prepare_cached(

@@ -7,6 +7,7 @@ mod faults;
 mod forms;
 mod routing;
 mod security;
+mod whatsapp;
 mod widget;
 mod workspace;
 
@@ -18,6 +19,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     forms::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
+    whatsapp::ENTRIES,
     widget::ENTRIES,
     workspace::ENTRIES,
 ];

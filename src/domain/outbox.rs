@@ -1,0 +1,270 @@
+//! The durable outbox: every message an agent sends through a channel that
+//! delivers it elsewhere (WhatsApp) is written here in the same transaction
+//! as the message, and handed to the channel by one job. Retries, backoff,
+//! the "never twice" rule and the delivery state agents see are kept here,
+//! once for every channel.
+//!
+//! Never twice: a row is marked `sending` (committed) before the channel is
+//! called. A definite refusal (429, 5xx, no connection) goes back to
+//! `pending` with a backoff; an answer with the channel's id makes it `sent`.
+//! A row left `sending` by a crash is not sent again blindly: the channel
+//! echoes our row id back on its status callbacks, so a message that did go
+//! out is recognised; only after [`RECONCILE_SECS`] without any sign is it
+//! sent again.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{AppError, AppResult};
+use crate::events::Change;
+
+/// How long a `sending` row waits for the channel's callback before it is
+/// tried again.
+pub const RECONCILE_SECS: i64 = 300;
+/// Attempts before a message is given up as failed.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// Bus event kind: a message's delivery state changed (the ticks).
+pub const DELIVERY: &str = "delivery";
+
+/// A row to deliver.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Outbox row.
+    pub id: i64,
+    /// The message it delivers.
+    pub message_id: i64,
+    /// The conversation.
+    pub conversation_id: i64,
+    /// The queue (its channel account).
+    pub queue_id: i64,
+    /// Channel code.
+    pub channel: String,
+    /// Recipient as the channel knows them (the wa_id).
+    pub recipient: String,
+    /// The channel's JSON body.
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// The delivery state of an agent's message, for the ticks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// pending | sending | sent | delivered | read | failed.
+    pub state: String,
+    /// Why it failed (pt-BR), or ''.
+    pub error: String,
+}
+
+/// The WhatsApp Cloud API body of a text message to `to`.
+pub fn whatsapp_text(to: &str, text: &str, outbox_id: i64) -> String {
+    serde_json::json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": { "body": text, "preview_url": false },
+        "biz_opaque_callback_data": format!("atende:{outbox_id}"),
+    })
+    .to_string()
+}
+
+/// Queues an agent's text for a WhatsApp conversation: refused (nothing
+/// stored) when the 24-hour window is closed. Part of the caller's
+/// transaction, after the message row.
+pub fn enqueue_whatsapp_text(
+    conn: &Connection,
+    conversation_id: i64,
+    queue_id: i64,
+    message_id: i64,
+    text: &str,
+    now: i64,
+) -> AppResult<()> {
+    if text.chars().count() > 4096 {
+        return Err(AppError::BadRequest("wa.text_too_long"));
+    }
+    let (wa_id, until): (Option<String>, Option<i64>) = conn
+        .prepare_cached("SELECT wa_id, window_until FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let Some(to) = wa_id else { return Err(AppError::Conflict("wa.no_recipient")) };
+    if until.is_none_or(|u| u <= now) {
+        return Err(AppError::Conflict("wa.window_closed"));
+    }
+    conn.prepare_cached(
+        "INSERT INTO outbox (message_id, channel, queue_id, recipient, payload, state, next_at, created_at, updated_at)
+         VALUES (?1, 'whatsapp', ?2, ?3, '', 'pending', ?4, ?4, ?4)",
+    )?
+    .execute(params![message_id, queue_id, to, now])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?
+        .execute(params![id, whatsapp_text(&to, text, id)])?;
+    Ok(())
+}
+
+/// Takes up to `limit` rows due now and marks them `sending` (the caller
+/// commits before calling the channel). Rows left `sending` longer than
+/// [`RECONCILE_SECS`] with no callback are due again.
+pub fn take_due(conn: &Connection, now: i64, limit: usize) -> AppResult<Vec<Item>> {
+    let items: Vec<Item> = conn
+        .prepare_cached(
+            "SELECT o.id, o.message_id, m.conversation_id, o.queue_id, o.channel, o.recipient, o.payload, o.attempts
+             FROM outbox o JOIN messages m ON m.id = o.message_id
+             WHERE o.state IN ('pending', 'sending') AND o.next_at <= ?1 ORDER BY o.next_at, o.id LIMIT ?2",
+        )?
+        .query_map(params![now, limit as i64], |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                message_id: r.get(1)?,
+                conversation_id: r.get(2)?,
+                queue_id: r.get(3)?,
+                channel: r.get(4)?,
+                recipient: r.get(5)?,
+                payload: r.get(6)?,
+                attempts: r.get(7)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut up = conn.prepare_cached(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_at = ?2, updated_at = ?3 WHERE id = ?1",
+    )?;
+    for i in &items {
+        up.execute(params![i.id, now + RECONCILE_SECS, now])?;
+    }
+    Ok(items)
+}
+
+fn change_for(conn: &Connection, outbox_id: i64) -> AppResult<Vec<Change>> {
+    let row: Option<(i64, i64, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT c.queue_id, c.id, c.agent_id FROM outbox o JOIN messages m ON m.id = o.message_id
+             JOIN conversations c ON c.id = m.conversation_id WHERE o.id = ?1",
+        )?
+        .query_row([outbox_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(row
+        .map(|(q, c, a)| vec![Change { kind: DELIVERY, queue_id: Some(q), conversation_id: Some(c), agent_id: a }])
+        .unwrap_or_default())
+}
+
+/// The channel accepted the message and named it `external_id`.
+pub fn sent(conn: &Connection, outbox_id: i64, external_id: &str, now: i64) -> AppResult<Vec<Change>> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = CASE WHEN state IN ('delivered', 'read') THEN state ELSE 'sent' END,
+           external_id = ?2, error = '', updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![outbox_id, external_id, now])?;
+    change_for(conn, outbox_id)
+}
+
+/// The channel did not take it this time: try again after a backoff that
+/// doubles (5 s, 10 s, … at most 10 min), or give up after
+/// [`MAX_ATTEMPTS`] with `reason`.
+pub fn retry(
+    conn: &Connection,
+    outbox_id: i64,
+    reason: &str,
+    retry_after: Option<i64>,
+    now: i64,
+) -> AppResult<Vec<Change>> {
+    let attempts: i64 =
+        conn.prepare_cached("SELECT attempts FROM outbox WHERE id = ?1")?.query_row([outbox_id], |r| r.get(0))?;
+    if attempts >= MAX_ATTEMPTS {
+        return failed(conn, outbox_id, reason, now);
+    }
+    let backoff = (5i64 << (attempts - 1).clamp(0, 7)).min(600);
+    let wait = retry_after.map_or(backoff, |r| r.clamp(1, 3600));
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'pending', next_at = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![outbox_id, now + wait, reason, now])?;
+    change_for(conn, outbox_id)
+}
+
+/// The channel refused the message for good.
+pub fn failed(conn: &Connection, outbox_id: i64, reason: &str, now: i64) -> AppResult<Vec<Change>> {
+    conn.prepare_cached("UPDATE outbox SET state = 'failed', error = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![outbox_id, reason, now])?;
+    change_for(conn, outbox_id)
+}
+
+fn rank(state: &str) -> i32 {
+    match state {
+        "pending" | "sending" => 0,
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        _ => -1,
+    }
+}
+
+/// A status callback (sent, delivered, read, failed) for the message the
+/// channel calls `external_id` — or, when a crash lost that id, the row
+/// named in `callback` (`atende:<id>`). States only move forward (callbacks
+/// come out of order, some are skipped); a failure after delivery is
+/// ignored. Returns the live changes (none for an unknown message).
+pub fn apply_status(
+    conn: &Connection,
+    channel: &str,
+    external_id: &str,
+    callback: Option<&str>,
+    status: &str,
+    reason: &str,
+    now: i64,
+) -> AppResult<Vec<Change>> {
+    let mut row: Option<(i64, String)> = conn
+        .prepare_cached("SELECT id, state FROM outbox WHERE channel = ?1 AND external_id = ?2")?
+        .query_row(params![channel, external_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if row.is_none()
+        && let Some(id) = callback.and_then(|c| c.strip_prefix("atende:")).and_then(|n| n.parse::<i64>().ok())
+    {
+        row = conn
+            .prepare_cached("SELECT id, state FROM outbox WHERE id = ?1 AND channel = ?2 AND external_id IS NULL")?
+            .query_row(params![id, channel], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if row.is_some() {
+            conn.prepare_cached("UPDATE outbox SET external_id = ?2 WHERE id = ?1")?
+                .execute(params![id, external_id])?;
+        }
+    }
+    let Some((id, current)) = row else { return Ok(vec![]) };
+    let next = match status {
+        "failed" if rank(&current) < 2 && current != "failed" => "failed",
+        s if rank(s) > rank(&current) => s,
+        _ => return Ok(vec![]),
+    };
+    conn.prepare_cached(
+        "UPDATE outbox SET state = ?2, error = CASE WHEN ?2 = 'failed' THEN ?3 ELSE '' END, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, next, reason, now])?;
+    change_for(conn, id)
+}
+
+/// The delivery state of each agent message of a conversation that went
+/// through the outbox, by message id.
+pub fn deliveries(conn: &Connection, conversation_id: i64) -> AppResult<std::collections::HashMap<i64, Delivery>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.message_id, o.state, o.error FROM outbox o JOIN messages m ON m.id = o.message_id
+         WHERE m.conversation_id = ?1",
+    )?;
+    let v = stmt
+        .query_map([conversation_id], |r| Ok((r.get::<_, i64>(0)?, Delivery { state: r.get(1)?, error: r.get(2)? })))?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_only_move_forward() {
+        assert!(rank("read") > rank("delivered") && rank("delivered") > rank("sent") && rank("sent") > rank("sending"));
+        let body: serde_json::Value = serde_json::from_str(&whatsapp_text("5511987654321", "Olá", 7)).unwrap();
+        assert_eq!(body["to"], "5511987654321");
+        assert_eq!(body["type"], "text");
+        assert_eq!(body["text"]["body"], "Olá");
+        assert_eq!(body["messaging_product"], "whatsapp");
+        assert_eq!(body["biz_opaque_callback_data"], "atende:7");
+    }
+}
