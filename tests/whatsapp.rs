@@ -47,9 +47,14 @@ fn graph_error(code: i64, message: &str) -> String {
     json!({"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEf"}}).to_string()
 }
 
+/// A JPEG's first bytes and some more: what the fake serves as media.
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xFF, 0xD9];
+
 async fn fake_graph() -> (SocketAddr, Shared) {
     let shared: Shared = Arc::default();
     let s2 = shared.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let route = warp::method()
         .and(warp::path::full())
         .and(warp::header::optional::<String>("authorization"))
@@ -69,10 +74,25 @@ async fn fake_graph() -> (SocketAddr, Shared) {
                 if let Some(a) = after {
                     r = r.header("retry-after", a);
                 }
-                r.body(body).unwrap()
+                r.body(body.into_bytes()).unwrap()
             };
             if auth != format!("Bearer {TOKEN}") {
                 return reply(401, graph_error(190, "Error validating access token: Session has expired."), None);
+            }
+            // Media: the id gives a URL (and the size), the URL the bytes.
+            if m == warp::http::Method::GET && p.as_str().starts_with("/v23.0/media") {
+                let id = &p.as_str()["/v23.0/".len()..];
+                let size = if id == "media-big" { 500 << 20 } else { JPEG.len() };
+                return reply(
+                    200,
+                    json!({"messaging_product": "whatsapp", "url": format!("http://{addr}/files/{id}"), "mime_type": "image/jpeg",
+                           "sha256": "abc", "file_size": size, "id": id})
+                    .to_string(),
+                    None,
+                );
+            }
+            if m == warp::http::Method::GET && p.as_str().starts_with("/files/") {
+                return warp::http::Response::builder().status(200).header("content-type", "image/jpeg").body(JPEG.to_vec()).unwrap();
             }
             if m == warp::http::Method::GET && p.as_str() == format!("/v23.0/{PHONE_ID}") {
                 return reply(
@@ -97,8 +117,6 @@ async fn fake_graph() -> (SocketAddr, Shared) {
             }
             reply(400, graph_error(100, "Unsupported request"), None)
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     tokio::spawn(warp::serve(route).incoming(listener).run());
     (addr, shared)
 }
@@ -361,7 +379,9 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
             {"from": "551187654321", "id": "wamid.D", "timestamp": now.to_string(), "type": "contacts",
              "contacts": [{"name": {"formatted_name": "João Lima"}, "phones": [{"phone": "+55 11 91234-5678"}]}]},
             {"from": "551187654321", "id": "wamid.E", "timestamp": now.to_string(), "type": "image",
-             "image": {"id": "1234", "mime_type": "image/jpeg", "sha256": "x", "caption": "foto do produto"}},
+             "image": {"id": "media-1234", "mime_type": "image/jpeg", "sha256": "x", "caption": "foto do produto"}},
+            {"from": "551187654321", "id": "wamid.I", "timestamp": now.to_string(), "type": "document",
+             "document": {"id": "media-big", "mime_type": "application/pdf", "sha256": "y", "filename": "contrato.pdf"}},
             {"from": "551187654321", "id": "wamid.F", "timestamp": now.to_string(), "type": "poll"},
             {"from": "551187654321", "id": "wamid.G", "timestamp": now.to_string(), "type": "reaction",
              "reaction": {"message_id": "wamid.A", "emoji": "👍"}}
@@ -372,7 +392,17 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
     // Meta redelivers the same batch: nothing new.
     assert_eq!(post_hook(&app, q, &body, Some(SECRET)).await.status, 200);
     assert_eq!(app.count("conversations").await, 1);
-    assert_eq!(scalar(&app, "SELECT count(*) FROM messages WHERE kind = 'in'").await, 7);
+    assert_eq!(scalar(&app, "SELECT count(*) FROM messages WHERE kind = 'in'").await, 8);
+    // The image was downloaded into the attachment store (once), the
+    // document over the limit says so.
+    assert_eq!(scalar(&app, "SELECT count(*) FROM attachments WHERE mime = 'image/jpeg' AND size = 22").await, 1);
+    let jpeg: Vec<u8> = app
+        .state
+        .db
+        .read(|c| Ok(c.query_row("SELECT data FROM attachment_data", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(jpeg, JPEG);
     assert_eq!(app.count("contacts").await, 1, "the wa_id without the 9 found Maria Souza");
     assert_eq!(
         scalar(&app, "SELECT count(*) FROM conversations WHERE wa_id = '551187654321'").await,
@@ -391,8 +421,9 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
     );
     assert!(bodies[3].contains("João Lima · +55 11 91234-5678"), "{}", bodies[3]);
     assert!(bodies[4].starts_with("🖼️ Imagem") && bodies[4].ends_with("foto do produto"), "{}", bodies[4]);
-    assert!(bodies[5].contains("«poll»"), "{}", bodies[5]);
-    assert_eq!(bodies[6], "Reagiu 👍 a «Bom dia»");
+    assert!(bodies[5].starts_with("📄 Documento «contrato.pdf» (arquivo não guardado: arquivo maior que o limite"), "{}", bodies[5]);
+    assert!(bodies[6].contains("«poll»"), "{}", bodies[6]);
+    assert_eq!(bodies[7], "Reagiu 👍 a «Bom dia»");
     // The agents' list and the conversation name the contact.
     let a = app.user("ana@x.com", Role::Agent, &[t]).await;
     let ana = user(&app, a).await;

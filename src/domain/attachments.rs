@@ -305,6 +305,30 @@ pub fn for_visitor(conn: &Connection, queue_id: i64, token_hash: &[u8], id: i64)
     Ok(a)
 }
 
+/// The file extension Atende accepts for a media type (parameters such as
+/// `; codecs=opus` ignored).
+pub fn ext_for_mime(mime: &str) -> Option<&'static str> {
+    let base = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    TYPES.iter().find(|(_, m)| *m == base).map(|(e, _)| *e)
+}
+
+/// Stores a file a customer sent through a channel on their message (part
+/// of the caller's transaction). A file over the conversation's limit is not
+/// stored: the refusal's catalog key is returned so the message can say so.
+pub fn store_received(
+    conn: &Connection,
+    conversation_id: i64,
+    message_id: i64,
+    f: &Upload,
+    now: i64,
+) -> AppResult<Option<&'static str>> {
+    match store(conn, conversation_id, message_id, f, now) {
+        Ok(_) => Ok(None),
+        Err(AppError::BadRequest(k)) => Ok(Some(k)),
+        Err(e) => Err(e),
+    }
+}
+
 fn store(conn: &Connection, conversation_id: i64, message_id: i64, f: &Upload, now: i64) -> AppResult<i64> {
     let lim = limits(conn)?;
     let used: i64 = conn

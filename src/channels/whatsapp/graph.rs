@@ -229,3 +229,46 @@ pub async fn check(c: &Credentials) -> Check {
         _ => Check::Wrong("error", reason),
     }
 }
+
+#[derive(Deserialize)]
+struct MediaInfo {
+    url: String,
+    #[serde(default)]
+    mime_type: String,
+    #[serde(default)]
+    file_size: Option<u64>,
+}
+
+/// Downloads a received media file: its URL (valid 5 minutes) from the media
+/// id, then the bytes, both with the number's token. Refused before
+/// downloading when Meta says it is larger than `limit`.
+pub async fn media(c: &Credentials, media_id: &str, limit: u64) -> Result<(Vec<u8>, String), Failure> {
+    let client = client().map_err(|reason| Failure::Retry { reason, after: None })?;
+    if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(Failure::Fatal { reason: "id de mídia inválido".into(), code: None });
+    }
+    let resp = client.get(url(c, media_id)).bearer_auth(&c.access_token).send().await.map_err(|e| transport(&e))?;
+    if !resp.status().is_success() {
+        return Err(failure_of(resp).await);
+    }
+    let info: MediaInfo = resp
+        .json()
+        .await
+        .map_err(|_| Failure::Retry { reason: "resposta da API do WhatsApp ilegível".into(), after: None })?;
+    if info.file_size.is_some_and(|s| s > limit) {
+        return Err(Failure::Fatal { reason: "arquivo maior que o limite de anexos".into(), code: None });
+    }
+    let mut resp =
+        client.get(&info.url).bearer_auth(&c.access_token).send().await.map_err(|e| transport(&e))?;
+    if !resp.status().is_success() {
+        return Err(failure_of(resp).await);
+    }
+    let mut data = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+        if (data.len() + chunk.len()) as u64 > limit {
+            return Err(Failure::Fatal { reason: "arquivo maior que o limite de anexos".into(), code: None });
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok((data, info.mime_type))
+}

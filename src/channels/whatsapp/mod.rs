@@ -17,7 +17,8 @@ use warp::reply::{Reply, Response};
 
 use crate::app::AppState;
 use crate::domain::conversations::{self as conv, Stored};
-use crate::domain::{outbox, whatsapp};
+use crate::domain::{attachments, outbox, whatsapp};
+use graph::Failure;
 use crate::error::{AppError, AppResult};
 use crate::events::Change;
 
@@ -66,7 +67,16 @@ async fn receive(state: Arc<AppState>, queue_id: i64, sig: Option<String>, body:
             return plain(StatusCode::BAD_REQUEST, "bad body");
         }
     };
-    match store(&state, queue_id, batch).await {
+    let files = match download(&state, &creds, &batch).await {
+        Ok(f) => f,
+        Err(reason) => {
+            // Meta keeps the media a few days and redelivers what we do not
+            // acknowledge: nothing of this batch is stored, nothing is lost.
+            tracing::warn!(queue_id, "whatsapp media not downloaded yet, asking for a redelivery: {reason}");
+            return plain(StatusCode::SERVICE_UNAVAILABLE, "media not downloaded");
+        }
+    };
+    match store(&state, queue_id, batch, files).await {
         Ok(()) => plain(StatusCode::OK, "ok"),
         Err(AppError::StorageFull) => {
             let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, "storage full");
@@ -79,6 +89,41 @@ async fn receive(state: Arc<AppState>, queue_id: i64, sig: Option<String>, body:
             plain(StatusCode::INTERNAL_SERVER_ERROR, "error")
         }
     }
+}
+
+/// What became of a message's media file: stored, or why not (pt-BR).
+pub type File = Option<Result<attachments::Upload, String>>;
+
+/// Downloads the media of a batch, one file per message (None without
+/// media). A file that cannot be had for good (too large, a type Atende does
+/// not accept) becomes its reason; a temporary failure fails the batch.
+async fn download(state: &AppState, creds: &whatsapp::Credentials, batch: &webhook::Batch) -> Result<Vec<File>, String> {
+    let limit = state.db.read(attachments::limits).await.map_err(|e| e.to_string())?.file;
+    let loc = state.settings().locale;
+    let mut out = Vec::with_capacity(batch.messages.len());
+    for r in &batch.messages {
+        let Some(m) = &r.media else {
+            out.push(None);
+            continue;
+        };
+        let file = match graph::media(creds, &m.id, limit).await {
+            Ok((data, mime)) => {
+                let mime = if mime.is_empty() { m.mime.clone() } else { mime };
+                let name = if m.filename.is_empty() {
+                    let ext = attachments::ext_for_mime(&mime).unwrap_or("bin");
+                    let short: String = r.inbound.external_id.chars().rev().take(8).collect();
+                    format!("{}-{}.{ext}", m.kind, short.chars().rev().collect::<String>().replace(['=', '.'], ""))
+                } else {
+                    m.filename.clone()
+                };
+                Some(attachments::check(&name, data, limit).map_err(|k| crate::i18n::t(loc, k).to_string()))
+            }
+            Err(Failure::Fatal { reason, .. }) => Some(Err(reason)),
+            Err(Failure::Retry { reason, .. } | Failure::Unknown { reason }) => return Err(reason),
+        };
+        out.push(file);
+    }
+    Ok(out)
 }
 
 /// The text of a reaction, naming the message it is on.
@@ -100,16 +145,28 @@ fn reaction_text(conn: &rusqlite::Connection, r: &webhook::Reaction) -> AppResul
 }
 
 /// Commits a webhook batch in one transaction and publishes its changes.
-pub async fn store(state: &AppState, queue_id: i64, batch: webhook::Batch) -> AppResult<()> {
+pub async fn store(state: &AppState, queue_id: i64, batch: webhook::Batch, files: Vec<File>) -> AppResult<()> {
     let now = state.now();
+    let loc = state.settings().locale;
     let changes = state
         .db
         .write(move |conn| {
             let mut changes: Vec<Change> = Vec::new();
-            for m in &batch.messages {
-                let (stored, ch) = conv::whatsapp_message(conn, queue_id, m, now)?;
-                if stored == Stored::Duplicate {
-                    tracing::debug!(queue_id, "whatsapp redelivery ignored");
+            for (r, file) in batch.messages.iter().zip(files.iter()) {
+                let mut m = r.inbound.clone();
+                if let Some(Err(why)) = file {
+                    m.body = format!("{} ({}: {why})", m.body, crate::i18n::t(loc, "wa.media_not_stored"));
+                }
+                let (stored, ch) = conv::whatsapp_message(conn, queue_id, &m, now)?;
+                match (stored, file) {
+                    (Stored::New { conversation, message }, Some(Ok(upload))) => {
+                        if let Some(k) = attachments::store_received(conn, conversation, message, upload, now)? {
+                            let note = format!("{} ({}: {})", m.body, crate::i18n::t(loc, "wa.media_not_stored"), crate::i18n::t(loc, k));
+                            conv::rewrite_inbound(conn, message, &note)?;
+                        }
+                    }
+                    (Stored::Duplicate, _) => tracing::debug!(queue_id, "whatsapp redelivery ignored"),
+                    _ => {}
                 }
                 changes.extend(ch);
             }

@@ -123,11 +123,33 @@ pub struct Reaction {
     pub emoji: String,
 }
 
+/// A media file a message carries, to download before storing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRef {
+    /// Meta's media id.
+    pub id: String,
+    /// image | audio | video | document | sticker.
+    pub kind: String,
+    /// Its type as Meta says (`audio/ogg; codecs=opus`).
+    pub mime: String,
+    /// The file name the customer gave (documents), or ''.
+    pub filename: String,
+}
+
+/// A customer's message and the media it carries, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The message.
+    pub inbound: Inbound,
+    /// Its file.
+    pub media: Option<MediaRef>,
+}
+
 /// What one webhook call carries for a number.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
     /// Customers' messages, in order.
-    pub messages: Vec<Inbound>,
+    pub messages: Vec<Received>,
     /// Reactions.
     pub reactions: Vec<Reaction>,
     /// Statuses of our messages.
@@ -170,7 +192,6 @@ fn body_of(m: &serde_json::Value) -> String {
             if kind == "audio" && m["audio"]["voice"].as_bool() == Some(true) {
                 out = "🎤 Mensagem de voz".to_string();
             }
-            out.push_str(" (arquivo de mídia: o download de mídias do WhatsApp ainda não está disponível)");
             if !caption.is_empty() {
                 out.push_str(&format!("\n{caption}"));
             }
@@ -261,7 +282,14 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Batch, String> {
                         inbound,
                     });
                 } else {
-                    batch.messages.push(inbound);
+                    let kind = s(m, &["type"]);
+                    let media = matches!(kind, "image" | "audio" | "video" | "document" | "sticker").then(|| MediaRef {
+                        id: s(m, &[kind, "id"]).to_string(),
+                        kind: kind.to_string(),
+                        mime: s(m, &[kind, "mime_type"]).to_string(),
+                        filename: s(m, &[kind, "filename"]).to_string(),
+                    });
+                    batch.messages.push(Received { inbound, media });
                 }
             }
             for st in v.statuses {

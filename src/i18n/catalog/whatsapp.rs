@@ -87,6 +87,7 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
         "WhatsApp desconectado: a Meta recusou o token da fila",
         "WhatsApp disconnected: Meta refused the queue's token",
     ),
+    ("wa.media_not_stored", "arquivo não guardado", "file not stored"),
     ("audit.whatsapp.number_saved", "Número de WhatsApp salvo", "WhatsApp number saved"),
     ("job.whatsapp.windows", "Fechamento das janelas de 24 h do WhatsApp", "WhatsApp 24-hour windows closing"),
     ("job.outbox.deliver", "Envio de mensagens do WhatsApp", "WhatsApp message delivery"),
