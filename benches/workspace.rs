@@ -142,7 +142,10 @@ async fn bench_pages(sum: &mut Summary, root: &Path) -> R<Seeded> {
     let base = seed_base(&data, "ws", QUEUES, AGENTS).await?;
     let path = data.join("atende.db");
     let s = {
-        let (p, b) = (path.clone(), common::seed::Base { queues: base.queues.clone(), agents: base.agents.clone(), logins: vec![] });
+        let (p, b) = (
+            path.clone(),
+            common::seed::Base { queues: base.queues.clone(), agents: base.agents.clone(), logins: vec![] },
+        );
         tokio::task::spawn_blocking(move || history::seed(&p, &b)).await.map_err(err)??
     };
     println!(
@@ -319,13 +322,8 @@ async fn bench_memory(sum: &mut Summary, root: &Path, s: &Seeded) -> R<()> {
     let spid = pid.to_string();
     let cpu0 = cpu_secs(&spid);
     let pages = tokio::spawn(load::pages(addr, Arc::new(reqs), PAGE_CONNS, dur));
-    let run = VisitorRun {
-        path: format!("/api/widget/{}/messages", s.queue),
-        close: false,
-        keep_tokens: false,
-    };
-    let visitors =
-        tokio::spawn(load::visitors(addr, run, vec![Visitors::NewEach], inbound::CONNS, MIXED_MSGS, dur));
+    let run = VisitorRun { path: format!("/api/widget/{}/messages", s.queue), close: false, keep_tokens: false };
+    let visitors = tokio::spawn(load::visitors(addr, run, vec![Visitors::NewEach], inbound::CONNS, MIXED_MSGS, dur));
     let (mut peak, start) = (0f64, Instant::now());
     while start.elapsed() < dur + Duration::from_secs(2) && !(pages.is_finished() && visitors.is_finished()) {
         peak = peak.max(mb(pid, "VmRSS:"));

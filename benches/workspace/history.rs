@@ -168,8 +168,7 @@ pub fn seed(path: &Path, base: &Base) -> R<Seeded> {
             if is_mine {
                 if mine_seen % TASK_EVERY == 0 {
                     let title = format!("Ligar para {name}");
-                    task.execute(params![title, now + 86_400 + i, measured, contact_id, cid, created])
-                        .map_err(err)?;
+                    task.execute(params![title, now + 86_400 + i, measured, contact_id, cid, created]).map_err(err)?;
                     tasks += 1;
                 }
                 mine_rows.push((cid, last, name.clone()));

@@ -129,11 +129,7 @@ pub async fn bench(sum: &mut Summary) -> R<()> {
     let (mut server, t0) = Server::spawn(&data, &tmp.path().join("inbound.log"))?;
     server.wait_ready(t0, READY_LIMIT, POLL)?;
     let path = format!("/api/widget/{queue}/messages");
-    let run = |mode_close: bool, keep: bool| VisitorRun {
-        path: path.clone(),
-        close: mode_close,
-        keep_tokens: keep,
-    };
+    let run = |mode_close: bool, keep: bool| VisitorRun { path: path.clone(), close: mode_close, keep_tokens: keep };
 
     let mut phases = Vec::new();
     let a = phase(
@@ -252,7 +248,8 @@ pub async fn bench(sum: &mut Summary) -> R<()> {
         &format!(">= {RATE_TARGET:.0}/s, p99 < {P99_TARGET_MS:.0}"),
         verdict(rate >= RATE_TARGET && p99 < P99_TARGET_MS),
     );
-    for (i, name) in [(2, "inbound_existing_msgs_per_s"), (3, "inbound_desk_mix_msgs_per_s"), (4, "inbound_new_close_msgs_per_s")]
+    for (i, name) in
+        [(2, "inbound_existing_msgs_per_s"), (3, "inbound_desk_mix_msgs_per_s"), (4, "inbound_new_close_msgs_per_s")]
     {
         let (rate, p50, p99) = figures[i];
         sum.add(name, format!("{rate:.0}/s p50={p50:.2} p99={p99:.2}"), "", "");
