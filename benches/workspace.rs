@@ -23,7 +23,8 @@
 //!
 //! `ATENDE_BENCH_BIN=/path/to/atende` runs another server build (e.g. an
 //! unstripped one under `perf`); `ATENDE_BENCH_KEEP_DB=/path/file.db` keeps a
-//! copy of the seeded database.
+//! copy of the seeded database; `ATENDE_BENCH_SECTIONS=2` (or `1,3`, …) runs
+//! only those sections.
 //!
 //! Every loop is bounded in count and in time. A missed target prints MISS;
 //! a section that could not run prints FAILED and the bench exits 1. The
@@ -67,6 +68,10 @@ const DEEP_ROW: usize = 29_000;
 /// Environment variable naming a file to copy the seeded database of
 /// section 1 to (for looking at its query plans with `sqlite3`).
 const KEEP_ENV: &str = "ATENDE_BENCH_KEEP_DB";
+
+/// Environment variable listing the sections to run ("1,2,3" by default;
+/// section 3 seeds the database of section 1 without measuring it).
+const SECTIONS_ENV: &str = "ATENDE_BENCH_SECTIONS";
 
 /// Section 3: mixed load duration, idle wait after it, RSS sampling interval.
 const MIXED_SECS: u64 = 15;
@@ -137,7 +142,8 @@ fn counters(path: &Path, agent: i64) -> R<(i64, i64)> {
     .map_err(err)
 }
 
-async fn bench_pages(sum: &mut Summary, root: &Path) -> R<Seeded> {
+/// Seeds the history and, when `measure`, measures the workspace on it.
+async fn bench_pages(sum: &mut Summary, root: &Path, measure: bool) -> R<Seeded> {
     let data = root.join("data");
     let base = seed_base(&data, "ws", QUEUES, AGENTS).await?;
     let path = data.join("atende.db");
@@ -166,6 +172,9 @@ async fn bench_pages(sum: &mut Summary, root: &Path) -> R<Seeded> {
     if s.conversations != history::CONVERSATIONS || s.mine != history::MINE || s.mine_rows.len() as i64 != history::MINE
     {
         return Err(format!("seed incomplete: {} conversations, {} mine", s.conversations, s.mine));
+    }
+    if !measure {
+        return Ok(Seeded { data, queue: base.queues[0], login: base.logins[0].clone(), mine_rows: s.mine_rows });
     }
     let (mut server, t0) = Server::spawn(&data, &root.join("pages.log"))?;
     server.wait_ready(t0, READY_LIMIT, POLL)?;
@@ -377,30 +386,44 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!(
-        "\n-- 1. workspace of an agent holding {} of {} conversations ({PAGE_CONNS} connections)",
-        history::MINE,
-        history::CONVERSATIONS
-    );
-    let seeded = match rt.block_on(bench_pages(&mut sum, root.path())) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            sum.fail("home", &e);
-            None
-        }
-    };
-    println!("\n-- 2. inbound visitor messages, POST /api/widget/{{queue}}/messages ({} connections)", inbound::CONNS);
-    if let Err(e) = rt.block_on(inbound::bench(&mut sum)) {
-        sum.fail("inbound_new_msgs_per_s", &e);
-    }
-    println!("\n-- 3. server memory: idle, {MIXED_SECS} s of sections 1 and 2 together, {IDLE_AFTER:?} idle");
-    match &seeded {
-        Some(s) => {
-            if let Err(e) = rt.block_on(bench_memory(&mut sum, root.path(), s)) {
-                sum.fail("mem_after_load_rss_mb", &e);
+    let wanted = std::env::var(SECTIONS_ENV).unwrap_or_else(|_| "1,2,3".into());
+    let want = |n: &str| wanted.split(',').any(|w| w.trim() == n);
+    let seeded = if want("1") || want("3") {
+        println!(
+            "\n-- 1. workspace of an agent holding {} of {} conversations ({PAGE_CONNS} connections){}",
+            history::MINE,
+            history::CONVERSATIONS,
+            if want("1") { "" } else { ": seed only" }
+        );
+        match rt.block_on(bench_pages(&mut sum, root.path(), want("1"))) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                sum.fail("home", &e);
+                None
             }
         }
-        None => sum.fail("mem_after_load_rss_mb", "section 1 left no database"),
+    } else {
+        None
+    };
+    if want("2") {
+        println!(
+            "\n-- 2. inbound visitor messages, POST /api/widget/{{queue}}/messages ({} connections)",
+            inbound::CONNS
+        );
+        if let Err(e) = rt.block_on(inbound::bench(&mut sum)) {
+            sum.fail("inbound_new_msgs_per_s", &e);
+        }
+    }
+    if want("3") {
+        println!("\n-- 3. server memory: idle, {MIXED_SECS} s of sections 1 and 2 together, {IDLE_AFTER:?} idle");
+        match &seeded {
+            Some(s) => {
+                if let Err(e) = rt.block_on(bench_memory(&mut sum, root.path(), s)) {
+                    sum.fail("mem_after_load_rss_mb", &e);
+                }
+            }
+            None => sum.fail("mem_after_load_rss_mb", "section 1 left no database"),
+        }
     }
     drop(root);
     common::finish(rt, total, sum, 420.0);

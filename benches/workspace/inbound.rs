@@ -51,6 +51,20 @@ struct Phase {
     what: &'static str,
     stats: InStats,
     server_cpu: f64,
+    writer_cpu: f64,
+}
+
+/// CPU seconds of the server's writer thread (`atende-writer`).
+fn writer_cpu(pid: u32) -> f64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return f64::NAN };
+    for t in dir.flatten() {
+        let tid = t.file_name().to_string_lossy().into_owned();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
+        if comm.trim() == "atende-writer" {
+            return cpu_secs(&format!("{pid}/task/{tid}"));
+        }
+    }
+    f64::NAN
 }
 
 async fn phase(
@@ -63,9 +77,10 @@ async fn phase(
     limit: Duration,
 ) -> R<Phase> {
     let spid = server.pid().to_string();
-    let cpu0 = cpu_secs(&spid);
+    let (cpu0, w0) = (cpu_secs(&spid), writer_cpu(server.pid()));
     let stats = visitors(server.addr(), run, modes, CONNS, total, limit).await?;
-    Ok(Phase { name, what, stats, server_cpu: cpu_secs(&spid) - cpu0 })
+    let writer_cpu = writer_cpu(server.pid()) - w0;
+    Ok(Phase { name, what, stats, server_cpu: cpu_secs(&spid) - cpu0, writer_cpu })
 }
 
 fn print_phase(p: &mut Phase) -> (f64, f64, f64) {
@@ -74,13 +89,14 @@ fn print_phase(p: &mut Phase) -> (f64, f64, f64) {
     let max = s.lat.last().copied().unwrap_or(f64::NAN);
     println!(
         "inbound_{} msgs_per_s={rate:.0} p50_ms={p50:.2} p99_ms={p99:.2} max_ms={max:.1} ok={} new_conversations={} \
-         secs={:.1} server_cpu={:.0}% ({:.3} ms cpu/msg) request_bytes={} response_bytes={} load_avg=[{}] ({})",
+         secs={:.1} server_cpu={:.0}% ({:.3} ms cpu/msg) writer_thread_cpu={:.0}% request_bytes={} response_bytes={} load_avg=[{}] ({})",
         p.name,
         s.ok,
         s.new_conversations,
         s.secs,
         100.0 * p.server_cpu / s.secs.max(1e-9),
         1000.0 * p.server_cpu / (s.ok.max(1) as f64),
+        100.0 * p.writer_cpu / s.secs.max(1e-9),
         s.req_bytes,
         s.resp_bytes,
         loadavg(),
