@@ -193,7 +193,7 @@ pub fn seed(path: &Path, base: &Base) -> R<Seeded> {
     conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE)").map_err(err)?;
     conn.close().map_err(|(_, e)| err(e))?;
     let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    mine_rows.sort_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
+    mine_rows.sort_by_key(|r| std::cmp::Reverse((r.1, r.0)));
     Ok(Seeded {
         conversations,
         messages,
