@@ -421,7 +421,10 @@ async fn whatsapp_and_email_queues_say_they_are_not_connected_and_refuse_to_send
     // Until its number is set up, a WhatsApp queue says it is disconnected
     // and agents cannot send into it (issue 12 connects it).
     assert_eq!(r.location(), format!("/admin/filas/{wa}/whatsapp"));
-    admin.get(&format!("/admin/filas/{wa}")).await.has(&["desconectado: número não configurado", "Configurar o número"]);
+    admin
+        .get(&format!("/admin/filas/{wa}"))
+        .await
+        .has(&["desconectado: número não configurado", "Configurar o número"]);
     admin.get(&format!("/admin/filas/{q}")).await.lacks(&["Canal não conectado"]);
     // The audit page: "Canal: WhatsApp", not channel=whatsapp.
     admin

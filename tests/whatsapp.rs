@@ -396,12 +396,8 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
     // The image was downloaded into the attachment store (once), the
     // document over the limit says so.
     assert_eq!(scalar(&app, "SELECT count(*) FROM attachments WHERE mime = 'image/jpeg' AND size = 22").await, 1);
-    let jpeg: Vec<u8> = app
-        .state
-        .db
-        .read(|c| Ok(c.query_row("SELECT data FROM attachment_data", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let jpeg: Vec<u8> =
+        app.state.db.read(|c| Ok(c.query_row("SELECT data FROM attachment_data", [], |r| r.get(0))?)).await.unwrap();
     assert_eq!(jpeg, JPEG);
     assert_eq!(app.count("contacts").await, 1, "the wa_id without the 9 found Maria Souza");
     assert_eq!(
@@ -421,7 +417,11 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
     );
     assert!(bodies[3].contains("João Lima · +55 11 91234-5678"), "{}", bodies[3]);
     assert!(bodies[4].starts_with("🖼️ Imagem") && bodies[4].ends_with("foto do produto"), "{}", bodies[4]);
-    assert!(bodies[5].starts_with("📄 Documento «contrato.pdf» (arquivo não guardado: arquivo maior que o limite"), "{}", bodies[5]);
+    assert!(
+        bodies[5].starts_with("📄 Documento «contrato.pdf» (arquivo não guardado: arquivo maior que o limite"),
+        "{}",
+        bodies[5]
+    );
     assert!(bodies[6].contains("«poll»"), "{}", bodies[6]);
     assert_eq!(bodies[7], "Reagiu 👍 a «Bom dia»");
     // The agents' list and the conversation name the contact.

@@ -258,8 +258,7 @@ pub async fn media(c: &Credentials, media_id: &str, limit: u64) -> Result<(Vec<u
     if info.file_size.is_some_and(|s| s > limit) {
         return Err(Failure::Fatal { reason: "arquivo maior que o limite de anexos".into(), code: None });
     }
-    let mut resp =
-        client.get(&info.url).bearer_auth(&c.access_token).send().await.map_err(|e| transport(&e))?;
+    let mut resp = client.get(&info.url).bearer_auth(&c.access_token).send().await.map_err(|e| transport(&e))?;
     if !resp.status().is_success() {
         return Err(failure_of(resp).await);
     }

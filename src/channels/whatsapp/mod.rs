@@ -18,9 +18,9 @@ use warp::reply::{Reply, Response};
 use crate::app::AppState;
 use crate::domain::conversations::{self as conv, Stored};
 use crate::domain::{attachments, outbox, whatsapp};
-use graph::Failure;
 use crate::error::{AppError, AppResult};
 use crate::events::Change;
+use graph::Failure;
 
 fn plain(status: StatusCode, text: &str) -> Response {
     warp::reply::with_status(text.to_string(), status).into_response()
@@ -97,7 +97,11 @@ pub type File = Option<Result<attachments::Upload, String>>;
 /// Downloads the media of a batch, one file per message (None without
 /// media). A file that cannot be had for good (too large, a type Atende does
 /// not accept) becomes its reason; a temporary failure fails the batch.
-async fn download(state: &AppState, creds: &whatsapp::Credentials, batch: &webhook::Batch) -> Result<Vec<File>, String> {
+async fn download(
+    state: &AppState,
+    creds: &whatsapp::Credentials,
+    batch: &webhook::Batch,
+) -> Result<Vec<File>, String> {
     let limit = state.db.read(attachments::limits).await.map_err(|e| e.to_string())?.file;
     let loc = state.settings().locale;
     let mut out = Vec::with_capacity(batch.messages.len());
@@ -161,7 +165,12 @@ pub async fn store(state: &AppState, queue_id: i64, batch: webhook::Batch, files
                 match (stored, file) {
                     (Stored::New { conversation, message }, Some(Ok(upload))) => {
                         if let Some(k) = attachments::store_received(conn, conversation, message, upload, now)? {
-                            let note = format!("{} ({}: {})", m.body, crate::i18n::t(loc, "wa.media_not_stored"), crate::i18n::t(loc, k));
+                            let note = format!(
+                                "{} ({}: {})",
+                                m.body,
+                                crate::i18n::t(loc, "wa.media_not_stored"),
+                                crate::i18n::t(loc, k)
+                            );
                             conv::rewrite_inbound(conn, message, &note)?;
                         }
                     }

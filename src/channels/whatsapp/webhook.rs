@@ -283,12 +283,13 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Batch, String> {
                     });
                 } else {
                     let kind = s(m, &["type"]);
-                    let media = matches!(kind, "image" | "audio" | "video" | "document" | "sticker").then(|| MediaRef {
-                        id: s(m, &[kind, "id"]).to_string(),
-                        kind: kind.to_string(),
-                        mime: s(m, &[kind, "mime_type"]).to_string(),
-                        filename: s(m, &[kind, "filename"]).to_string(),
-                    });
+                    let media =
+                        matches!(kind, "image" | "audio" | "video" | "document" | "sticker").then(|| MediaRef {
+                            id: s(m, &[kind, "id"]).to_string(),
+                            kind: kind.to_string(),
+                            mime: s(m, &[kind, "mime_type"]).to_string(),
+                            filename: s(m, &[kind, "filename"]).to_string(),
+                        });
                     batch.messages.push(Received { inbound, media });
                 }
             }

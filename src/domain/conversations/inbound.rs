@@ -96,6 +96,7 @@ pub fn whatsapp_message(conn: &Connection, queue_id: i64, m: &Inbound, now: i64)
 /// Rewrites what a just-stored inbound message says (its file could not be
 /// kept, say), in the same transaction.
 pub fn rewrite_inbound(conn: &Connection, message_id: i64, body: &str) -> AppResult<()> {
-    conn.prepare_cached("UPDATE messages SET body = ?2 WHERE id = ?1 AND kind = 'in'")?.execute(params![message_id, body])?;
+    conn.prepare_cached("UPDATE messages SET body = ?2 WHERE id = ?1 AND kind = 'in'")?
+        .execute(params![message_id, body])?;
     Ok(())
 }
