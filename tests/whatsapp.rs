@@ -201,6 +201,33 @@ async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
     app.state.db.read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?)).await.unwrap()
 }
 
+/// A WhatsApp queue talking to the fake, Maria's first message (sent `ago`
+/// seconds before now) and Ana holding her conversation.
+struct Served<'a> {
+    fake: Shared,
+    admin: common::Client<'a>,
+    q: i64,
+    a: i64,
+    ana: User,
+    cid: i64,
+    now: i64,
+}
+
+async fn maria_served_by_ana(app: &TestApp, ago: i64) -> Served<'_> {
+    let (graph, fake) = fake_graph().await;
+    let t = app.team("Atendimento").await;
+    let mut admin = app.admin().await;
+    let q = wa_queue(app, &mut admin, t, graph).await;
+    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
+    let ana = user(app, a).await;
+    let now = app.state.now();
+    let first = text_from("5511987654321", "Maria", "wamid.IN1", "Oi", now - ago);
+    assert_eq!(post_hook(app, q, &first, Some(SECRET)).await.status, 200);
+    let cid = scalar(app, "SELECT id FROM conversations").await;
+    conv::claim(&app.state, &ana, cid).await.unwrap();
+    Served { fake, admin, q, a, ana, cid, now }
+}
+
 #[tokio::test]
 async fn the_number_is_connected_from_its_queue_page_and_its_secrets_never_come_back() {
     let app = TestApp::new().await;
@@ -439,19 +466,7 @@ async fn each_message_is_stored_once_whatever_its_type_and_one_customer_has_one_
 #[tokio::test]
 async fn a_reply_goes_out_once_through_the_outbox_with_retries_and_ticks_that_only_move_forward() {
     let app = TestApp::new().await;
-    let (graph, fake) = fake_graph().await;
-    let t = app.team("Atendimento").await;
-    let mut admin = app.admin().await;
-    let q = wa_queue(&app, &mut admin, t, graph).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = user(&app, a).await;
-    let now = app.state.now();
-    assert_eq!(
-        post_hook(&app, q, &text_from("5511987654321", "Maria", "wamid.IN1", "Oi", now), Some(SECRET)).await.status,
-        200
-    );
-    let cid = scalar(&app, "SELECT id FROM conversations").await;
-    conv::claim(&app.state, &ana, cid).await.unwrap();
+    let Served { fake, q, cid, .. } = maria_served_by_ana(&app, 0).await;
     let mut web = app.login("ana@x.com").await;
     let r = web
         .post(
@@ -521,19 +536,7 @@ async fn a_reply_goes_out_once_through_the_outbox_with_retries_and_ticks_that_on
 #[tokio::test]
 async fn a_failure_is_shown_with_its_reason_and_a_revoked_token_alerts_the_admins() {
     let app = TestApp::new().await;
-    let (graph, fake) = fake_graph().await;
-    let t = app.team("Atendimento").await;
-    let mut admin = app.admin().await;
-    let q = wa_queue(&app, &mut admin, t, graph).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = user(&app, a).await;
-    let now = app.state.now();
-    assert_eq!(
-        post_hook(&app, q, &text_from("5511987654321", "Maria", "wamid.IN1", "Oi", now), Some(SECRET)).await.status,
-        200
-    );
-    let cid = scalar(&app, "SELECT id FROM conversations").await;
-    conv::claim(&app.state, &ana, cid).await.unwrap();
+    let Served { fake, mut admin, q, ana, cid, .. } = maria_served_by_ana(&app, 0).await;
     // A failure reported later by a status callback.
     conv::send(&app.state, &ana, cid, "Primeira").await.unwrap();
     deliver::run(&app.state).await.unwrap();
@@ -557,22 +560,8 @@ async fn a_failure_is_shown_with_its_reason_and_a_revoked_token_alerts_the_admin
 #[tokio::test]
 async fn after_24_hours_without_the_customer_free_text_is_refused_until_they_write_again() {
     let app = TestApp::new().await;
-    let (graph, fake) = fake_graph().await;
-    let t = app.team("Atendimento").await;
-    let mut admin = app.admin().await;
-    let q = wa_queue(&app, &mut admin, t, graph).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = user(&app, a).await;
-    let now = app.state.now();
     // The window counts from the customer's send time (an hour ago here).
-    assert_eq!(
-        post_hook(&app, q, &text_from("5511987654321", "Maria", "wamid.IN1", "Oi", now - 3600), Some(SECRET))
-            .await
-            .status,
-        200
-    );
-    let cid = scalar(&app, "SELECT id FROM conversations").await;
-    conv::claim(&app.state, &ana, cid).await.unwrap();
+    let Served { fake, q, a, ana, cid, now, .. } = maria_served_by_ana(&app, 3600).await;
     conv::send(&app.state, &ana, cid, "Resposta dentro da janela").await.unwrap();
     deliver::run(&app.state).await.unwrap();
     // Our own messages never extend it.
@@ -621,19 +610,7 @@ async fn after_24_hours_without_the_customer_free_text_is_refused_until_they_wri
 #[tokio::test]
 async fn a_send_cut_off_by_a_crash_is_recognised_by_its_callback_and_not_sent_again() {
     let app = TestApp::new().await;
-    let (graph, fake) = fake_graph().await;
-    let t = app.team("Atendimento").await;
-    let mut admin = app.admin().await;
-    let q = wa_queue(&app, &mut admin, t, graph).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = user(&app, a).await;
-    let now = app.state.now();
-    assert_eq!(
-        post_hook(&app, q, &text_from("5511987654321", "Maria", "wamid.IN1", "Oi", now), Some(SECRET)).await.status,
-        200
-    );
-    let cid = scalar(&app, "SELECT id FROM conversations").await;
-    conv::claim(&app.state, &ana, cid).await.unwrap();
+    let Served { fake, q, ana, cid, now, .. } = maria_served_by_ana(&app, 0).await;
     conv::send(&app.state, &ana, cid, "Um").await.unwrap();
     conv::send(&app.state, &ana, cid, "Dois").await.unwrap();
     // The server took both and died before recording Meta's answers: they
