@@ -53,6 +53,7 @@ impl ListKind {
 /// One row of a list: a link that opens the conversation in the centre pane.
 fn row(loc: Locale, csrf: &str, kind: ListKind, c: &Conversation, now: i64, tz: &TimeZone) -> Markup {
     let preview = if c.last_preview.is_empty() { c.subject.as_str() } else { c.last_preview.as_str() };
+    let preview = &preview[..preview.char_indices().nth(80).map_or(preview.len(), |(i, _)| i)];
     html! {
         li.conv-row.unread[c.unread && kind == ListKind::Mine] data-conv=(c.id) {
             a.conv-link href=(format!("/atendimentos/{}", c.id)) data-conv=(c.id) {
@@ -71,7 +72,7 @@ fn row(loc: Locale, csrf: &str, kind: ListKind, c: &Conversation, now: i64, tz: 
                     (channel(loc, &c.channel)) " · " (c.queue_name)
                     @if !crate::domain::conversations::channel_connected(&c.channel) { " · " (t(loc, "forms.channel.not_connected")) }
                 }
-                span.conv-preview { (preview.chars().take(80).collect::<String>()) }
+                span.conv-preview { (preview) }
             }
             @if kind == ListKind::Queued {
                 (post_button(csrf, &format!("/atendimentos/{}/pegar", c.id), "✓", "btn-primary btn-claim", None))

@@ -93,9 +93,9 @@ async fn list_page(ctx: Ctx, kind: ListKind, q: Input) -> AppResult<Response> {
         .state
         .db
         .read(move |c| match kind {
-            ListKind::Queued => conv::queued_page(c, &user, after, &f2),
-            ListKind::Mine => conv::mine_page(c, &user, after, &f2),
-            ListKind::Closed => conv::closed_page(c, &user, 0, after, &f2),
+            ListKind::Queued => conv::queued_page(c, &user, after, &f2, conv::PAGE_SIZE),
+            ListKind::Mine => conv::mine_page(c, &user, after, &f2, conv::PAGE_SIZE),
+            ListKind::Closed => conv::closed_page(c, &user, 0, after, &f2, conv::PAGE_SIZE),
         })
         .await?;
     let tz = ctx.state.settings().tz();

@@ -53,6 +53,10 @@ pub struct Home {
 /// Rows per page of a desk list.
 pub const PAGE_SIZE: i64 = 25;
 
+/// Rows of "Na fila" and "Finalizadas recentes" on the home, under "Minhas
+/// conversas" (their whole lists are a link away).
+pub const HOME_ROWS: i64 = 10;
+
 /// How far back "Finalizadas recentes" reaches on the home.
 pub const RECENT_DAYS: i64 = 7;
 
@@ -116,16 +120,18 @@ pub fn cursor_param(c: Cursor) -> String {
     format!("{}.{}", c.0, c.1)
 }
 
-/// Runs a list query whose own parameters are ?1..?5 and whose filter is
-/// ?10..?12, and cuts the page.
+/// Runs a list query whose own parameters are ?1..?5, whose filter is
+/// ?10..?12 and whose LIMIT is ?9, and cuts a page of `size` rows.
 pub(super) fn page(
     conn: &Connection,
     sql: &str,
     p: &[&dyn rusqlite::ToSql],
     f: &Filter,
     key: fn(&Conversation) -> i64,
+    size: i64,
 ) -> AppResult<Page> {
     let mut stmt = conn.prepare_cached(sql)?;
+    stmt.raw_bind_parameter(9, size + 1)?;
     for (i, v) in p.iter().enumerate() {
         stmt.raw_bind_parameter(i + 1, v)?;
     }
@@ -137,8 +143,8 @@ pub(super) fn page(
     while let Some(r) = q.next()? {
         rows.push(conv_from_row(r)?);
     }
-    let next = if rows.len() as i64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
+    let next = if rows.len() as i64 > size {
+        rows.truncate(size as usize);
         rows.last().map(|c| (key(c), c.id))
     } else {
         None
@@ -148,53 +154,60 @@ pub(super) fn page(
 
 /// Queued conversations of `user`'s queues (administrators: all), oldest
 /// first, from after `after`. Costs the same on any page (keyset).
-pub fn queued_page(conn: &Connection, user: &User, after: Option<Cursor>, f: &Filter) -> AppResult<Page> {
+pub fn queued_page(conn: &Connection, user: &User, after: Option<Cursor>, f: &Filter, size: i64) -> AppResult<Page> {
     let (t, id) = after.unwrap_or((i64::MIN, i64::MIN));
     page(
         conn,
         &format!(
             "{CONV_SELECT} WHERE c.status = 'queued' AND (c.queued_at, c.id) > (?3, ?4)
                AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2)) {FILTER_SQL}
-             ORDER BY c.queued_at, c.id LIMIT {}",
-            PAGE_SIZE + 1
+             ORDER BY c.queued_at, c.id LIMIT ?9"
         ),
         &[&user.is_admin(), &user.id, &t, &id],
         f,
         |c| c.queued_at,
+        size,
     )
 }
 
 /// Conversations assigned to `user`, newest activity first, from after `after`.
-pub fn mine_page(conn: &Connection, user: &User, after: Option<Cursor>, f: &Filter) -> AppResult<Page> {
+pub fn mine_page(conn: &Connection, user: &User, after: Option<Cursor>, f: &Filter, size: i64) -> AppResult<Page> {
     let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
     page(
         conn,
         &format!(
             "{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status = 'assigned' AND (c.last_activity_at, c.id) < (?2, ?3)
-             {FILTER_SQL} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {}",
-            PAGE_SIZE + 1
+             {FILTER_SQL} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?9"
         ),
         &[&user.id, &t, &id],
         f,
         |c| c.last_activity_at,
+        size,
     )
 }
 
 /// Conversations `user` held that are finished or archived, closed since
 /// `since` (unix), newest first, from after `after`.
-pub fn closed_page(conn: &Connection, user: &User, since: i64, after: Option<Cursor>, f: &Filter) -> AppResult<Page> {
+pub fn closed_page(
+    conn: &Connection,
+    user: &User,
+    since: i64,
+    after: Option<Cursor>,
+    f: &Filter,
+    size: i64,
+) -> AppResult<Page> {
     let (t, id) = after.unwrap_or((i64::MAX, i64::MAX));
     page(
         conn,
         &format!(
             "{CONV_SELECT} WHERE c.agent_id = ?1 AND c.status IN ('finished', 'archived') AND c.closed_at >= ?4
                AND (c.closed_at, c.id) < (?2, ?3) {FILTER_SQL}
-             ORDER BY c.closed_at DESC, c.id DESC LIMIT {}",
-            PAGE_SIZE + 1
+             ORDER BY c.closed_at DESC, c.id DESC LIMIT ?9"
         ),
         &[&user.id, &t, &id, &since],
         f,
         |c| c.closed_at.unwrap_or(0),
+        size,
     )
 }
 
@@ -252,12 +265,12 @@ pub fn home(conn: &Connection, user: &User, now: i64, f: &Filter) -> AppResult<H
     Ok(Home {
         presence: routing::presence(conn, user.id)?,
         offers,
-        queued: queued_page(conn, user, None, f)?,
+        queued: queued_page(conn, user, None, f, HOME_ROWS)?,
         queued_total,
-        mine: mine_page(conn, user, None, f)?,
+        mine: mine_page(conn, user, None, f, PAGE_SIZE)?,
         mine_total,
         mine_unread,
-        closed: closed_page(conn, user, now - RECENT_DAYS * 86_400, None, f)?,
+        closed: closed_page(conn, user, now - RECENT_DAYS * 86_400, None, f, HOME_ROWS)?,
         queues,
         filter: f.clone(),
         filter_queues,
