@@ -234,6 +234,16 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             let n = crate::domain::whatsapp::windows_closed(&s, from, now).await?;
             Ok(if n > 0 { format!("{n} WhatsApp windows closed") } else { String::new() })
         })?,
+        // WhatsApp templates: read again from Meta every six hours (the status
+        // webhook applies approvals in between).
+        add(state, "whatsapp.templates", "0 17 */6 * * *", |s| async move {
+            let (ok, bad) = crate::channels::whatsapp::sync::all(&s).await?;
+            Ok(match (ok, bad) {
+                (0, 0) => String::new(),
+                (ok, 0) => format!("{ok} numbers' templates synchronised"),
+                (ok, bad) => format!("{ok} numbers' templates synchronised; {bad} failed"),
+            })
+        })?,
         add(state, "backup.daily", "0 * * * * *", |s| async move {
             Ok(backup_if_due(&s).await?.map(|n| format!("backup written: {n}")).unwrap_or_default())
         })?,
@@ -249,6 +259,7 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
         "conversations.reopen",
         "outbox.deliver",
         "whatsapp.windows",
+        "whatsapp.templates",
         "backup.daily",
         "sessions.cleanup",
     ];

@@ -467,6 +467,7 @@ async fn whatsapp_and_email_queues_say_they_are_not_connected_and_refuse_to_send
     app.grant(ana_u.id, "open_conversations").await;
     let ana_u = user(&app, ana_u.id).await;
     let target = Target::Typed { name: "João".into(), phone: "+5511999990000".into(), email: String::new() };
-    let e = conv::start_outbound(&app.state, &ana_u, target, wa, Some("Oi".into())).await.unwrap_err();
+    let e =
+        conv::start_outbound(&app.state, &ana_u, target, wa, Some("Oi".into()), Default::default()).await.unwrap_err();
     assert!(matches!(e, atende::error::AppError::Conflict("conv.channel_not_connected")), "{e:?}");
 }

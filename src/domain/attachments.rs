@@ -382,15 +382,23 @@ pub async fn send_agent(
             }
             if !note {
                 conv::ensure_queue_connected(conn, c.queue_id)?;
-                if c.channel == "whatsapp" {
-                    // Media through WhatsApp is not built yet: say so rather
-                    // than store a file the customer never gets.
-                    return Err(AppError::Conflict("wa.media_out_unavailable"));
-                }
             }
             let kind = if note { "note" } else { "out" };
             let mid = insert_message(conn, conversation_id, kind, Some(user.id), &user.name, &caption, now)?;
-            store(conn, conversation_id, mid, &f, now)?;
+            let aid = store(conn, conversation_id, mid, &f, now)?;
+            if !note && c.channel == "whatsapp" {
+                let file = (f.mime, f.name.as_str(), f.data.len() as u64);
+                crate::domain::outbox::enqueue_whatsapp_media(
+                    conn,
+                    conversation_id,
+                    c.queue_id,
+                    mid,
+                    aid,
+                    file,
+                    &caption,
+                    now,
+                )?;
+            }
             if !note {
                 conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?
                     .execute([mid, conversation_id])?;
@@ -426,6 +434,17 @@ pub async fn send_visitor(state: &AppState, queue_id: i64, token_hash: Vec<u8>, 
         .await?;
     state.bus.publish(changes);
     Ok(ids)
+}
+
+/// The bytes, type and name of an attachment (the outbox uploads them).
+pub fn bytes(conn: &Connection, id: i64) -> AppResult<(Vec<u8>, String, String)> {
+    let (mime, name): (String, String) = conn
+        .prepare_cached("SELECT mime, name FROM attachments WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let data: Vec<u8> = conn
+        .prepare_cached("SELECT data FROM attachment_data WHERE attachment_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok((data, mime, name))
 }
 
 /// Streams the bytes of attachment `id` in [`CHUNK`]-sized pieces from its

@@ -45,6 +45,80 @@ pub struct Item {
     pub payload: String,
     /// Attempts so far.
     pub attempts: i64,
+    /// A file to upload first; its media id replaces [`MEDIA_ID`] in the payload.
+    pub attachment_id: Option<i64>,
+}
+
+/// Stands for the media id in a file's payload until it is uploaded.
+pub const MEDIA_ID: &str = "__atende_media__";
+
+/// How WhatsApp carries a file of this type and the most it takes (Meta's
+/// caps), or None for a type it refuses.
+pub fn whatsapp_media_kind(mime: &str) -> Option<(&'static str, u64)> {
+    const MB: u64 = 1 << 20;
+    match mime {
+        "image/jpeg" | "image/png" => Some(("image", 5 * MB)),
+        "audio/aac" | "audio/amr" | "audio/mpeg" | "audio/mp4" | "audio/ogg" => Some(("audio", 16 * MB)),
+        "video/mp4" | "video/3gpp" => Some(("video", 16 * MB)),
+        "application/pdf"
+        | "text/plain"
+        | "application/msword"
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        | "application/vnd.ms-excel"
+        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        | "application/vnd.ms-powerpoint"
+        | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => Some(("document", 100 * MB)),
+        _ => None,
+    }
+}
+
+/// Queues an agent's file for a WhatsApp conversation (after its message
+/// and attachment rows): refused with nothing stored when the window is
+/// closed or Meta would refuse its type or size. Part of the caller's
+/// transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn enqueue_whatsapp_media(
+    conn: &Connection,
+    conversation_id: i64,
+    queue_id: i64,
+    message_id: i64,
+    attachment_id: i64,
+    (mime, name, size): (&str, &str, u64),
+    caption: &str,
+    now: i64,
+) -> AppResult<()> {
+    let Some((kind, cap)) = whatsapp_media_kind(mime) else { return Err(AppError::BadRequest("wa.media_type")) };
+    if size > cap {
+        return Err(AppError::BadRequest("wa.media_too_big"));
+    }
+    if caption.chars().count() > 1024 {
+        return Err(AppError::BadRequest("wa.caption_too_long"));
+    }
+    let to = recipient(conn, conversation_id)?;
+    if !crate::domain::whatsapp::window_open(conn, conversation_id, now)? {
+        return Err(AppError::Conflict("wa.window_closed"));
+    }
+    let mut media = serde_json::json!({ "id": MEDIA_ID });
+    if kind != "audio" && !caption.is_empty() {
+        media["caption"] = caption.into();
+    }
+    if kind == "document" {
+        media["filename"] = name.into();
+    }
+    enqueue_whatsapp(conn, queue_id, message_id, &to, now, |id| {
+        serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": kind,
+            kind: media,
+            "biz_opaque_callback_data": format!("atende:{id}"),
+        })
+        .to_string()
+    })?;
+    conn.prepare_cached("UPDATE outbox SET attachment_id = ?2 WHERE message_id = ?1")?
+        .execute(params![message_id, attachment_id])?;
+    Ok(())
 }
 
 /// The delivery state of an agent's message, for the ticks.
@@ -83,33 +157,58 @@ pub fn enqueue_whatsapp_text(
     if text.chars().count() > 4096 {
         return Err(AppError::BadRequest("wa.text_too_long"));
     }
-    let (wa_id, until): (Option<String>, Option<i64>) = conn
-        .prepare_cached("SELECT wa_id, window_until FROM conversations WHERE id = ?1")?
-        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let Some(to) = wa_id else { return Err(AppError::Conflict("wa.no_recipient")) };
-    if until.is_none_or(|u| u <= now) {
+    let to = recipient(conn, conversation_id)?;
+    if !crate::domain::whatsapp::window_open(conn, conversation_id, now)? {
         return Err(AppError::Conflict("wa.window_closed"));
     }
+    enqueue_whatsapp(conn, queue_id, message_id, &to, now, |id| whatsapp_text(&to, text, id))
+}
+
+/// The WhatsApp id a conversation answers to.
+pub fn recipient(conn: &Connection, conversation_id: i64) -> AppResult<String> {
+    let wa_id: Option<String> = conn
+        .prepare_cached("SELECT wa_id FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    wa_id.filter(|w| !w.is_empty()).ok_or(AppError::Conflict("wa.no_recipient"))
+}
+
+/// Queues a message whose documented JSON `payload` builds from the outbox
+/// id (the window and the opt-in checked by the caller). Part of the
+/// caller's transaction, after the message row.
+pub fn enqueue_whatsapp(
+    conn: &Connection,
+    queue_id: i64,
+    message_id: i64,
+    to: &str,
+    now: i64,
+    payload: impl FnOnce(i64) -> String,
+) -> AppResult<()> {
     conn.prepare_cached(
         "INSERT INTO outbox (message_id, channel, queue_id, recipient, payload, state, next_at, created_at, updated_at)
          VALUES (?1, 'whatsapp', ?2, ?3, '', 'pending', ?4, ?4, ?4)",
     )?
     .execute(params![message_id, queue_id, to, now])?;
     let id = conn.last_insert_rowid();
-    conn.prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?
-        .execute(params![id, whatsapp_text(&to, text, id)])?;
+    conn.prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?.execute(params![id, payload(id)])?;
     Ok(())
 }
 
-/// Takes up to `limit` rows due now and marks them `sending` (the caller
-/// commits before calling the channel). Rows left `sending` longer than
+/// Takes up to `limit` rows due now, at most each number's messages per
+/// second (`rate_per_sec`), and marks them `sending` (the caller commits
+/// before calling the channel). Rows left `sending` longer than
 /// [`RECONCILE_SECS`] with no callback are due again.
 pub fn take_due(conn: &Connection, now: i64, limit: usize) -> AppResult<Vec<Item>> {
     let items: Vec<Item> = conn
         .prepare_cached(
-            "SELECT o.id, o.message_id, m.conversation_id, o.queue_id, o.channel, o.recipient, o.payload, o.attempts
-             FROM outbox o JOIN messages m ON m.id = o.message_id
-             WHERE o.state IN ('pending', 'sending') AND o.next_at <= ?1 ORDER BY o.next_at, o.id LIMIT ?2",
+            "SELECT o.id, o.message_id, m.conversation_id, o.queue_id, o.channel, o.recipient, o.payload, o.attempts,
+               o.attachment_id
+             FROM (SELECT id, message_id, queue_id, channel, recipient, payload, attempts, next_at, attachment_id,
+                     row_number() OVER (PARTITION BY queue_id ORDER BY next_at, id) AS rn
+                   FROM outbox WHERE state IN ('pending', 'sending') AND next_at <= ?1) o
+             JOIN messages m ON m.id = o.message_id LEFT JOIN whatsapp_numbers w ON w.queue_id = o.queue_id
+             WHERE o.rn <= coalesce(w.rate_per_sec, 80) ORDER BY o.next_at, o.id LIMIT ?2",
         )?
         .query_map(params![now, limit as i64], |r| {
             Ok(Item {
@@ -121,6 +220,7 @@ pub fn take_due(conn: &Connection, now: i64, limit: usize) -> AppResult<Vec<Item
                 recipient: r.get(5)?,
                 payload: r.get(6)?,
                 attempts: r.get(7)?,
+                attachment_id: r.get(8)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -32,6 +32,11 @@ impl Input {
         self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).collect()
     }
 
+    /// Every (name, value) pair as sent.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Whether a checkbox named `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
         matches!(self.get(name), "1" | "on" | "true" | "sim")

@@ -21,23 +21,7 @@ pub fn channel_key(channel: &str) -> &'static str {
 
 /// Catalog key of a timeline entry (unknown keys show as a generic event).
 fn entry_key(key: &str) -> &'static str {
-    match key {
-        "tl.created" => "tl.created",
-        "tl.task_created" => "tl.task_created",
-        "tl.task_done" => "tl.task_done",
-        "tl.note" => "tl.note",
-        "tl.merged" => "tl.merged",
-        "ev.created" => "ev.created",
-        "ev.accepted" => "ev.accepted",
-        "ev.claimed" => "ev.claimed",
-        "ev.transferred_team" => "ev.transferred_team",
-        "ev.transferred_agent" => "ev.transferred_agent",
-        "ev.finished" => "ev.finished",
-        "ev.archived" => "ev.archived",
-        "ev.reopened" => "ev.reopened",
-        "ev.reopened_task" => "ev.reopened_task",
-        _ => "tl.event",
-    }
+    crate::i18n::catalog_key(key).filter(|k| k.starts_with("tl.") || k.starts_with("ev.")).unwrap_or("tl.event")
 }
 
 /// Rows of contacts.

@@ -112,7 +112,10 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
                         " " span #conv-status .chip.(format!("chip-{}", c.status)) { (t(loc, status_key(&c.status))) }
                     }
                     (times(loc, v))
-                    @if c.channel == "whatsapp" { (window(loc, c.window_until, v.now)) }
+                    @if c.channel == "whatsapp" {
+                        (window(loc, c.window_until, v.now))
+                        @if let Some(wa) = &v.wb.wa { (super::whatsapp::optin_line(loc, csrf, c.id, wa.optin.as_ref(), v.tz)) }
+                    }
                 }
                 div.conv-tools {
                     span #live-status .badge.badge-warn hidden { (t(loc, "live.disconnected")) }
@@ -137,6 +140,13 @@ pub fn centre(loc: Locale, csrf: &str, v: &View, notice: Option<&'static str>) -
             div.conv-foot {
                 @if v.holds() && c.channel == "whatsapp" && c.window_until.is_none_or(|u| u <= v.now) {
                     div.flash.flash-warn #wa-closed role="status" { (t(loc, "wa.window_closed")) }
+                    @if let Some(wa) = &v.wb.wa {
+                        @match &wa.optin {
+                            Some(o) if o.on => { (super::whatsapp::picker(loc, csrf, &format!("{base}/modelo"), &wa.choices(), &[], false)) }
+                            Some(_) => { p.muted #wa-optin-needed { (t(loc, "wa.opted_out")) } }
+                            None => { p.muted #wa-optin-needed { (t(loc, "wa.optin_needed")) } }
+                        }
+                    }
                 }
                 (composer(loc, csrf, c, v.holds() && (c.channel != "whatsapp" || c.window_until.is_some_and(|u| u > v.now)), v.wb))
                 (actions(loc, csrf, v))

@@ -137,6 +137,23 @@ pub struct Workbench {
     pub reasons: Vec<(i64, String)>,
     /// Largest attachment, MB.
     pub file_limit_mb: i64,
+    /// WhatsApp conversations: the contact's opt-in and the templates.
+    pub wa: Option<WaPane>,
+}
+
+/// What a WhatsApp conversation shows besides messages.
+pub struct WaPane {
+    /// The contact's opt-in.
+    pub optin: Option<crate::domain::whatsapp::optin::OptIn>,
+    /// Usable templates with their prefilled values.
+    pub templates: Vec<(crate::domain::whatsapp::templates::Template, std::collections::BTreeMap<String, String>)>,
+}
+
+impl WaPane {
+    /// The picker's choices.
+    pub fn choices(&self) -> Vec<super::whatsapp::Choice<'_>> {
+        self.templates.iter().map(|(t, p)| super::whatsapp::Choice { template: t, prefill: p.clone() }).collect()
+    }
 }
 
 /// The closing script's fields (reason and resolved).

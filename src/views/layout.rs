@@ -57,6 +57,7 @@ fn head(loc: Locale, title: &str, csrf: &str) -> Markup {
             link rel="stylesheet" href=(assets::url("css/app.css"));
             script src=(assets::url("js/htmx.min.js")) defer {}
             script src=(assets::url("js/app.js")) defer {}
+            script src=(assets::url("js/whatsapp.js")) defer {}
             meta name="lang" content=(loc.code());
         }
     }

@@ -3,8 +3,12 @@
 
 use maud::{Markup, html};
 
+use std::collections::BTreeMap;
+
 use super::forms::{self, Opts};
 use crate::domain::validate::FormErrors;
+use crate::domain::whatsapp::optin::OptIn;
+use crate::domain::whatsapp::templates::{Param, Part, Template};
 use crate::domain::whatsapp::{Number, NumberForm};
 use crate::i18n::{Locale, t};
 
@@ -60,6 +64,14 @@ pub struct Page<'a> {
     pub typed: Option<&'a NumberForm>,
     /// A confirmation line.
     pub flash: Option<&'a str>,
+    /// The number's templates.
+    pub templates: &'a [Template],
+    /// When they were last synchronised and the last failure.
+    pub synced: (Option<i64>, &'a str),
+    /// Contact fields a parameter may be prefilled from (code, label).
+    pub sources: &'a [(String, String)],
+    /// Business time zone.
+    pub tz: &'a jiff::tz::TimeZone,
 }
 
 /// The connection page.
@@ -71,6 +83,8 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
         display_number: n.display_number.clone(),
         graph_version: n.graph_version.clone(),
         graph_base: n.graph_base.clone(),
+        rate_per_sec: n.rate_per_sec.to_string(),
+        optout_words: n.optout_words.clone(),
         ..Default::default()
     });
     let action = format!("/admin/filas/{}/whatsapp", n.queue_id);
@@ -106,7 +120,173 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
             (forms::input(loc, "display_number", t(loc, "wa.f.display_number"), &v.display_number, errs, Opts { max: Some(40), ..Default::default() }))
             (forms::input(loc, "graph_version", t(loc, "wa.f.graph_version"), &v.graph_version, errs, Opts { required: true, max: Some(8), ..Default::default() }))
             (forms::input(loc, "graph_base", t(loc, "wa.f.graph_base"), &v.graph_base, errs, Opts { required: true, max: Some(200), hint: Some("wa.f.graph_base.hint"), ..Default::default() }))
+            (forms::input(loc, "rate_per_sec", t(loc, "wa.f.rate_per_sec"), &v.rate_per_sec, errs, Opts { kind: "number", required: true, max: Some(4), hint: Some("wa.f.rate_per_sec.hint"), ..Default::default() }))
+            (forms::input(loc, "optout_words", t(loc, "wa.f.optout_words"), &v.optout_words, errs, Opts { required: true, max: Some(400), hint: Some("wa.f.optout_words.hint"), ..Default::default() }))
             button.btn.btn-primary type="submit" { (t(loc, "action.save")) }
+        }
+        (templates_card(loc, csrf, &p, &action))
+    }
+}
+
+fn status_badge(loc: Locale, tpl: &Template) -> Markup {
+    let (class, key) = match tpl.status.as_str() {
+        "APPROVED" => ("badge-ok", "wa.tpl.st.approved"),
+        "PENDING" | "IN_APPEAL" => ("badge-warn", "wa.tpl.st.pending"),
+        "REJECTED" => ("badge-danger", "wa.tpl.st.rejected"),
+        "PAUSED" => ("badge-warn", "wa.tpl.st.paused"),
+        "DISABLED" => ("badge-danger", "wa.tpl.st.disabled"),
+        _ => ("badge-off", "wa.tpl.st.other"),
+    };
+    html! { span.badge.(class) data-status=(tpl.status) { (t(loc, key)) } }
+}
+
+fn param_label(loc: Locale, p: &Param) -> String {
+    let part = if p.part == Part::Header { t(loc, "wa.tpl.header") } else { t(loc, "wa.tpl.body") };
+    format!("{{{{{}}}}} ({part})", p.key)
+}
+
+/// The templates' card on the number's page: synchronise, each template
+/// with its status, preview and which contact field prefills each parameter.
+fn templates_card(loc: Locale, csrf: &str, p: &Page, action: &str) -> Markup {
+    let n = p.number;
+    html! {
+        section.card #wa-templates {
+            h2 { (t(loc, "wa.tpl.title")) }
+            p.muted #wa-synced {
+                @match p.synced.0 {
+                    Some(at) => { (t(loc, "wa.tpl.synced_at")) " " (super::datetime(at, p.tz)) }
+                    None => { (t(loc, "wa.tpl.never_synced")) }
+                }
+            }
+            @if !p.synced.1.is_empty() { p.field-error #wa-sync-error { (p.synced.1) } }
+            form method="post" action=(format!("{action}/modelos/sincronizar")) {
+                (forms::csrf(csrf))
+                button.btn type="submit" disabled[!n.complete() || n.waba_id.is_empty()] { (t(loc, "wa.tpl.sync")) }
+                @if n.waba_id.is_empty() { " " span.muted { (t(loc, "wa.tpl.needs_waba")) } }
+            }
+            @if p.templates.is_empty() { p.empty { (t(loc, "wa.tpl.none")) } }
+            @else {
+                div.table-wrap { table.table #wa-template-table {
+                    thead { tr {
+                        th { (t(loc, "wa.tpl.name")) } th { (t(loc, "wa.tpl.language")) } th { (t(loc, "wa.tpl.category")) }
+                        th { (t(loc, "f.status")) } th { (t(loc, "wa.tpl.preview")) } th { (t(loc, "wa.tpl.fields")) }
+                    } }
+                    tbody { @for tpl in p.templates { tr data-template=(tpl.name) {
+                        td data-label=(t(loc, "wa.tpl.name")) { strong { (tpl.name) } }
+                        td data-label=(t(loc, "wa.tpl.language")) { (tpl.language) }
+                        td data-label=(t(loc, "wa.tpl.category")) { (tpl.category) }
+                        td data-label=(t(loc, "f.status")) {
+                            (status_badge(loc, tpl))
+                            @if !tpl.reason.is_empty() { " " span.muted { (tpl.reason) } }
+                            @if tpl.status == "APPROVED" { @if let Some(k) = tpl.unusable() { br; span.muted { (t(loc, k)) } } }
+                        }
+                        td data-label=(t(loc, "wa.tpl.preview")) { div.wa-tpl-preview { (tpl.render(&BTreeMap::new())) } }
+                        td data-label=(t(loc, "wa.tpl.fields")) {
+                            @let params = tpl.params();
+                            @if params.is_empty() { span.muted { "—" } }
+                            @else {
+                                form.form.wa-tpl-fields method="post" action=(format!("{action}/modelos/{}", tpl.id)) {
+                                    (forms::csrf(csrf))
+                                    @for prm in &params {
+                                        @let id = format!("f-{}-{}", tpl.id, prm.input());
+                                        div.field {
+                                            label for=(id) { (param_label(loc, prm)) }
+                                            select id=(id) name=(prm.input()) {
+                                                option value="" { (t(loc, "wa.tpl.field_none")) }
+                                                @for (code, label) in p.sources {
+                                                    @let chosen = tpl.fields.get(&prm.input()) == Some(code);
+                                                    option value=(code) selected[chosen] {
+                                                        @match crate::i18n::catalog_key(label).filter(|_| !code.starts_with("f:")) { Some(k) => { (t(loc, k)) } None => { (label) } }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                    button.btn.btn-sm type="submit" { (t(loc, "action.save")) }
+                                }
+                            }
+                        }
+                    } } }
+                } }
+            }
+        }
+    }
+}
+
+/// One usable template with the values its parameters start with.
+pub struct Choice<'a> {
+    /// The template.
+    pub template: &'a Template,
+    /// Input name → prefilled value.
+    pub prefill: BTreeMap<String, String>,
+}
+
+/// The template picker (seed 000 "Adicione modelo de mensagem"): each
+/// approved template opens to its preview and a field per parameter; the
+/// page's script renders the preview as the agent types. `hidden` are
+/// extra fields the form carries (the start form's contact and queue);
+/// `optin_box` asks the agent to confirm the contact's opt-in.
+pub fn picker(
+    loc: Locale,
+    csrf: &str,
+    action: &str,
+    choices: &[Choice],
+    hidden: &[(&str, String)],
+    optin_box: bool,
+) -> Markup {
+    html! {
+        section.wa-picker #wa-picker {
+            h3 { (t(loc, "wa.tpl.add")) }
+            @if choices.is_empty() { p.empty #wa-no-templates { (t(loc, "wa.tpl.none_usable")) } }
+            @for ch in choices {
+                @let tpl = ch.template;
+                details.wa-tpl data-template=(tpl.name) open[choices.len() == 1] {
+                    summary { strong { (tpl.name) } " " span.muted { (tpl.language) " · " (tpl.category) } }
+                    form.form method="post" action=(action) {
+                        (forms::csrf(csrf))
+                        @for (k, v) in hidden { input type="hidden" name=(k) value=(v); }
+                        input type="hidden" name="modelo" value=(tpl.id);
+                        div.wa-tpl-preview data-header=(if tpl.header_kind == "TEXT" { tpl.header.as_str() } else { "" }) data-body=(tpl.body) data-rest=(tpl.tail()) aria-live="polite" {
+                            (tpl.render(&ch.prefill))
+                        }
+                        @for prm in tpl.params() {
+                            @let id = format!("f-t{}-{}", tpl.id, prm.input());
+                            div.field {
+                                label for=(id) { (param_label(loc, &prm)) }
+                                input id=(id) type="text" name=(prm.input()) required maxlength="1024"
+                                    data-param=(prm.key) data-part=(if prm.part == Part::Header { "h" } else { "p" })
+                                    value=(ch.prefill.get(&prm.input()).map(String::as_str).unwrap_or(""));
+                            }
+                        }
+                        @if optin_box {
+                            label.check-inline { input type="checkbox" name="optin" value="1" required; " " (t(loc, "wa.optin.confirm")) }
+                        }
+                        button.btn.btn-primary type="submit" { (t(loc, "wa.tpl.send")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The contact's opt-in in a WhatsApp conversation's header (seed 000): its
+/// state, who set it and when, and the switch.
+pub fn optin_line(loc: Locale, csrf: &str, conv_id: i64, o: Option<&OptIn>, tz: &jiff::tz::TimeZone) -> Markup {
+    let on = o.is_some_and(|o| o.on);
+    html! {
+        form.inline.wa-optin #wa-optin method="post" action=(format!("/atendimentos/{conv_id}/optin")) data-on=(on) {
+            (forms::csrf(csrf))
+            input type="hidden" name="ligar" value=(if on { "0" } else { "1" });
+            span.muted {
+                @match o {
+                    Some(o) if o.on => { (t(loc, "wa.optin.on")) " · " (super::datetime(o.at, tz)) @if !o.by.is_empty() { " · " (o.by) } }
+                    Some(o) if o.source == "customer" => { (t(loc, "wa.optin.out_customer")) " «" (o.word) "» · " (super::datetime(o.at, tz)) }
+                    Some(o) => { (t(loc, "wa.optin.off")) " · " (super::datetime(o.at, tz)) @if !o.by.is_empty() { " · " (o.by) } }
+                    None => { (t(loc, "wa.optin.none")) }
+                }
+            }
+            " "
+            button.btn.btn-sm type="submit" aria-pressed=(on) { (t(loc, if on { "wa.optin.turn_off" } else { "wa.optin.turn_on" })) }
         }
     }
 }

@@ -71,6 +71,7 @@ pub fn outbound(
     queues: &[(i64, String)],
     values: &crate::domain::validate::Input,
     error: Option<&'static str>,
+    step: Option<Markup>,
 ) -> Markup {
     html! {
         div.page-head { h1 { (t(loc, "outbound.title")) } }
@@ -105,6 +106,7 @@ pub fn outbound(
                 }
             }
         }
+        @if let Some(s) = step { section.card #outbound-template { (s) } }
     }
 }
 

@@ -75,7 +75,7 @@ fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
 }
 
 mod subtrees;
-use subtrees::{contact_routes, task_routes, workbench_routes};
+use subtrees::{contact_routes, task_routes, whatsapp_routes, workbench_routes};
 
 /// Builds the whole application.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -403,28 +403,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
-    // -- a WhatsApp queue's number (admins)
-    let wa_show = warp::path!("admin" / "filas" / i64 / "whatsapp")
-        .and(warp::get())
-        .and(cx.clone())
-        .and(query())
-        .then(get!(whatsapp::show, [id], [q]));
-    let wa_save = warp::path!("admin" / "filas" / i64 / "whatsapp")
-        .and(warp::post())
-        .and(cx.clone())
-        .and(form())
-        .then(post!(whatsapp::save, [id]));
-    let wa_test = warp::path!("admin" / "filas" / i64 / "whatsapp" / "testar")
-        .and(warp::post())
-        .and(cx.clone())
-        .and(form())
-        .then(post!(whatsapp::test, [id]));
-    let wa_ticks = warp::path!("atendimentos" / i64 / "entregas").and(warp::get()).and(cx.clone()).then(get!(
-        whatsapp::deliveries,
-        [id],
-        []
-    ));
-    let whatsapp_routes = wa_show.or(wa_save).unify().or(wa_test).unify().or(wa_ticks).unify().boxed();
+    // -- WhatsApp: a queue's number and templates (admins); ticks, templates
+    // and opt-in in a conversation
+    let whatsapp_routes = whatsapp_routes(&cx);
 
     // -- web chat widget, agent side: "digitando…" to the visitor (never stored)
     let widget_routes = warp::path!("atendimentos" / i64 / "digitando")

@@ -10,7 +10,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::ctx::Ctx;
-use super::{FORM_LIMIT, contacts, desk, form, query, tasks, workbench};
+use super::{FORM_LIMIT, contacts, desk, form, query, tasks, whatsapp, workbench};
 use crate::domain::validate::Input;
 
 /// Tarefas, notifications, the top bar, pauses, supervisors' actions, the
@@ -200,4 +200,65 @@ pub(super) fn workbench_routes(
         .unify()
         .boxed();
     conv.or(pages).unify().boxed()
+}
+
+/// WhatsApp: a queue's number, its test and its templates (admins); in a
+/// conversation the delivery ticks, sending a template and the opt-in.
+pub(super) fn whatsapp_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let cx = || cx.clone();
+    let show = p!("admin" / "filas" / i64 / "whatsapp").and(warp::get()).and(cx()).and(query()).then(get!(
+        whatsapp::show,
+        [id],
+        [q]
+    ));
+    let save = p!("admin" / "filas" / i64 / "whatsapp")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::save, [id]));
+    let test = p!("admin" / "filas" / i64 / "whatsapp" / "testar")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::test, [id]));
+    let sync = p!("admin" / "filas" / i64 / "whatsapp" / "modelos" / "sincronizar")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::sync_templates, [id]));
+    let fields = p!("admin" / "filas" / i64 / "whatsapp" / "modelos" / i64)
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::template_fields, [id, tid]));
+    let ticks =
+        p!("atendimentos" / i64 / "entregas").and(warp::get()).and(cx()).then(get!(whatsapp::deliveries, [id], []));
+    let send = p!("atendimentos" / i64 / "modelo")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::send_template, [id]));
+    let optin = p!("atendimentos" / i64 / "optin")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::set_optin, [id]));
+    show.or(save)
+        .unify()
+        .or(test)
+        .unify()
+        .or(sync)
+        .unify()
+        .or(fields)
+        .unify()
+        .or(ticks)
+        .unify()
+        .or(send)
+        .unify()
+        .or(optin)
+        .unify()
+        .boxed()
 }

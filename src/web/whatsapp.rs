@@ -1,13 +1,18 @@
-//! The admin's WhatsApp connection of a queue: see and save the number,
-//! test the connection against the Graph API.
+//! WhatsApp in the UI: the admin's connection of a queue (see and save the
+//! number, test it against the Graph API, synchronise its templates and map
+//! their parameters to contact fields) and, in a conversation, the delivery
+//! ticks, sending a template and the contact's opt-in.
+
+use std::collections::BTreeMap;
 
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::ctx::{Ctx, redirect};
 use crate::channels::whatsapp::graph::{self, Check};
+use crate::domain::conversations as conv;
 use crate::domain::validate::{FormErrors, Input};
-use crate::domain::whatsapp::{self, NumberForm};
+use crate::domain::whatsapp::{self, NumberForm, templates};
 use crate::error::{AppError, AppResult};
 use crate::views;
 
@@ -25,8 +30,23 @@ async fn render(
     let name = queue_name(ctx, id).await?;
     let n = whatsapp::number_for_admin(&ctx.state, id).await?;
     let url = format!("{}/webhooks/whatsapp/{id}", ctx.public_base());
-    let page =
-        views::whatsapp::Page { queue_name: &name, number: &n, webhook_url: &url, typed, flash: flash.as_deref() };
+    let (list, (synced_at, sync_error), sources) = ctx
+        .state
+        .db
+        .read(move |c| Ok((templates::list(c, id)?, templates::sync_state(c, id)?, templates::field_sources(c)?)))
+        .await?;
+    let tz = ctx.state.settings().tz();
+    let page = views::whatsapp::Page {
+        queue_name: &name,
+        number: &n,
+        webhook_url: &url,
+        typed,
+        flash: flash.as_deref(),
+        templates: &list,
+        synced: (synced_at, &sync_error),
+        sources: &sources,
+        tz: &tz,
+    };
     let body = views::whatsapp::page(ctx.loc, ctx.csrf(), page, errs);
     let status = if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.page_status(status, ctx.t("wa.title"), "/admin", body))
@@ -56,6 +76,8 @@ pub async fn show(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
     let flash = match q.get("ok") {
         "saved" => Some(ctx.t("flash.saved").to_string()),
         "tested" => Some(ctx.t("wa.tested").to_string()),
+        "synced" => Some(ctx.t("wa.tpl.synced").to_string()),
+        "fields" => Some(ctx.t("flash.saved").to_string()),
         _ => None,
     };
     render(&ctx, id, None, &FormErrors::default(), flash).await
@@ -73,6 +95,8 @@ pub async fn save(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
         display_number: input.get("display_number").trim().to_string(),
         graph_version: input.get("graph_version").trim().to_string(),
         graph_base: input.get("graph_base").trim().to_string(),
+        rate_per_sec: input.get("rate_per_sec").to_string(),
+        optout_words: input.get("optout_words").to_string(),
     };
     match whatsapp::save_number(&ctx.state, ctx.actor(), id, f.clone()).await {
         Ok(()) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=saved"))),
@@ -99,4 +123,73 @@ pub async fn test(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
     };
     whatsapp::set_state(&ctx.state, id, code, detail, display).await?;
     Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=tested")))
+}
+
+/// POST /admin/filas/{id}/whatsapp/modelos/sincronizar — reads every
+/// template from the Graph API; what went wrong shows on the page.
+pub async fn sync_templates(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    queue_name(&ctx, id).await?;
+    match crate::channels::whatsapp::sync::templates(&ctx.state, id).await? {
+        Ok(_) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=synced#wa-templates"))),
+        Err(_) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp#wa-templates"))),
+    }
+}
+
+/// POST /admin/filas/{id}/whatsapp/modelos/{tid} — which contact field
+/// prefills each parameter of a template.
+pub async fn template_fields(ctx: Ctx, id: i64, tid: i64, input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    queue_name(&ctx, id).await?;
+    let map: BTreeMap<String, String> = input
+        .pairs()
+        .filter(|(k, _)| k.starts_with("h_") || k.starts_with("p_"))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect();
+    ctx.state.db.write(move |c| templates::save_fields(c, id, tid, &map)).await?;
+    Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=fields#wa-templates")))
+}
+
+/// The parameters' values a picker form sent (`h_…`, `p_…`).
+pub fn template_choice(input: &Input) -> AppResult<Option<conv::TemplateChoice>> {
+    match input.get("modelo") {
+        "" => Ok(None),
+        s => {
+            let template_id = s.parse::<i64>().map_err(|_| AppError::BadRequest("wa.tpl.unknown"))?;
+            let values = input
+                .pairs()
+                .filter(|(k, _)| k.starts_with("h_") || k.starts_with("p_"))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Ok(Some(conv::TemplateChoice { template_id, values }))
+        }
+    }
+}
+
+/// POST /atendimentos/{id}/modelo — sends the chosen template with its
+/// parameters; a refusal comes back as the conversation's notice.
+pub async fn send_template(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let Some(choice) = template_choice(&input)? else { return Err(AppError::BadRequest("wa.tpl.unknown")) };
+    match conv::send_template(&ctx.state, &user, id, choice).await {
+        Ok(_) => Ok(redirect(&format!("/atendimentos/{id}"))),
+        Err(AppError::BadRequest(k) | AppError::Conflict(k)) => Ok(redirect(&format!("/atendimentos/{id}?err={k}"))),
+        Err(AppError::NotFound) if input.get("modelo").parse::<i64>().is_ok() => {
+            Ok(redirect(&format!("/atendimentos/{id}?err=wa.tpl.unknown")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /atendimentos/{id}/optin — turns the contact's opt-in on (`ligar=1`)
+/// or off.
+pub async fn set_optin(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let on = match input.get("ligar") {
+        "1" => true,
+        "0" => false,
+        _ => return Err(AppError::BadRequest("wa.optin.bad")),
+    };
+    conv::set_optin(&ctx.state, &user, id, on).await?;
+    Ok(redirect(&format!("/atendimentos/{id}")))
 }

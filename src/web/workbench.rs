@@ -223,6 +223,35 @@ pub async fn search_in(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
     search_page(&ctx, &q, &format!("/atendimentos/{id}/pesquisar"), &title, res)
 }
 
+type StartTemplates =
+    (Vec<(crate::domain::whatsapp::templates::Template, std::collections::BTreeMap<String, String>)>, bool);
+
+/// A WhatsApp queue's usable templates (prefilled from the contact, when
+/// known) and whether the contact's opt-in is given; None for other queues.
+fn start_templates(
+    db: &rusqlite::Connection,
+    queue_id: i64,
+    contact: Option<i64>,
+) -> AppResult<Option<StartTemplates>> {
+    use crate::domain::whatsapp::{optin, templates};
+    if crate::domain::whatsapp::queue_name(db, queue_id).is_err() {
+        return Ok(None);
+    }
+    let mut list = Vec::new();
+    for t in templates::usable(db, queue_id)? {
+        let p = match contact {
+            Some(c) => templates::prefill(db, &t, c)?,
+            None => Default::default(),
+        };
+        list.push((t, p));
+    }
+    let given = match contact {
+        Some(c) => optin::given(db, c)?,
+        None => false,
+    };
+    Ok(Some((list, given)))
+}
+
 /// The queues `user` may start a conversation in: active, of their teams
 /// (administrators: all).
 fn outbound_queues(db: &rusqlite::Connection, user: &crate::domain::users::User) -> AppResult<Vec<(i64, String)>> {
@@ -244,7 +273,9 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
         "" => None,
         s => Some(s.parse::<i64>().map_err(|_| AppError::NotFound)?),
     };
-    let (contact, queues) = ctx
+    let queue_id = values.get("queue_id").parse::<i64>().ok();
+    let wants_template = error.is_some_and(|k| k.starts_with("wa.") && k != "wa.start_needs_phone");
+    let (contact, queues, step) = ctx
         .state
         .db
         .read(move |db| {
@@ -252,10 +283,25 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
                 Some(id) => Some(contacts::visible(db, &user, id)?),
                 None => None,
             };
-            Ok((c, outbound_queues(db, &user)?))
+            let queues = outbound_queues(db, &user)?;
+            let step = match queue_id {
+                Some(q) if wants_template && queues.iter().any(|(id, _)| *id == q) => {
+                    start_templates(db, q, c.as_ref().map(|c| c.id))?
+                }
+                _ => None,
+            };
+            Ok((c, queues, step))
         })
         .await?;
-    let body = views::workbench::outbound(ctx.loc, ctx.csrf(), contact.as_ref(), &queues, values, error);
+    let step = step.map(|(list, optin_given)| {
+        let choices: Vec<_> =
+            list.iter().map(|(t, p)| views::whatsapp::Choice { template: t, prefill: p.clone() }).collect();
+        let keep = ["contato", "name", "phone", "email", "queue_id"];
+        let hidden: Vec<(&str, String)> =
+            keep.iter().filter(|k| !values.get(k).is_empty()).map(|k| (*k, values.get(k).to_string())).collect();
+        views::whatsapp::picker(ctx.loc, ctx.csrf(), "/atendimentos/novo", &choices, &hidden, !optin_given)
+    });
+    let body = views::workbench::outbound(ctx.loc, ctx.csrf(), contact.as_ref(), &queues, values, error, step);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(ctx.page_status(status, ctx.t("outbound.title"), "/atendimentos", body))
 }
@@ -283,9 +329,13 @@ pub async fn outbound_start(ctx: Ctx, input: Input) -> AppResult<Response> {
         return outbound_page(&ctx, &input, Some("outbound.bad_queue")).await;
     };
     let text = Some(input.raw("text").to_string());
-    match conv::start_outbound(&ctx.state, &user, target, queue, text).await {
+    let wa = conv::WaStart { template: super::whatsapp::template_choice(&input)?, optin: input.checked("optin") };
+    match conv::start_outbound(&ctx.state, &user, target, queue, text, wa).await {
         Ok(id) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(k) | AppError::Conflict(k)) => outbound_page(&ctx, &input, Some(k)).await,
+        Err(AppError::NotFound) if !input.get("modelo").is_empty() => {
+            outbound_page(&ctx, &input, Some("wa.tpl.unknown")).await
+        }
         Err(e) => Err(e),
     }
 }

@@ -192,7 +192,23 @@ fn workbench(
         script_required: conv::script_required(db, c.queue_id)?,
         reasons: conv::closing_reasons(db)?,
         file_limit_mb: (attachments::limits(db)?.file >> 20) as i64,
+        wa: wa_pane(db, c)?,
     })
+}
+
+/// A WhatsApp conversation's opt-in and templates (None on other channels).
+pub(super) fn wa_pane(db: &rusqlite::Connection, c: &conv::Conversation) -> AppResult<Option<views::desk::WaPane>> {
+    use crate::domain::whatsapp::{optin, templates};
+    if c.channel != "whatsapp" {
+        return Ok(None);
+    }
+    let list = templates::usable(db, c.queue_id)?;
+    let mut with = Vec::with_capacity(list.len());
+    for t in list {
+        let p = templates::prefill(db, &t, c.contact_id)?;
+        with.push((t, p));
+    }
+    Ok(Some(views::desk::WaPane { optin: optin::current(db, c.contact_id)?, templates: with }))
 }
 
 /// GET /atendimentos/{id}/transferir — the transfer choices: as a page, or

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::domain::whatsapp::Credentials;
+use crate::domain::whatsapp::templates::Listed;
 
 /// Longest wait for Meta to answer one call.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -270,4 +271,109 @@ pub async fn media(c: &Credentials, media_id: &str, limit: u64) -> Result<(Vec<u
         data.extend_from_slice(&chunk);
     }
     Ok((data, info.mime_type))
+}
+
+#[derive(Deserialize, Default)]
+struct TemplatePage {
+    #[serde(default)]
+    data: Vec<Listed>,
+    #[serde(default)]
+    paging: Paging,
+}
+
+#[derive(Deserialize, Default)]
+struct Paging {
+    #[serde(default)]
+    cursors: Cursors,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Cursors {
+    #[serde(default)]
+    after: String,
+}
+
+/// The most pages of templates one synchronisation reads (100 each).
+pub const TEMPLATE_PAGES: usize = 50;
+
+/// Lists the account's message templates, every page (`paging.next` is
+/// followed through its `after` cursor on our own base URL, so the token
+/// never goes elsewhere).
+pub async fn templates(c: &Credentials) -> Result<Vec<Listed>, Failure> {
+    if c.waba_id.is_empty() {
+        return Err(Failure::Fatal { reason: "falta o id da conta do WhatsApp Business (WABA)".into(), code: None });
+    }
+    let client = client().map_err(|reason| Failure::Retry { reason, after: None })?;
+    let mut out = Vec::new();
+    let mut after = String::new();
+    for _ in 0..TEMPLATE_PAGES {
+        let mut q = vec![
+            ("fields", "id,name,language,status,category,components,parameter_format,rejected_reason"),
+            ("limit", "100"),
+        ];
+        if !after.is_empty() {
+            q.push(("after", after.as_str()));
+        }
+        let resp = client
+            .get(url(c, &format!("{}/message_templates", c.waba_id)))
+            .query(&q)
+            .bearer_auth(&c.access_token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        if !resp.status().is_success() {
+            return Err(failure_of(resp).await);
+        }
+        let page: TemplatePage = resp
+            .json()
+            .await
+            .map_err(|_| Failure::Unknown { reason: "resposta da API do WhatsApp ilegível".into() })?;
+        out.extend(page.data);
+        match page.paging.next {
+            Some(_) if !page.paging.cursors.after.is_empty() && page.paging.cursors.after != after => {
+                after = page.paging.cursors.after;
+            }
+            _ => return Ok(out),
+        }
+    }
+    Err(Failure::Fatal {
+        reason: format!("mais de {} modelos: sincronização interrompida", TEMPLATE_PAGES * 100),
+        code: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Uploaded {
+    id: String,
+}
+
+/// Uploads a file for a message (`POST /{phone-number-id}/media`, multipart)
+/// and returns its media id.
+pub async fn upload_media(c: &Credentials, data: Vec<u8>, mime: &str, name: &str) -> Result<String, Failure> {
+    let client = client().map_err(|reason| Failure::Retry { reason, after: None })?;
+    let part = reqwest::multipart::Part::bytes(data)
+        .file_name(name.to_string())
+        .mime_str(mime)
+        .map_err(|_| Failure::Fatal { reason: "tipo de arquivo inválido".into(), code: None })?;
+    let form = reqwest::multipart::Form::new()
+        .text("messaging_product", "whatsapp")
+        .text("type", mime.to_string())
+        .part("file", part);
+    let resp = client
+        .post(url(c, &format!("{}/media", c.phone_number_id)))
+        .bearer_auth(&c.access_token)
+        .multipart(form)
+        .send()
+        .await
+        .map_err(|e| transport(&e))?;
+    if !resp.status().is_success() {
+        return Err(failure_of(resp).await);
+    }
+    let up: Uploaded = resp
+        .json()
+        .await
+        .map_err(|_| Failure::Retry { reason: "resposta da API do WhatsApp ilegível".into(), after: None })?;
+    Ok(up.id)
 }

@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod graph;
+pub mod sync;
 pub mod webhook;
 
 use std::collections::HashMap;
@@ -60,7 +61,7 @@ async fn receive(state: Arc<AppState>, queue_id: i64, sig: Option<String>, body:
         tracing::warn!(queue_id, "whatsapp webhook with a missing or wrong signature refused");
         return plain(StatusCode::UNAUTHORIZED, "bad signature");
     }
-    let batch = match webhook::parse(&body, &creds.phone_number_id) {
+    let batch = match webhook::parse(&body, &creds.phone_number_id, &creds.waba_id) {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(queue_id, "whatsapp webhook body not understood: {e}");
@@ -194,6 +195,9 @@ pub async fn store(state: &AppState, queue_id: i64, batch: webhook::Batch, files
                     &st.reason,
                     now,
                 )?);
+            }
+            for t in &batch.templates {
+                whatsapp::templates::apply_status(conn, queue_id, t, now)?;
             }
             Ok(crate::events::unique(changes))
         })

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::domain::conversations::Inbound;
+use crate::domain::whatsapp::templates::StatusChange;
 
 /// Largest webhook body accepted (Meta's batches are a few KB).
 pub const BODY_LIMIT: u64 = 1024 * 1024;
@@ -32,6 +33,8 @@ struct Envelope {
 
 #[derive(Deserialize)]
 struct Entry {
+    #[serde(default)]
+    id: String,
     #[serde(default)]
     changes: Vec<EntryChange>,
 }
@@ -145,6 +148,14 @@ pub struct Received {
     pub media: Option<MediaRef>,
 }
 
+fn id_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// What one webhook call carries for a number.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
@@ -154,6 +165,8 @@ pub struct Batch {
     pub reactions: Vec<Reaction>,
     /// Statuses of our messages.
     pub statuses: Vec<StatusUpdate>,
+    /// Templates Meta approved, rejected, paused or disabled.
+    pub templates: Vec<StatusChange>,
     /// Changes for another number or of another kind, skipped.
     pub skipped: usize,
 }
@@ -244,7 +257,7 @@ fn body_of(m: &serde_json::Value) -> String {
 /// Parses a verified body into what it carries for the number
 /// `phone_number_id`. Malformed JSON is an error (400); unknown fields and
 /// types are tolerated.
-pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Batch, String> {
+pub fn parse(body: &[u8], phone_number_id: &str, waba_id: &str) -> Result<Batch, String> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| format!("json: {e}"))?;
     let mut batch = Batch::default();
     if env.object != "whatsapp_business_account" {
@@ -253,6 +266,17 @@ pub fn parse(body: &[u8], phone_number_id: &str) -> Result<Batch, String> {
     }
     for entry in env.entry {
         for ch in entry.changes {
+            if ch.field == "message_template_status_update" && !waba_id.is_empty() && entry.id == waba_id {
+                let v = &ch.value;
+                batch.templates.push(StatusChange {
+                    meta_id: id_text(&v["message_template_id"]),
+                    name: s(v, &["message_template_name"]).to_string(),
+                    language: s(v, &["message_template_language"]).to_string(),
+                    event: s(v, &["event"]).to_string(),
+                    reason: s(v, &["reason"]).to_string(),
+                });
+                continue;
+            }
             if ch.field != "messages" {
                 batch.skipped += 1;
                 continue;

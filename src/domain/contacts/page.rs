@@ -208,6 +208,14 @@ pub fn timeline(conn: &Connection, user: &User, c: &Contact) -> AppResult<Vec<En
     for (at, kind, body, who) in notes {
         out.push(Entry { at, key: format!("tl.{kind}"), text: body, who, link: None });
     }
+    for o in crate::domain::whatsapp::optin::history(conn, c.id, TIMELINE_LIMIT)? {
+        let key = match (o.on, o.source.as_str()) {
+            (true, _) => "tl.wa_optin_in",
+            (false, "customer") => "tl.wa_optout_customer",
+            (false, _) => "tl.wa_optin_out",
+        };
+        out.push(Entry { at: o.at, key: key.into(), text: o.word, who: o.by, link: None });
+    }
     out.sort_by_key(|e| std::cmp::Reverse(e.at));
     out.truncate(TIMELINE_LIMIT as usize);
     Ok(out)

@@ -85,6 +85,14 @@ pub fn whatsapp_message(conn: &Connection, queue_id: i64, m: &Inbound, now: i64)
         "UPDATE conversations SET wa_id = ?2, window_until = max(coalesce(window_until, 0), ?3) WHERE id = ?1",
     )?
     .execute(params![conv, m.from, until])?;
+    if m.body.chars().count() <= 60 {
+        let words = whatsapp::optin::words(conn, queue_id)?;
+        if let Some(w) = whatsapp::optin::opt_out_word(&words, &m.body)
+            && whatsapp::optin::record(conn, contact, false, None, &w, now)?
+        {
+            event(conn, conv, "ev.wa_opted_out", None, now)?;
+        }
+    }
     changes.push(Change::message(queue_id, conv, agent));
     if open.is_none() {
         changes.push(Change::queue(queue_id, conv));

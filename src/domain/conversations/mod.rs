@@ -22,6 +22,7 @@ mod outbound;
 mod presence;
 mod tags;
 mod transfer;
+mod whatsapp;
 
 pub use assignment::*;
 pub use channels::*;
@@ -33,6 +34,7 @@ pub use outbound::*;
 pub use presence::*;
 pub use tags::*;
 pub use transfer::*;
+pub use whatsapp::*;
 
 /// Longest message accepted from anyone.
 pub const MAX_MESSAGE: usize = 4000;

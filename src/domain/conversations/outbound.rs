@@ -8,15 +8,29 @@ use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::events::Change;
 
+/// What a WhatsApp start carries besides the text: the template (needed
+/// when the contact's window is closed) and whether the agent records the
+/// contact's opt-in now.
+#[derive(Clone, Debug, Default)]
+pub struct WaStart {
+    /// The template and its values.
+    pub template: Option<TemplateChoice>,
+    /// The agent confirms the contact's opt-in.
+    pub optin: bool,
+}
+
 /// Starts a conversation from our side ("Iniciar conversa") with a contact in
 /// one of `user`'s queues: it opens assigned to `user`, with `text` as the
-/// first message when given. Needs the "open new conversations" permission.
+/// first message when given (on WhatsApp: free text while the contact's
+/// window is open, else the template of `wa`). Needs the "open new
+/// conversations" permission.
 pub async fn start_outbound(
     state: &AppState,
     user: &User,
     contact: crate::domain::contacts::Target,
     queue_id: i64,
     text: Option<String>,
+    wa: WaStart,
 ) -> AppResult<i64> {
     if !user.can(crate::domain::users::Permission::OpenConversations) {
         return Err(AppError::Forbidden);
@@ -37,13 +51,6 @@ pub async fn start_outbound(
             return Err(AppError::BadRequest("outbound.bad_queue"));
         }
         ensure_queue_connected(conn, queue_id)?;
-        // Starting a WhatsApp conversation needs an approved template (the
-        // window is closed until the customer writes), not built yet.
-        let channel: String =
-            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
-        if channel == "whatsapp" {
-            return Err(AppError::Conflict("wa.start_needs_template"));
-        }
         let contact = crate::domain::contacts::resolve_target(conn, &user, &contact, now)?;
         let open: Option<i64> = conn
             .prepare_cached(
@@ -57,7 +64,10 @@ pub async fn start_outbound(
         }
         let channel: String =
             conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
-        let subject: String = text.as_deref().unwrap_or("").chars().take(80).collect();
+        let subject: String = match &wa.template {
+            Some(_) if channel == "whatsapp" => String::new(),
+            _ => text.as_deref().unwrap_or("").chars().take(80).collect(),
+        };
         // On web chat, the browser that last chatted as this contact is the
         // one that will read it (the widget shows a visitor only their own
         // conversations).
@@ -76,9 +86,9 @@ pub async fn start_outbound(
         )?
         .execute(params![user.id, now])?;
         event(conn, id, "ev.started_out", Some(&user), now)?;
-        // The hook for channel rules on starting a conversation (WhatsApp
-        // templates and the 24 h window) belongs here, before the first message.
-        if let Some(t) = &text {
+        if channel == "whatsapp" {
+            start_whatsapp(conn, &user, id, queue_id, contact, text.as_deref(), wa.template.as_ref(), wa.optin, now)?;
+        } else if let Some(t) = &text {
             let mid = insert_message(conn, id, "out", Some(user.id), &user.name, t, now)?;
             conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         }

@@ -5,6 +5,9 @@
 //! window itself. The HTTP side (webhook, Graph API) is in
 //! `channels::whatsapp`.
 
+pub mod optin;
+pub mod templates;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Actor;
@@ -47,6 +50,10 @@ pub struct Number {
     pub last_error: String,
     /// When the connection was last checked.
     pub checked_at: Option<i64>,
+    /// Messages per second the outbox sends at most.
+    pub rate_per_sec: i64,
+    /// The words that opt a customer out ("SAIR, PARAR").
+    pub optout_words: String,
 }
 
 impl Number {
@@ -81,7 +88,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 const NUMBER_COLS: &str = "queue_id, phone_number_id, waba_id, access_token <> '', app_secret <> '', verify_token,
-    display_number, graph_version, graph_base, state, last_error, checked_at";
+    display_number, graph_version, graph_base, state, last_error, checked_at, rate_per_sec, optout_words";
 
 fn number_from_row(r: &rusqlite::Row) -> rusqlite::Result<Number> {
     Ok(Number {
@@ -97,6 +104,8 @@ fn number_from_row(r: &rusqlite::Row) -> rusqlite::Result<Number> {
         state: r.get(9)?,
         last_error: r.get(10)?,
         checked_at: r.get(11)?,
+        rate_per_sec: r.get(12)?,
+        optout_words: r.get(13)?,
     })
 }
 
@@ -191,7 +200,14 @@ pub struct NumberForm {
     pub graph_version: String,
     /// Graph API base URL.
     pub graph_base: String,
+    /// Messages per second ("80").
+    pub rate_per_sec: String,
+    /// Opt-out words.
+    pub optout_words: String,
 }
+
+/// The most messages per second a number may be set to (Meta's highest tier).
+pub const MAX_RATE: i64 = 1000;
 
 fn digits_only(s: &str) -> bool {
     !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit())
@@ -245,6 +261,12 @@ pub fn check_form(f: &NumberForm, has_token: bool, has_secret: bool) -> Result<(
     if !valid_base(&f.graph_base) {
         errs.add("graph_base", "wa.val.base");
     }
+    if !f.rate_per_sec.trim().parse::<i64>().is_ok_and(|r| (1..=MAX_RATE).contains(&r)) {
+        errs.add("rate_per_sec", "wa.val.rate");
+    }
+    if let Err(k) = optin::parse_words(&f.optout_words) {
+        errs.add("optout_words", k);
+    }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
 }
 
@@ -254,6 +276,8 @@ pub async fn save_number(state: &AppState, actor: Actor, queue_id: i64, f: Numbe
     let current = number_for_admin(state, queue_id).await?;
     check_form(&f, current.has_token, current.has_secret).map_err(AppError::Invalid)?;
     let base = f.graph_base.trim_end_matches('/').to_string();
+    let rate: i64 = f.rate_per_sec.trim().parse().unwrap_or(80);
+    let words = optin::parse_words(&f.optout_words).unwrap_or_else(|_| optin::DEFAULT_WORDS.to_string());
     state
         .db
         .write(move |conn| {
@@ -262,7 +286,7 @@ pub async fn save_number(state: &AppState, actor: Actor, queue_id: i64, f: Numbe
                    access_token = CASE WHEN ?4 <> '' THEN ?4 ELSE access_token END,
                    app_secret = CASE WHEN ?5 <> '' THEN ?5 ELSE app_secret END,
                    display_number = ?6, graph_version = ?7, graph_base = ?8, state = 'unchecked', last_error = '',
-                   updated_at = ?9
+                   updated_at = ?9, rate_per_sec = ?10, optout_words = ?11
                  WHERE queue_id = ?1",
             )?
             .execute(params![
@@ -274,7 +298,9 @@ pub async fn save_number(state: &AppState, actor: Actor, queue_id: i64, f: Numbe
                 f.display_number.trim(),
                 f.graph_version,
                 base,
-                actor.now
+                actor.now,
+                rate,
+                words
             ])?;
             let name: String =
                 conn.prepare_cached("SELECT name FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
@@ -336,6 +362,18 @@ pub fn token_refused(
         return Ok(vec![]);
     }
     super::notifications::alert_admins(conn, "wa_token_invalid", &format!("wa_token:{queue_id}:{now}"), &queue_id, now)
+}
+
+/// The active WhatsApp queues whose number can list templates (ids, both
+/// secrets and the account id set), for the scheduled synchronisation.
+pub fn synced_queues(conn: &Connection) -> AppResult<Vec<i64>> {
+    let mut st = conn.prepare_cached(
+        "SELECT w.queue_id FROM whatsapp_numbers w JOIN queues q ON q.id = w.queue_id
+         WHERE q.active = 1 AND q.channel = 'whatsapp' AND w.phone_number_id <> '' AND w.waba_id <> ''
+           AND w.access_token <> '' AND w.app_secret <> '' AND w.state <> 'bad_token' ORDER BY w.queue_id",
+    )?;
+    let v = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(v)
 }
 
 /// The name of a WhatsApp queue (NotFound for any other).
@@ -471,6 +509,8 @@ mod tests {
             display_number: "+55 11 4000-0000".into(),
             graph_version: "v23.0".into(),
             graph_base: "https://graph.facebook.com".into(),
+            rate_per_sec: "80".into(),
+            optout_words: "SAIR, PARAR".into(),
         };
         assert!(check_form(&ok, false, false).is_ok());
         let bad = NumberForm {
@@ -478,10 +518,12 @@ mod tests {
             access_token: String::new(),
             graph_version: "23".into(),
             graph_base: "ftp://x".into(),
+            rate_per_sec: "0".into(),
+            optout_words: " , ".into(),
             ..ok.clone()
         };
         let e = check_form(&bad, false, true).unwrap_err();
-        for f in ["phone_number_id", "access_token", "graph_version", "graph_base"] {
+        for f in ["phone_number_id", "access_token", "graph_version", "graph_base", "rate_per_sec", "optout_words"] {
             assert!(e.get(f).is_some(), "{f}");
         }
         assert!(e.get("app_secret").is_none(), "a stored secret may stay");

@@ -7,6 +7,7 @@ mod faults;
 mod forms;
 mod routing;
 mod security;
+mod wa_templates;
 mod whatsapp;
 mod widget;
 mod workspace;
@@ -20,6 +21,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     routing::ENTRIES,
     security::ENTRIES,
     whatsapp::ENTRIES,
+    wa_templates::ENTRIES,
     widget::ENTRIES,
     workspace::ENTRIES,
 ];

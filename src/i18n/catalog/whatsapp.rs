@@ -73,16 +73,6 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
         "This conversation has no WhatsApp number to reply to.",
     ),
     (
-        "wa.media_out_unavailable",
-        "Enviar arquivos pelo WhatsApp ainda não está disponível: envie o texto, ou o arquivo por outro canal. Nada foi enviado.",
-        "Sending files through WhatsApp is not available yet: send text, or the file through another channel. Nothing was sent.",
-    ),
-    (
-        "wa.start_needs_template",
-        "Iniciar uma conversa pelo WhatsApp exige um modelo aprovado, o que ainda não está disponível. Nada foi criado.",
-        "Starting a WhatsApp conversation needs an approved template, which is not available yet. Nothing was created.",
-    ),
-    (
         "wa.notif.token_invalid",
         "WhatsApp desconectado: a Meta recusou o token da fila",
         "WhatsApp disconnected: Meta refused the queue's token",
