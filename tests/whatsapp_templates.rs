@@ -385,3 +385,27 @@ async fn files_go_to_whatsapp_uploaded_first_within_metas_caps() {
     assert!(!r.location().contains("err="), "{}", r.location());
     assert_eq!(app.count("outbox").await, out);
 }
+
+#[tokio::test]
+async fn another_teams_agent_can_neither_switch_the_opt_in_nor_send_a_template() {
+    let app = TestApp::new().await;
+    let Served { fake, mut admin, q, cid, .. } = maria_served_by_ana(&app, 25 * 3600).await;
+    fake.lock().unwrap().templates = four_templates();
+    assert_eq!(admin.post(&format!("/admin/filas/{q}/whatsapp/modelos/sincronizar"), &[]).await.status, 303);
+    let other = app.team("Financeiro").await;
+    app.user("bia@x.com", atende::domain::users::Role::Agent, &[other]).await;
+    let mut bia = app.login("bia@x.com").await;
+    let r = bia.post(&format!("/atendimentos/{cid}/optin"), &[("ligar", "1")]).await;
+    assert_eq!(r.status, 404);
+    r.lacks(&["Maria"]);
+    let t = template_id(&app, "boas_vindas").await.to_string();
+    let r = bia.post(&format!("/atendimentos/{cid}/modelo"), &[("modelo", t.as_str()), ("p_nome", "Maria")]).await;
+    assert_eq!(r.status, 404);
+    r.lacks(&["Maria"]);
+    assert_eq!((app.count("whatsapp_optins").await, app.count("outbox").await), (0, 0));
+    // Without the CSRF token nothing changes either.
+    let mut ana = app.login("ana@x.com").await;
+    let r = ana.post_raw(&format!("/atendimentos/{cid}/optin"), "ligar=1", &[]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.count("whatsapp_optins").await, 0);
+}

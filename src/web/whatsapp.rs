@@ -174,9 +174,6 @@ pub async fn send_template(ctx: Ctx, id: i64, input: Input) -> AppResult<Respons
     match conv::send_template(&ctx.state, &user, id, choice).await {
         Ok(_) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(k) | AppError::Conflict(k)) => Ok(redirect(&format!("/atendimentos/{id}?err={k}"))),
-        Err(AppError::NotFound) if input.get("modelo").parse::<i64>().is_ok() => {
-            Ok(redirect(&format!("/atendimentos/{id}?err=wa.tpl.unknown")))
-        }
         Err(e) => Err(e),
     }
 }

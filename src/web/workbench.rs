@@ -333,9 +333,6 @@ pub async fn outbound_start(ctx: Ctx, input: Input) -> AppResult<Response> {
     match conv::start_outbound(&ctx.state, &user, target, queue, text, wa).await {
         Ok(id) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(k) | AppError::Conflict(k)) => outbound_page(&ctx, &input, Some(k)).await,
-        Err(AppError::NotFound) if !input.get("modelo").is_empty() => {
-            outbound_page(&ctx, &input, Some("wa.tpl.unknown")).await
-        }
         Err(e) => Err(e),
     }
 }

@@ -36,7 +36,12 @@ fn queue_template(
     choice: &TemplateChoice,
     now: i64,
 ) -> AppResult<i64> {
-    let t = templates::get(conn, queue_id, choice.template_id)?;
+    // Another queue's template or a made-up id: a clear refusal, not a 404
+    // (the conversation itself was found).
+    let t = match templates::get(conn, queue_id, choice.template_id) {
+        Err(AppError::NotFound) => return Err(AppError::BadRequest("wa.tpl.unknown")),
+        other => other?,
+    };
     let vals = t.check_values(&choice.values)?;
     match optin::current(conn, contact_id)? {
         Some(o) if !o.on => return Err(AppError::Conflict("wa.opted_out")),
