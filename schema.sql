@@ -670,6 +670,9 @@ ALTER TABLE whatsapp_numbers ADD COLUMN rate_per_sec INTEGER NOT NULL DEFAULT 80
 ALTER TABLE whatsapp_numbers ADD COLUMN optout_words TEXT NOT NULL DEFAULT 'SAIR, PARAR';
 ALTER TABLE whatsapp_numbers ADD COLUMN templates_synced_at INTEGER;
 ALTER TABLE whatsapp_numbers ADD COLUMN templates_error TEXT NOT NULL DEFAULT '';
+-- A number kept for conversations agents start (seed 002): listed first,
+-- and named so, in Iniciar conversa.
+ALTER TABLE whatsapp_numbers ADD COLUMN reserved_outbound INTEGER NOT NULL DEFAULT 0;
 
 -- A file an agent sends on WhatsApp: uploaded to Meta by the outbox job
 -- right before the message that names it.

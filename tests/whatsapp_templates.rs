@@ -253,6 +253,19 @@ async fn iniciar_conversa_on_whatsapp_asks_for_a_template_and_the_contacts_opt_i
     app.grant(a, "open_conversations").await;
     let mut ana = app.login("ana@x.com").await;
     let q_s = q.to_string();
+    // The number is kept for conversations agents start: named so in the form.
+    let base = scalar_text(&app, "SELECT graph_base FROM whatsapp_numbers").await;
+    let number = [
+        ("phone_number_id", PHONE_ID),
+        ("waba_id", WABA),
+        ("graph_version", "v23.0"),
+        ("graph_base", base.as_str()),
+        ("rate_per_sec", "80"),
+        ("optout_words", "SAIR, PARAR"),
+        ("reserved_outbound", "1"),
+    ];
+    assert_eq!(admin.post(&format!("/admin/filas/{q}/whatsapp"), &number).await.status, 303);
+    ana.get("/atendimentos/novo").await.has(&["WhatsApp (exclusivo para iniciar conversas)"]);
     // A new contact (never wrote): the window is closed, a template is asked for.
     let typed = [("name", "João"), ("phone", "+55 11 98888-7777"), ("email", ""), ("queue_id", q_s.as_str())];
     let mut first = typed.to_vec();

@@ -85,6 +85,7 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
         graph_base: n.graph_base.clone(),
         rate_per_sec: n.rate_per_sec.to_string(),
         optout_words: n.optout_words.clone(),
+        reserved_outbound: n.reserved_outbound,
         ..Default::default()
     });
     let action = format!("/admin/filas/{}/whatsapp", n.queue_id);
@@ -122,6 +123,8 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
             (forms::input(loc, "graph_base", t(loc, "wa.f.graph_base"), &v.graph_base, errs, Opts { required: true, max: Some(200), hint: Some("wa.f.graph_base.hint"), ..Default::default() }))
             (forms::input(loc, "rate_per_sec", t(loc, "wa.f.rate_per_sec"), &v.rate_per_sec, errs, Opts { kind: "number", required: true, max: Some(4), hint: Some("wa.f.rate_per_sec.hint"), ..Default::default() }))
             (forms::input(loc, "optout_words", t(loc, "wa.f.optout_words"), &v.optout_words, errs, Opts { required: true, max: Some(400), hint: Some("wa.f.optout_words.hint"), ..Default::default() }))
+            (forms::checkbox("reserved_outbound", t(loc, "wa.f.reserved_outbound"), v.reserved_outbound))
+            p.hint { (t(loc, "wa.f.reserved_outbound.hint")) }
             button.btn.btn-primary type="submit" { (t(loc, "action.save")) }
         }
         (templates_card(loc, csrf, &p, &action))

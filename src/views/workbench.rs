@@ -68,7 +68,7 @@ pub fn outbound(
     loc: Locale,
     csrf: &str,
     contact: Option<&Contact>,
-    queues: &[(i64, String)],
+    queues: &[(i64, String, bool)],
     values: &crate::domain::validate::Input,
     error: Option<&'static str>,
     step: Option<Markup>,
@@ -93,7 +93,11 @@ pub fn outbound(
                 div.field {
                     label for="f-queue" { (t(loc, "outbound.queue")) }
                     select #f-queue name="queue_id" required {
-                        @for (id, name) in queues { option value=(id) selected[values.get("queue_id") == id.to_string()] { (name) } }
+                        @for (id, name, reserved) in queues {
+                            option value=(id) selected[values.get("queue_id") == id.to_string()] {
+                                (name) @if *reserved { " (" (t(loc, "wa.reserved_label")) ")" }
+                            }
+                        }
                     }
                 }
                 div.field {

@@ -97,6 +97,7 @@ pub async fn save(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
         graph_base: input.get("graph_base").trim().to_string(),
         rate_per_sec: input.get("rate_per_sec").to_string(),
         optout_words: input.get("optout_words").to_string(),
+        reserved_outbound: input.checked("reserved_outbound"),
     };
     match whatsapp::save_number(&ctx.state, ctx.actor(), id, f.clone()).await {
         Ok(()) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=saved"))),

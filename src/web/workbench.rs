@@ -254,13 +254,18 @@ fn start_templates(
 
 /// The queues `user` may start a conversation in: active, of their teams
 /// (administrators: all).
-fn outbound_queues(db: &rusqlite::Connection, user: &crate::domain::users::User) -> AppResult<Vec<(i64, String)>> {
+fn outbound_queues(
+    db: &rusqlite::Connection,
+    user: &crate::domain::users::User,
+) -> AppResult<Vec<(i64, String, bool)>> {
+    // A WhatsApp number kept for conversations agents start comes first.
     let mut stmt = db.prepare_cached(
-        "SELECT q.id, t.name || ' · ' || q.name FROM queues q JOIN teams t ON t.id = q.team_id
+        "SELECT q.id, t.name || ' · ' || q.name, coalesce(w.reserved_outbound, 0) FROM queues q
+         JOIN teams t ON t.id = q.team_id LEFT JOIN whatsapp_numbers w ON w.queue_id = q.id AND q.channel = 'whatsapp'
          WHERE q.active = 1 AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
-         ORDER BY t.name COLLATE NOCASE, q.name COLLATE NOCASE",
+         ORDER BY t.name COLLATE NOCASE, coalesce(w.reserved_outbound, 0) DESC, q.name COLLATE NOCASE",
     )?;
-    let v = stmt.query_map(rusqlite::params![user.is_admin(), user.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let v = stmt.query_map(rusqlite::params![user.is_admin(), user.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(v.collect::<Result<_, _>>()?)
 }
 
@@ -285,7 +290,7 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
             };
             let queues = outbound_queues(db, &user)?;
             let step = match queue_id {
-                Some(q) if wants_template && queues.iter().any(|(id, _)| *id == q) => {
+                Some(q) if wants_template && queues.iter().any(|(id, _, _)| *id == q) => {
                     start_templates(db, q, c.as_ref().map(|c| c.id))?
                 }
                 _ => None,

@@ -54,6 +54,8 @@ pub struct Number {
     pub rate_per_sec: i64,
     /// The words that opt a customer out ("SAIR, PARAR").
     pub optout_words: String,
+    /// Kept for conversations agents start.
+    pub reserved_outbound: bool,
 }
 
 impl Number {
@@ -88,7 +90,8 @@ impl std::fmt::Debug for Credentials {
 }
 
 const NUMBER_COLS: &str = "queue_id, phone_number_id, waba_id, access_token <> '', app_secret <> '', verify_token,
-    display_number, graph_version, graph_base, state, last_error, checked_at, rate_per_sec, optout_words";
+    display_number, graph_version, graph_base, state, last_error, checked_at, rate_per_sec, optout_words,
+    reserved_outbound";
 
 fn number_from_row(r: &rusqlite::Row) -> rusqlite::Result<Number> {
     Ok(Number {
@@ -106,6 +109,7 @@ fn number_from_row(r: &rusqlite::Row) -> rusqlite::Result<Number> {
         checked_at: r.get(11)?,
         rate_per_sec: r.get(12)?,
         optout_words: r.get(13)?,
+        reserved_outbound: r.get(14)?,
     })
 }
 
@@ -204,6 +208,8 @@ pub struct NumberForm {
     pub rate_per_sec: String,
     /// Opt-out words.
     pub optout_words: String,
+    /// Kept for conversations agents start.
+    pub reserved_outbound: bool,
 }
 
 /// The most messages per second a number may be set to (Meta's highest tier).
@@ -286,7 +292,7 @@ pub async fn save_number(state: &AppState, actor: Actor, queue_id: i64, f: Numbe
                    access_token = CASE WHEN ?4 <> '' THEN ?4 ELSE access_token END,
                    app_secret = CASE WHEN ?5 <> '' THEN ?5 ELSE app_secret END,
                    display_number = ?6, graph_version = ?7, graph_base = ?8, state = 'unchecked', last_error = '',
-                   updated_at = ?9, rate_per_sec = ?10, optout_words = ?11
+                   updated_at = ?9, rate_per_sec = ?10, optout_words = ?11, reserved_outbound = ?12
                  WHERE queue_id = ?1",
             )?
             .execute(params![
@@ -300,7 +306,8 @@ pub async fn save_number(state: &AppState, actor: Actor, queue_id: i64, f: Numbe
                 base,
                 actor.now,
                 rate,
-                words
+                words,
+                f.reserved_outbound
             ])?;
             let name: String =
                 conn.prepare_cached("SELECT name FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
@@ -511,6 +518,7 @@ mod tests {
             graph_base: "https://graph.facebook.com".into(),
             rate_per_sec: "80".into(),
             optout_words: "SAIR, PARAR".into(),
+            reserved_outbound: false,
         };
         assert!(check_form(&ok, false, false).is_ok());
         let bad = NumberForm {

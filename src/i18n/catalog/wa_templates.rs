@@ -15,6 +15,17 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
         "Separadas por vírgula. O cliente que escrever só uma delas deixa de receber mensagens iniciadas por nós.",
         "Comma-separated. A customer who writes just one of them stops receiving messages we start.",
     ),
+    (
+        "wa.f.reserved_outbound",
+        "Reservado para conversas iniciadas pelos atendentes",
+        "Kept for conversations agents start",
+    ),
+    (
+        "wa.f.reserved_outbound.hint",
+        "Aparece primeiro, com esse aviso, em Iniciar conversa. Os clientes que escreverem para ele continuam sendo atendidos.",
+        "Listed first, marked so, in Iniciar conversa. Customers who write to it are still served.",
+    ),
+    ("wa.reserved_label", "exclusivo para iniciar conversas", "kept for starting conversations"),
     ("wa.val.rate", "Escreva um número de 1 a 1000.", "Write a number from 1 to 1000."),
     ("wa.val.optout_words", "Escreva ao menos uma palavra.", "Write at least one word."),
     (
