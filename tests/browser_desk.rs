@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use atende::app::AppState;
@@ -21,32 +18,6 @@ use common::browser::{
     Browser, W, WAIT, free_port, serve_site, start_browser, start_driver, widget_ready, widget_send, widget_wait,
 };
 use serde_json::json;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_server(data: &Path, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_atende"))
-        .arg("--data")
-        .arg(data)
-        .args(["--addr", &format!("127.0.0.1:{port}")])
-        .env("ATENDE_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start atende");
-    let start = Instant::now();
-    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
-        assert!(start.elapsed() < WAIT, "atende did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server(child)
-}
 
 const XSS: &str = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script> minha fatura";
 
@@ -73,7 +44,7 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
         q
     };
     let port = free_port();
-    let mut server = spawn_server(data.path(), port);
+    let mut server = common::spawn_server(data.path(), port);
     let app_url = format!("http://127.0.0.1:{port}");
 
     // The business's own site, on another origin, with the snippet.
@@ -127,7 +98,7 @@ async fn visitor_and_agent_chat_live_and_survive_a_server_restart() {
         assert!(start.elapsed() < WAIT, "the desk never showed it was disconnected");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    server = spawn_server(data.path(), port);
+    server = common::spawn_server(data.path(), port);
     let start = Instant::now();
     while !live_status_hidden(&agent).await {
         assert!(start.elapsed() < Duration::from_secs(20), "the desk did not reconnect");

@@ -348,3 +348,32 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
     }
     s.finish()
 }
+
+/// The real binary running on a data folder; killed (SIGKILL) when dropped.
+pub struct Spawned(pub std::process::Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the real `atende` binary on `data`, listening on 127.0.0.1:`port`,
+/// and waits (at most 60 s) until it accepts connections.
+pub fn spawn_server(data: &std::path::Path, port: u16) -> Spawned {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_atende"))
+        .arg("--data")
+        .arg(data)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .env("ATENDE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start atende");
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "atende did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Spawned(child)
+}
