@@ -162,9 +162,3 @@ pub(super) fn start_whatsapp(
     }
     Ok(())
 }
-
-/// Whether a contact may be written to from a WhatsApp queue right now
-/// without a template (their window is open).
-pub fn whatsapp_window_for(conn: &Connection, contact_id: i64, queue_id: i64, now: i64) -> AppResult<Option<i64>> {
-    open_window(conn, contact_id, queue_id, now)
-}
