@@ -19,10 +19,14 @@
 //! batch; then the `inbound_ids` rows must equal the messages acknowledged.
 //! Section 2 (`whatsapp/outbox.rs`) seeds 10,000 agent replies waiting in
 //! the outbox of a number sending at most 80 messages/s, starts the server,
-//! kills it with SIGKILL after 40 s, restarts it on the same folder and
-//! waits until everything is delivered: the fake's records give the
-//! duplicates, the missing, the sending rate per second and the time to
-//! drain; the server's RSS is sampled every second.
+//! kills it with SIGKILL after 40 s in the middle of a run (the fake sends
+//! the signal as it accepts that run's first message), restarts it on the
+//! same folder and waits until everything is delivered: the fake's records
+//! give the duplicates, the missing, the sending rate per 1-second bucket
+//! and the time to drain; the server's RSS is sampled every second. Rows the
+//! kill left `sending` that never reached the fake wait for the outbox's
+//! reconcile time (300 s): they are counted apart, with their wait, rather
+//! than waited for.
 //!
 //! Every loop is bounded in count and in time. A missed target prints MISS;
 //! a section that could not run prints FAILED and the bench exits 1. The
