@@ -103,6 +103,9 @@ async fn download(
     creds: &whatsapp::Credentials,
     batch: &webhook::Batch,
 ) -> Result<Vec<File>, String> {
+    if batch.messages.iter().all(|r| r.media.is_none()) {
+        return Ok(batch.messages.iter().map(|_| None).collect());
+    }
     let limit = state.db.read(attachments::limits).await.map_err(|e| e.to_string())?.file;
     let loc = state.settings().locale;
     let mut out = Vec::with_capacity(batch.messages.len());
