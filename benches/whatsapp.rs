@@ -47,7 +47,8 @@ use rusqlite::params;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use common::{R, err, now_secs, status_kb};
+use common::{R, err, now_secs};
+pub use common::{loadavg, mb};
 
 /// The number's ids and secrets (as Meta's dashboard would give them).
 pub const PHONE_ID: &str = "106540352242922";
@@ -116,17 +117,6 @@ pub fn seed_number(c: &rusqlite::Connection, queue: i64, graph: std::net::Socket
     Ok(())
 }
 
-/// A `kB` field of `/proc/{pid}/status` in MB (NaN when unreadable).
-pub fn mb(pid: u32, key: &str) -> f64 {
-    status_kb(pid, key).map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN)
-}
-
-/// `/proc/loadavg`'s three averages.
-pub fn loadavg() -> String {
-    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
 /// The WARN and ERROR lines of a server log: how many, and the first few.
 pub fn log_problems(path: &Path) -> (usize, Vec<String>) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -137,15 +127,8 @@ pub fn log_problems(path: &Path) -> (usize, Vec<String>) {
 fn main() {
     let Some((total, mut sum, rt)) = common::start("whatsapp") else { return };
     println!("load average at start: [{}]", loadavg());
-    let root = match tempfile::tempdir() {
-        Ok(t) => t,
-        Err(e) => {
-            println!("cannot make a temporary folder: {e}");
-            std::process::exit(1);
-        }
-    };
-    let wanted = std::env::var(SECTIONS_ENV).unwrap_or_else(|_| "1,2".into());
-    let want = |n: &str| wanted.split(',').any(|w| w.trim() == n);
+    let root = common::temp_root();
+    let want = common::sections(SECTIONS_ENV, "1,2");
     let fake = match rt.block_on(fake::Fake::start()) {
         Ok(f) => f,
         Err(e) => {

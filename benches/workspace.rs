@@ -47,6 +47,7 @@ use atende::db;
 use common::http::{HttpConn, get_req, login};
 use common::seed::seed_base;
 use common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, pct, status_kb, verdict};
+pub use common::{loadavg, mb};
 use load::{Load, VisitorRun, Visitors};
 
 /// Section 1: queues and agents of the team (the first agent is measured).
@@ -81,17 +82,6 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 const MIXED_MSGS: u64 = 200_000;
 /// Section 3: target.
 const RSS_TARGET_MB: f64 = 32.0;
-
-/// `/proc/loadavg`'s three averages.
-pub fn loadavg() -> String {
-    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
-/// A `kB` field of `/proc/{pid}/status` in MB (NaN when unreadable).
-pub fn mb(pid: u32, key: &str) -> f64 {
-    status_kb(pid, key).map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN)
-}
 
 // ---------------------------------------------------------------- 1. pages
 
@@ -379,15 +369,8 @@ async fn bench_memory(sum: &mut Summary, root: &Path, s: &Seeded) -> R<()> {
 fn main() {
     let Some((total, mut sum, rt)) = common::start("workspace") else { return };
     println!("load average at start: [{}]", loadavg());
-    let root = match tempfile::tempdir() {
-        Ok(t) => t,
-        Err(e) => {
-            println!("cannot make a temporary folder: {e}");
-            std::process::exit(1);
-        }
-    };
-    let wanted = std::env::var(SECTIONS_ENV).unwrap_or_else(|_| "1,2,3".into());
-    let want = |n: &str| wanted.split(',').any(|w| w.trim() == n);
+    let root = common::temp_root();
+    let want = common::sections(SECTIONS_ENV, "1,2,3");
     let seeded = if want("1") || want("3") {
         println!(
             "\n-- 1. workspace of an agent holding {} of {} conversations ({PAGE_CONNS} connections){}",

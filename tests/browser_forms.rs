@@ -5,28 +5,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use atende::domain::tasks;
 use atende::domain::users::Role;
-use common::browser::{Browser, WAIT, start_browser, start_driver};
+use common::browser::{Browser, start_browser, start_driver};
 use common::{PW, TestApp};
 
 async fn js(b: &Browser, script: &str) -> serde_json::Value {
     b.c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-async fn wait_js(b: &Browser, script: &str, what: &str) {
-    let start = Instant::now();
-    loop {
-        if js(b, script).await.as_bool() == Some(true) {
-            return;
-        }
-        if start.elapsed() > WAIT {
-            panic!("{what}: not true within {WAIT:?}; {}", b.whereabouts().await);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn inputs(b: &Browser) -> (String, String) {
@@ -65,7 +50,7 @@ async fn quick_picks_fill_the_visible_inputs_and_what_they_show_is_saved() {
     b.goto("/tarefas/nova").await;
     b.wait_text("h1", "Nova tarefa").await;
     // The script shows the picks (hidden without it: they could do nothing).
-    wait_js(&b, "const q = document.querySelector('[data-quick-picks]'); return !!q && !q.hidden;", "picks shown")
+    b.wait_true("const q = document.querySelector('[data-quick-picks]'); return !!q && !q.hidden;", "picks shown")
         .await;
     // The form opens with "in 1 h" already in the inputs.
     assert_eq!(inputs(&b).await, tasks::due_fields(now + 3600, &tz));
@@ -75,8 +60,7 @@ async fn quick_picks_fill_the_visible_inputs_and_what_they_show_is_saved() {
     let tomorrow = tasks::due_fields(tasks::quick_due("tomorrow", now, &tz).unwrap(), &tz);
     assert_eq!(inputs(&b).await, tomorrow);
     assert_eq!(tomorrow.1, "09:00");
-    wait_js(
-        &b,
+    b.wait_true(
         "return document.querySelector(\"button[data-pick='tomorrow']\").getAttribute('aria-pressed') === 'true';",
         "pick marked",
     )
@@ -90,7 +74,7 @@ async fn quick_picks_fill_the_visible_inputs_and_what_they_show_is_saved() {
 
     // "Próxima semana", then the time changed by hand: the typed time wins.
     b.goto("/tarefas/nova").await;
-    wait_js(&b, "const q = document.querySelector('[data-quick-picks]'); return !!q && !q.hidden;", "picks shown")
+    b.wait_true("const q = document.querySelector('[data-quick-picks]'); return !!q && !q.hidden;", "picks shown")
         .await;
     b.click_text("[data-quick-picks] button", "Próxima semana").await;
     let next_week = tasks::due_fields(tasks::quick_due("nextweek", now, &tz).unwrap(), &tz);

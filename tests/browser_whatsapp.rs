@@ -7,27 +7,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use atende::channels::whatsapp::deliver;
-use common::browser::{Browser, WAIT, start_browser, start_driver};
+use common::browser::{Browser, start_browser, start_driver};
 use common::wa::*;
 use common::{PW, TestApp};
 use serde_json::json;
-
-async fn wait_js(b: &Browser, script: &str, what: &str) {
-    let start = Instant::now();
-    loop {
-        let v = b.c.execute(script, vec![]).await.unwrap_or_default();
-        if v.as_bool() == Some(true) {
-            return;
-        }
-        if start.elapsed() > WAIT {
-            panic!("{what}: not true within {WAIT:?}; {}", b.whereabouts().await);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template() {
@@ -83,14 +67,14 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     b.wait_text("#wa-window", "Janela de 24 h fechada").await;
     b.wait_text("#wa-optin-needed", "ative o opt-in").await;
     // Only internal notes are left to write.
-    wait_js(&b, "return !document.querySelector('#composer input[name=mode][value=reply]');", "replies locked").await;
+    b.wait_true("return !document.querySelector('#composer input[name=mode][value=reply]');", "replies locked").await;
 
     // Opt-in on, then the template: the preview follows what is typed.
     b.click("#wa-optin button[type=submit]").await;
     b.wait_text("#wa-optin", "Opt-in ativo").await;
     let tpl = "#wa-picker details[data-template='pedido_pronto']";
     // The only template is open already.
-    wait_js(&b, &format!("return document.querySelector(\"{tpl}\").open;"), "template open").await;
+    b.wait_true(&format!("return document.querySelector(\"{tpl}\").open;"), "template open").await;
     b.find(&format!("{tpl} input[data-param='1']")).await.send_keys("Maria").await.unwrap();
     b.find(&format!("{tpl} input[data-param='2']")).await.send_keys("#123").await.unwrap();
     b.wait_text(&format!("{tpl} .wa-tpl-preview"), "Olá Maria, seu pedido #123 está pronto.").await;
@@ -108,7 +92,7 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     phone.goto(&format!("/atendimentos/{cid}")).await;
     phone.wait_text("#wa-window", "Janela de 24 h fechada").await;
     phone.find("#wa-picker details[data-template='pedido_pronto'] .wa-tpl-preview").await;
-    wait_js(&phone, "return document.documentElement.scrollWidth <= window.innerWidth;", "no sideways scroll").await;
+    phone.wait_true("return document.documentElement.scrollWidth <= window.innerWidth;", "no sideways scroll").await;
     b.c.clone().close().await.unwrap();
     phone.c.clone().close().await.unwrap();
 }

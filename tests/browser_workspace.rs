@@ -8,26 +8,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use atende::domain::conversations::{self as conv, VisitorMessage};
 use atende::domain::users::Role;
-use common::browser::{Browser, WAIT, start_browser, start_driver};
+use common::browser::{Browser, start_browser, start_driver};
 use common::{PW, TestApp};
-
-async fn wait_js(b: &Browser, script: &str, what: &str) {
-    let start = Instant::now();
-    loop {
-        let v = b.c.execute(script, vec![]).await.unwrap_or_default();
-        if v.as_bool() == Some(true) {
-            return;
-        }
-        if start.elapsed() > WAIT {
-            panic!("{what}: not true within {WAIT:?}; {}", b.whereabouts().await);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn js(b: &Browser, script: &str) -> serde_json::Value {
     b.c.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
@@ -90,8 +74,7 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
     b.wait_text("#ws-main h1", "João").await;
     b.wait_path(&format!("/atendimentos/{c2}")).await;
     b.wait_text("#messages", "Quero trocar o produto").await;
-    wait_js(
-        &b,
+    b.wait_true(
         &format!("return document.querySelector(\"li.conv-row[data-conv='{c2}']\").classList.contains('active');"),
         "row marked",
     )
@@ -104,9 +87,9 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
 
     // The contact pane toggles (i / x).
     b.click("#panel-toggle").await;
-    wait_js(&b, "return document.getElementById('workspace').classList.contains('side-closed');", "pane hidden").await;
+    b.wait_true("return document.getElementById('workspace').classList.contains('side-closed');", "pane hidden").await;
     b.click("#panel-toggle").await;
-    wait_js(&b, "return !document.getElementById('workspace').classList.contains('side-closed');", "pane shown").await;
+    b.wait_true("return !document.getElementById('workspace').classList.contains('side-closed');", "pane shown").await;
 
     // + Anotação and completing the task, in place.
     b.fill("f-annotation", "Prefere ligação à tarde").await;
@@ -121,11 +104,10 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
     b.find("#transfer-dialog[open]").await;
     let bia_option = format!("#transfer-dialog option[value='{bia_id}']");
     b.wait_text(&bia_option, "Não pronto").await;
-    wait_js(&b, &format!("return document.querySelector(\"{bia_option}\").disabled;"), "Bia disabled").await;
+    b.wait_true(&format!("return document.querySelector(\"{bia_option}\").disabled;"), "Bia disabled").await;
     conv::set_connected(&app.state, &bia, q, true).await.unwrap();
     conv::set_ready(&app.state, &bia, true).await.unwrap();
-    wait_js(
-        &b,
+    b.wait_true(
         &format!("const o = document.querySelector(\"{bia_option}\"); return !!o && !o.disabled;"),
         "Bia selectable without a reload",
     )
@@ -154,14 +136,14 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
         "lists hidden behind the conversation"
     );
     phone.click("#ws-main a.ws-back").await;
-    wait_js(&phone, &visible("ws-lists"), "lists shown after back").await;
+    phone.wait_true(&visible("ws-lists"), "lists shown after back").await;
     assert_eq!(js(&phone, &visible("ws-main")).await, serde_json::json!(false));
     phone.click_text(&format!("#ws-lists a.conv-link[data-conv='{c2}']"), "João").await;
-    wait_js(&phone, &visible("ws-main"), "conversation shown").await;
+    phone.wait_true(&visible("ws-main"), "conversation shown").await;
     phone.click("#panel-toggle").await;
-    wait_js(&phone, &visible("ws-side"), "contact shown").await;
+    phone.wait_true(&visible("ws-side"), "contact shown").await;
     phone.click("#panel-close").await;
-    wait_js(&phone, &visible("ws-main"), "conversation again").await;
+    phone.wait_true(&visible("ws-main"), "conversation again").await;
 
     // No page scrolls sideways at 390 px (agent pages, then an admin's).
     let fits = "return document.documentElement.scrollWidth <= window.innerWidth;";

@@ -310,3 +310,36 @@ pub fn finish(rt: tokio::runtime::Runtime, total: Instant, mut sum: Summary, lim
         std::process::exit(1);
     }
 }
+
+/// `/proc/loadavg`'s three averages.
+#[allow(dead_code)] // used by `workspace` and `whatsapp`
+pub fn loadavg() -> String {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// A `kB` field of `/proc/{pid}/status` in MB (NaN when unreadable).
+#[allow(dead_code)] // used by `workspace` and `whatsapp`
+pub fn mb(pid: u32, key: &str) -> f64 {
+    status_kb(pid, key).map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN)
+}
+
+/// The bench's temporary folder; the bench exits 1 when none can be made.
+#[allow(dead_code)] // used by `workspace` and `whatsapp`
+pub fn temp_root() -> tempfile::TempDir {
+    match tempfile::tempdir() {
+        Ok(t) => t,
+        Err(e) => {
+            println!("cannot make a temporary folder: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Whether section `n` runs: listed in the environment variable `env`
+/// ("1,3"), else in `default`.
+#[allow(dead_code)] // used by `workspace` and `whatsapp`
+pub fn sections(env: &str, default: &str) -> impl Fn(&str) -> bool {
+    let wanted = std::env::var(env).unwrap_or_else(|_| default.into());
+    move |n: &str| wanted.split(',').any(|w| w.trim() == n)
+}

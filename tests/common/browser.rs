@@ -236,6 +236,21 @@ impl Browser {
         self.wait_path("/").await;
     }
 
+    /// Waits until `script` (a function body) returns true.
+    pub async fn wait_true(&self, script: &str, what: &str) {
+        let start = Instant::now();
+        loop {
+            let v = self.c.execute(script, vec![]).await.unwrap_or_default();
+            if v.as_bool() == Some(true) {
+                return;
+            }
+            if start.elapsed() > WAIT {
+                panic!("{what}: not true within {WAIT:?}; {}", self.whereabouts().await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The text of the left menu.
     pub async fn menu_text(&self) -> String {
         self.find("nav.sidebar").await.text().await.expect("menu text")
