@@ -677,3 +677,20 @@ ALTER TABLE whatsapp_numbers ADD COLUMN reserved_outbound INTEGER NOT NULL DEFAU
 -- A file an agent sends on WhatsApp: uploaded to Meta by the outbox job
 -- right before the message that names it.
 ALTER TABLE outbox ADD COLUMN attachment_id INTEGER REFERENCES attachments(id);
+
+-- Templates: URL buttons whose link ends in a parameter ([[index, url], …], JSON);
+-- header_location is a LOCATION header's place (JSON: latitude, longitude,
+-- name, address), set by an admin.
+ALTER TABLE whatsapp_templates ADD COLUMN url_buttons TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE whatsapp_templates ADD COLUMN header_location TEXT NOT NULL DEFAULT '';
+
+-- The file an IMAGE, VIDEO or DOCUMENT header sends, uploaded by an admin;
+-- each message sent with it carries its own copy as an attachment.
+CREATE TABLE whatsapp_template_media (
+    template_id  INTEGER PRIMARY KEY REFERENCES whatsapp_templates(id),
+    name         TEXT NOT NULL,
+    mime         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    data         BLOB NOT NULL,
+    updated_at   INTEGER NOT NULL
+);

@@ -18,8 +18,14 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     let app = TestApp::new().await;
     // Maria wrote 23 h 59 min ago: her window closes a minute from now.
     let Served { fake, mut admin, q, cid, now, .. } = maria_served_by_ana(&app, 24 * 3600 - 60).await;
+    let mut track = listed_template("rastreio", "APPROVED", "Seu pedido saiu.");
+    track["components"].as_array_mut().unwrap().push(
+        json!({"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Rastrear", "url": "https://loja.test/r/{{1}}"}]}),
+    );
+    let mut photo = listed_template("promo_foto", "APPROVED", "Oferta!");
+    photo["components"].as_array_mut().unwrap().insert(0, json!({"type": "HEADER", "format": "IMAGE"}));
     fake.lock().unwrap().templates =
-        vec![listed_template("pedido_pronto", "APPROVED", "Olá {{1}}, seu pedido {{2}} está pronto.")];
+        vec![listed_template("pedido_pronto", "APPROVED", "Olá {{1}}, seu pedido {{2}} está pronto."), track, photo];
     assert_eq!(admin.post(&format!("/admin/filas/{q}/whatsapp/modelos/sincronizar"), &[]).await.status, 303);
     let addr = app.serve().await;
     let driver = start_driver();
@@ -72,8 +78,13 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     // Opt-in on, then the template: the preview follows what is typed.
     b.click("#wa-optin button[type=submit]").await;
     b.wait_text("#wa-optin", "Opt-in ativo").await;
+    // A link button's parameter shows in its link as it is typed.
+    let track = "#wa-picker details[data-template='rastreio']";
+    b.click(&format!("{track} summary")).await;
+    b.find(&format!("{track} input[data-part='b']")).await.send_keys("BR123").await.unwrap();
+    b.wait_text(&format!("{track} .wa-tpl-preview"), "[Rastrear: https://loja.test/r/BR123]").await;
     let tpl = "#wa-picker details[data-template='pedido_pronto']";
-    // The only template is open already.
+    b.click(&format!("{tpl} summary")).await;
     b.wait_true(&format!("return document.querySelector(\"{tpl}\").open;"), "template open").await;
     b.find(&format!("{tpl} input[data-param='1']")).await.send_keys("Maria").await.unwrap();
     b.find(&format!("{tpl} input[data-param='2']")).await.send_keys("#123").await.unwrap();
@@ -93,6 +104,16 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     phone.wait_text("#wa-window", "Janela de 24 h fechada").await;
     phone.find("#wa-picker details[data-template='pedido_pronto'] .wa-tpl-preview").await;
     phone.wait_true("return document.documentElement.scrollWidth <= window.innerWidth;", "no sideways scroll").await;
+    // The admin's register, with a header's file form, fits too.
+    let admin_dir = tempfile::tempdir().unwrap();
+    let adm = Browser { c: start_browser(&driver, admin_dir.path(), (390, 844)).await, base: b.base.clone() };
+    adm.goto("/entrar").await;
+    adm.login("admin@empresa.com", PW, "Ana Admin").await;
+    adm.goto(&format!("/admin/filas/{q}/whatsapp")).await;
+    adm.wait_text("#wa-template-table", "nenhum arquivo enviado").await;
+    adm.find("#wa-template-table input[type=file][name=file]").await;
+    adm.wait_true("return document.documentElement.scrollWidth <= window.innerWidth;", "no sideways scroll").await;
+    adm.c.clone().close().await.unwrap();
     b.c.clone().close().await.unwrap();
     phone.c.clone().close().await.unwrap();
 }

@@ -62,7 +62,7 @@ async fn templates_are_synchronised_page_by_page_and_statuses_arrive_by_webhook(
         "lembrete",
         "em análise",
         "promo_foto",
-        "imagem, vídeo ou documento no cabeçalho",
+        "Falta o arquivo do cabeçalho deste modelo",
         "boas_vindas",
         "Olá {{1}}, seu pedido {{2}} está pronto.",
     ]);
@@ -397,6 +397,146 @@ async fn files_go_to_whatsapp_uploaded_first_within_metas_caps() {
     let r = ana.post_multipart(&path, &[("text", "só nós"), ("mode", "note")], Some(("n.png", &png(10))), true).await;
     assert!(!r.location().contains("err="), "{}", r.location());
     assert_eq!(app.count("outbox").await, out);
+}
+
+/// Templates that need more than text: an image header, a document header,
+/// a LOCATION header and a URL button whose link ends in a parameter.
+fn templates_with_headers() -> Vec<Value> {
+    let with_header = |name: &str, format: &str| {
+        let mut t = listed_template(name, "APPROVED", "Confira, {{1}}.");
+        t["components"].as_array_mut().unwrap().insert(0, json!({"type": "HEADER", "format": format}));
+        t
+    };
+    let mut track = listed_template("rastreio", "APPROVED", "Seu pedido saiu para entrega.");
+    track["components"].as_array_mut().unwrap().push(json!({"type": "BUTTONS", "buttons": [
+        {"type": "QUICK_REPLY", "text": "Obrigado"},
+        {"type": "URL", "text": "Rastrear", "url": "https://loja.test/r/{{1}}", "example": ["https://loja.test/r/X1"]}]}));
+    vec![with_header("promo_foto", "IMAGE"), with_header("boleto", "DOCUMENT"), with_header("loja", "LOCATION"), track]
+}
+
+fn sent_template(fake: &Shared, name: &str) -> Value {
+    let calls = fake.lock().unwrap().calls.clone();
+    let msg = calls
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/messages"))
+        .map(|c| serde_json::from_str::<Value>(&c.body).unwrap())
+        .find(|m| m["template"]["name"] == name);
+    msg.unwrap_or_else(|| panic!("{name} not sent"))
+}
+
+#[tokio::test]
+async fn templates_with_a_file_a_place_or_a_link_button_are_sent_with_what_they_need() {
+    let app = TestApp::new().await;
+    let Served { fake, mut admin, q, cid, .. } = maria_served_by_ana(&app, 25 * 3600).await;
+    fake.lock().unwrap().templates = templates_with_headers();
+    let page = format!("/admin/filas/{q}/whatsapp");
+    assert_eq!(admin.post(&format!("{page}/modelos/sincronizar"), &[]).await.status, 303);
+    let (foto, boleto, loja) =
+        (template_id(&app, "promo_foto").await, template_id(&app, "boleto").await, template_id(&app, "loja").await);
+    let mut ana = app.login("ana@x.com").await;
+    let conv_page = format!("/atendimentos/{cid}");
+    assert_eq!(ana.post(&format!("{conv_page}/optin"), &[("ligar", "1")]).await.status, 303);
+    // Until an admin gives the file and the place, those two are not offered.
+    admin.get(&page).await.has(&[
+        "Falta o arquivo do cabeçalho deste modelo",
+        "Falta o local do cabeçalho deste modelo",
+        "nenhum arquivo enviado",
+        "[Rastrear: https://loja.test/r/{{1}}]",
+    ]);
+    ana.get(&conv_page).await.has(&["rastreio", "botão «Rastrear»"]).lacks(&["promo_foto", "boleto", ">loja<"]);
+    let f = foto.to_string();
+    let r = ana.post(&format!("{conv_page}/modelo"), &[("modelo", f.as_str()), ("p_1", "Maria")]).await;
+    assert!(r.location().ends_with("err=wa.tpl.file_missing"), "{}", r.location());
+
+    // The file must be of the header's kind and within Meta's cap; the place in range.
+    let file_path = |t: i64| format!("{page}/modelos/{t}/arquivo");
+    let r = admin.post_multipart(&file_path(foto), &[], Some(("boleto.pdf", b"%PDF-1.4 x")), true).await;
+    assert!(r.location().contains("err=wa.tpl.file_kind"), "{}", r.location());
+    admin.get(r.location()).await.has(&["não é do tipo que o cabeçalho pede"]);
+    let r = admin.post_multipart(&file_path(foto), &[], Some(("grande.png", &png(6 << 20))), true).await;
+    assert!(r.location().contains("err=wa.media_too_big"), "{}", r.location());
+    let r = admin.post_multipart(&file_path(loja), &[], Some(("foto.png", &png(10))), true).await;
+    assert!(r.location().contains("err=wa.tpl.no_file_header"), "{}", r.location());
+    assert_eq!(admin.post_multipart(&file_path(foto), &[], Some(("x.png", &png(1))), false).await.status, 403);
+    assert_eq!(app.count("whatsapp_template_media").await, 0);
+    let r = admin.post_multipart(&file_path(foto), &[], Some(("oferta.png", &png(100))), true).await;
+    assert!(r.location().contains("ok=fields"), "{}", r.location());
+    let r = admin.post_multipart(&file_path(boleto), &[], Some(("boleto.pdf", b"%PDF-1.4 boleto")), true).await;
+    assert!(r.location().contains("ok=fields"), "{}", r.location());
+    let place = format!("{page}/modelos/{loja}/local");
+    let far = [("latitude", "95"), ("longitude", "-46.6"), ("place_name", "Loja"), ("place_address", "")];
+    let r = admin.post(&place, &far).await;
+    assert!(r.location().contains("err=wa.tpl.bad_place"), "{}", r.location());
+    admin.get(r.location()).await.has(&["Informe latitude"]);
+    let ok = [
+        ("latitude", "-23,5505"),
+        ("longitude", "-46.6333"),
+        ("place_name", "Loja da Ana"),
+        ("place_address", "Rua A, 1"),
+    ];
+    assert!(admin.post(&place, &ok).await.location().contains("ok=fields"));
+    admin.get(&page).await.has(&["oferta.png", "boleto.pdf", "📍 Loja da Ana — Rua A, 1", "value=\"-23.5505\""]);
+    // Ana cannot set them.
+    assert_eq!(ana.post(&place, &ok).await.status, 403);
+
+    // Offered now, with the file named; each goes with its documented header.
+    ana.get(&conv_page).await.has(&[
+        "promo_foto",
+        "boleto",
+        "Arquivo do cabeçalho: <strong>oferta.png</strong>",
+        "📍 Loja da Ana",
+    ]);
+    for t in [foto, boleto, loja] {
+        let t = t.to_string();
+        let r = ana.post(&format!("{conv_page}/modelo"), &[("modelo", t.as_str()), ("p_1", "Maria")]).await;
+        assert_eq!(r.location(), conv_page);
+    }
+    // The link button's parameter: required, one word.
+    let track = template_id(&app, "rastreio").await.to_string();
+    let r = ana.post(&format!("{conv_page}/modelo"), &[("modelo", track.as_str())]).await;
+    assert!(r.location().ends_with("err=wa.tpl.missing_param"), "{}", r.location());
+    let r = ana.post(&format!("{conv_page}/modelo"), &[("modelo", track.as_str()), ("b_1", "BR 123")]).await;
+    assert!(r.location().ends_with("err=wa.tpl.bad_param"), "{}", r.location());
+    let r = ana.post(&format!("{conv_page}/modelo"), &[("modelo", track.as_str()), ("b_1", "BR123")]).await;
+    assert_eq!(r.location(), conv_page);
+    // Each message keeps its own copy of the file it sent; the conversation shows it.
+    ana.get(&conv_page).await.has(&[
+        "oferta.png",
+        "Confira, Maria.",
+        "📍 Loja da Ana — Rua A, 1",
+        "[Obrigado] [Rastrear: https://loja.test/r/BR123]",
+    ]);
+    assert_eq!(scalar(&app, "SELECT count(*) FROM attachments WHERE name IN ('oferta.png', 'boleto.pdf')").await, 2);
+    assert_eq!(scalar(&app, "SELECT count(*) FROM outbox WHERE attachment_id IS NOT NULL").await, 2);
+
+    assert_eq!(deliver::run(&app.state).await.unwrap().sent, 4);
+    let uploads = fake.lock().unwrap().calls.iter().filter(|c| c.path.ends_with("/media")).count();
+    assert_eq!(uploads, 2, "each file uploaded right before its message");
+    let image = sent_template(&fake, "promo_foto");
+    let header = &image["template"]["components"][0];
+    assert_eq!(header["type"], "header");
+    assert_eq!(header["parameters"][0]["type"], "image");
+    assert!(header["parameters"][0]["image"]["id"].as_str().unwrap().starts_with("up-"), "{header}");
+    assert_eq!(image["template"]["components"][1]["parameters"][0]["text"], "Maria");
+    let doc = sent_template(&fake, "boleto");
+    assert_eq!(doc["template"]["components"][0]["parameters"][0]["document"]["filename"], "boleto.pdf");
+    let at = sent_template(&fake, "loja");
+    assert_eq!(
+        at["template"]["components"][0],
+        json!({"type": "header", "parameters": [{"type": "location", "location": {
+            "latitude": "-23.5505", "longitude": "-46.6333", "name": "Loja da Ana", "address": "Rua A, 1"}}]})
+    );
+    let tr = sent_template(&fake, "rastreio");
+    assert_eq!(
+        tr["template"]["components"],
+        json!([{"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "BR123"}]}])
+    );
+
+    // Gone from Meta: the template and its file go; the messages keep theirs.
+    fake.lock().unwrap().templates.remove(0);
+    assert_eq!(admin.post(&format!("{page}/modelos/sincronizar"), &[]).await.status, 303);
+    assert_eq!(app.count("whatsapp_template_media").await, 1);
+    assert_eq!(scalar(&app, "SELECT count(*) FROM attachments WHERE name = 'oferta.png'").await, 1);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 // WhatsApp in the desk: the template picker's preview follows what the agent
 // types in each parameter, rendered as the server renders the sent message
-// (header, body, then footer and buttons). Delegated from the document, so
-// it works in conversations swapped in without a reload.
+// (header, body, then footer and buttons, a URL button with its link).
+// Delegated from the document, so it works in conversations swapped in
+// without a reload.
 (function () {
   "use strict";
   function fill(text, part, form) {
@@ -19,7 +20,7 @@
     if (head) parts.push(fill(head, "h", form));
     parts.push(fill(box.getAttribute("data-body") || "", "p", form));
     var rest = box.getAttribute("data-rest");
-    if (rest) parts.push(rest);
+    if (rest) parts.push(fill(rest, "b", form));
     box.textContent = parts.join("\n\n");
   }
   document.addEventListener("input", function (ev) {

@@ -329,7 +329,9 @@ pub fn store_received(
     }
 }
 
-fn store(conn: &Connection, conversation_id: i64, message_id: i64, f: &Upload, now: i64) -> AppResult<i64> {
+/// Stores a file on a message of a conversation within the limits (part of
+/// the caller's transaction). Returns the attachment's id.
+pub fn store(conn: &Connection, conversation_id: i64, message_id: i64, f: &Upload, now: i64) -> AppResult<i64> {
     let lim = limits(conn)?;
     let used: i64 = conn
         .prepare_cached("SELECT coalesce(sum(size), 0) FROM attachments WHERE conversation_id = ?1")?

@@ -116,6 +116,12 @@ pub fn enqueue_whatsapp_media(
         })
         .to_string()
     })?;
+    attach(conn, message_id, attachment_id)
+}
+
+/// Names the file the outbox uploads before sending a message's payload
+/// (which names it [`MEDIA_ID`]). Part of the caller's transaction.
+pub fn attach(conn: &Connection, message_id: i64, attachment_id: i64) -> AppResult<()> {
     conn.prepare_cached("UPDATE outbox SET attachment_id = ?2 WHERE message_id = ?1")?
         .execute(params![message_id, attachment_id])?;
     Ok(())

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::forms::{self, Opts};
 use crate::domain::validate::FormErrors;
 use crate::domain::whatsapp::optin::OptIn;
-use crate::domain::whatsapp::templates::{Param, Part, Template};
+use crate::domain::whatsapp::templates::{self, Param, Part, Template};
 use crate::domain::whatsapp::{Number, NumberForm};
 use crate::i18n::{Locale, t};
 
@@ -64,6 +64,8 @@ pub struct Page<'a> {
     pub typed: Option<&'a NumberForm>,
     /// A confirmation line.
     pub flash: Option<&'a str>,
+    /// Why a template's setting was refused (catalog key).
+    pub refused: Option<&'static str>,
     /// The number's templates.
     pub templates: &'a [Template],
     /// When they were last synchronised and the last failure.
@@ -143,9 +145,83 @@ fn status_badge(loc: Locale, tpl: &Template) -> Markup {
     html! { span.badge.(class) data-status=(tpl.status) { (t(loc, key)) } }
 }
 
-fn param_label(loc: Locale, p: &Param) -> String {
-    let part = if p.part == Part::Header { t(loc, "wa.tpl.header") } else { t(loc, "wa.tpl.body") };
-    format!("{{{{{}}}}} ({part})", p.key)
+fn param_label(loc: Locale, tpl: &Template, p: &Param) -> String {
+    match p.part {
+        Part::Header => format!("{{{{{}}}}} ({})", p.key, t(loc, "wa.tpl.header")),
+        Part::Body => format!("{{{{{}}}}} ({})", p.key, t(loc, "wa.tpl.body")),
+        Part::Button => {
+            let label = p.key.parse::<usize>().ok().and_then(|i| tpl.buttons.get(i)).map(String::as_str).unwrap_or("");
+            format!("{} «{label}»", t(loc, "wa.tpl.button"))
+        }
+    }
+}
+
+fn part_code(p: &Param) -> &'static str {
+    match p.part {
+        Part::Header => "h",
+        Part::Body => "p",
+        Part::Button => "b",
+    }
+}
+
+/// The file a media header sends, above a preview.
+fn header_file_line(loc: Locale, tpl: &Template) -> Markup {
+    html! {
+        @if templates::media_kind(&tpl.header_kind).is_some() {
+            p.wa-tpl-file {
+                (t(loc, "wa.tpl.header_file")) ": "
+                @match &tpl.header_file {
+                    Some(f) => { strong { (f.name) } " " span.muted { "(" (crate::domain::attachments::human_size(f.size)) ")" } }
+                    None => { span.muted { (t(loc, "wa.tpl.no_header_file")) } }
+                }
+            }
+        }
+    }
+}
+
+/// What an admin sets for a template's header: the file a media header
+/// sends, or the place a LOCATION header shows.
+fn header_setting(loc: Locale, csrf: &str, action: &str, tpl: &Template) -> Markup {
+    let accept = match tpl.header_kind.as_str() {
+        "IMAGE" => ".jpg,.jpeg,.png",
+        "VIDEO" => ".mp4,.3gp",
+        _ => ".pdf,.txt,.doc,.docx,.xls,.xlsx,.ppt,.pptx",
+    };
+    let place = tpl.place.clone().unwrap_or_default();
+    let num = |v: f64| if tpl.place.is_some() { v.to_string() } else { String::new() };
+    html! {
+        @if templates::media_kind(&tpl.header_kind).is_some() {
+            form.form.wa-tpl-file-form method="post" enctype="multipart/form-data" action=(format!("{action}/modelos/{}/arquivo", tpl.id)) {
+                (forms::csrf(csrf))
+                (header_file_line(loc, tpl))
+                @let id = format!("f-{}-file", tpl.id);
+                div.field {
+                    label for=(id) { (t(loc, "wa.tpl.header_file")) }
+                    input id=(id) type="file" name="file" accept=(accept) required;
+                }
+                button.btn.btn-sm type="submit" { (t(loc, "wa.tpl.upload_file")) }
+            }
+        } @else if tpl.header_kind == "LOCATION" {
+            form.form.wa-tpl-place-form method="post" action=(format!("{action}/modelos/{}/local", tpl.id)) {
+                (forms::csrf(csrf))
+                p { strong { (t(loc, "wa.tpl.place")) } }
+                @for (name, key, value, max, decimal) in [
+                    ("latitude", "wa.tpl.latitude", num(place.latitude), 24, true),
+                    ("longitude", "wa.tpl.longitude", num(place.longitude), 24, true),
+                    ("place_name", "wa.tpl.place_name", place.name.clone(), 100, false),
+                    ("place_address", "wa.tpl.place_address", place.address.clone(), 200, false),
+                ] {
+                    @let id = format!("f-{}-{name}", tpl.id);
+                    div.field {
+                        label for=(id) { (t(loc, key)) }
+                        input id=(id) type="text" name=(name) value=(value) maxlength=(max) required[name != "place_address"]
+                            inputmode=[decimal.then_some("decimal")];
+                    }
+                }
+                button.btn.btn-sm type="submit" { (t(loc, "action.save")) }
+            }
+        }
+    }
 }
 
 /// The templates' card on the number's page: synchronise, each template
@@ -162,6 +238,7 @@ fn templates_card(loc: Locale, csrf: &str, p: &Page, action: &str) -> Markup {
                 }
             }
             @if !p.synced.1.is_empty() { p.field-error #wa-sync-error { (p.synced.1) } }
+            @if let Some(k) = p.refused { div.flash.flash-error #wa-tpl-refused role="alert" { (t(loc, k)) } }
             form method="post" action=(format!("{action}/modelos/sincronizar")) {
                 (forms::csrf(csrf))
                 button.btn type="submit" disabled[!n.complete() || n.waba_id.is_empty()] { (t(loc, "wa.tpl.sync")) }
@@ -174,7 +251,7 @@ fn templates_card(loc: Locale, csrf: &str, p: &Page, action: &str) -> Markup {
                         th { (t(loc, "wa.tpl.name")) } th { (t(loc, "wa.tpl.language")) } th { (t(loc, "wa.tpl.category")) }
                         th { (t(loc, "f.status")) } th { (t(loc, "wa.tpl.preview")) } th { (t(loc, "wa.tpl.fields")) }
                     } }
-                    tbody { @for tpl in p.templates { tr data-template=(tpl.name) {
+                    tbody { @for tpl in p.templates { tr id=(format!("wa-tpl-{}", tpl.id)) data-template=(tpl.name) {
                         td data-label=(t(loc, "wa.tpl.name")) { strong { (tpl.name) } }
                         td data-label=(t(loc, "wa.tpl.language")) { (tpl.language) }
                         td data-label=(t(loc, "wa.tpl.category")) { (tpl.category) }
@@ -183,17 +260,21 @@ fn templates_card(loc: Locale, csrf: &str, p: &Page, action: &str) -> Markup {
                             @if !tpl.reason.is_empty() { " " span.muted { (tpl.reason) } }
                             @if tpl.status == "APPROVED" { @if let Some(k) = tpl.unusable() { br; span.muted { (t(loc, k)) } } }
                         }
-                        td data-label=(t(loc, "wa.tpl.preview")) { div.wa-tpl-preview { (tpl.render(&BTreeMap::new())) } }
+                        td data-label=(t(loc, "wa.tpl.preview")) {
+                            (header_file_line(loc, tpl))
+                            div.wa-tpl-preview { (tpl.render(&BTreeMap::new())) }
+                        }
                         td data-label=(t(loc, "wa.tpl.fields")) {
+                            (header_setting(loc, csrf, action, tpl))
                             @let params = tpl.params();
-                            @if params.is_empty() { span.muted { "—" } }
+                            @if params.is_empty() { @if tpl.header_kind.is_empty() || tpl.header_kind == "TEXT" { span.muted { "—" } } }
                             @else {
                                 form.form.wa-tpl-fields method="post" action=(format!("{action}/modelos/{}", tpl.id)) {
                                     (forms::csrf(csrf))
                                     @for prm in &params {
                                         @let id = format!("f-{}-{}", tpl.id, prm.input());
                                         div.field {
-                                            label for=(id) { (param_label(loc, prm)) }
+                                            label for=(id) { (param_label(loc, tpl, prm)) }
                                             select id=(id) name=(prm.input()) {
                                                 option value="" { (t(loc, "wa.tpl.field_none")) }
                                                 @for (code, label) in p.sources {
@@ -249,15 +330,16 @@ pub fn picker(
                         (forms::csrf(csrf))
                         @for (k, v) in hidden { input type="hidden" name=(k) value=(v); }
                         input type="hidden" name="modelo" value=(tpl.id);
-                        div.wa-tpl-preview data-header=(if tpl.header_kind == "TEXT" { tpl.header.as_str() } else { "" }) data-body=(tpl.body) data-rest=(tpl.tail()) aria-live="polite" {
+                        (header_file_line(loc, tpl))
+                        div.wa-tpl-preview data-header=(tpl.header_template()) data-body=(tpl.body) data-rest=(tpl.tail()) aria-live="polite" {
                             (tpl.render(&ch.prefill))
                         }
                         @for prm in tpl.params() {
                             @let id = format!("f-t{}-{}", tpl.id, prm.input());
                             div.field {
-                                label for=(id) { (param_label(loc, &prm)) }
+                                label for=(id) { (param_label(loc, tpl, &prm)) }
                                 input id=(id) type="text" name=(prm.input()) required maxlength="1024"
-                                    data-param=(prm.key) data-part=(if prm.part == Part::Header { "h" } else { "p" })
+                                    data-param=(prm.key) data-part=(part_code(&prm))
                                     value=(ch.prefill.get(&prm.input()).map(String::as_str).unwrap_or(""));
                             }
                         }

@@ -12,6 +12,7 @@ pub mod ctx;
 pub mod desk;
 pub mod health;
 pub mod live;
+pub mod multipart;
 pub mod pages;
 pub mod registers;
 pub mod tasks;

@@ -234,6 +234,22 @@ pub(super) fn whatsapp_routes(
         .and(cx())
         .and(form())
         .then(post!(whatsapp::template_fields, [id, tid]));
+    let file = p!("admin" / "filas" / i64 / "whatsapp" / "modelos" / i64 / "arquivo")
+        .and(warp::post())
+        .and(cx())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::header::optional::<u64>("content-length"))
+        .and(warp::body::content_length_limit(((crate::domain::attachments::MAX_FILE_MB as u64) << 20) + FORM_LIMIT))
+        .and(warp::body::stream())
+        .then(|id: i64, tid: i64, ctx: Ctx, ct: Option<String>, len: Option<u64>, body| async move {
+            let c = ctx.clone();
+            c.finish(whatsapp::template_file(ctx, id, tid, ct, len, Box::pin(body)).await)
+        });
+    let place = p!("admin" / "filas" / i64 / "whatsapp" / "modelos" / i64 / "local")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(whatsapp::template_place, [id, tid]));
     let ticks =
         p!("atendimentos" / i64 / "entregas").and(warp::get()).and(cx()).then(get!(whatsapp::deliveries, [id], []));
     let send = p!("atendimentos" / i64 / "modelo")
@@ -253,6 +269,10 @@ pub(super) fn whatsapp_routes(
         .or(sync)
         .unify()
         .or(fields)
+        .unify()
+        .or(file)
+        .unify()
+        .or(place)
         .unify()
         .or(ticks)
         .unify()

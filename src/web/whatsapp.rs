@@ -25,7 +25,7 @@ async fn render(
     id: i64,
     typed: Option<&NumberForm>,
     errs: &FormErrors,
-    flash: Option<String>,
+    flash: Flash,
 ) -> AppResult<Response> {
     let name = queue_name(ctx, id).await?;
     let n = whatsapp::number_for_admin(&ctx.state, id).await?;
@@ -41,7 +41,8 @@ async fn render(
         number: &n,
         webhook_url: &url,
         typed,
-        flash: flash.as_deref(),
+        flash: flash.ok.as_deref(),
+        refused: flash.refused,
         templates: &list,
         synced: (synced_at, &sync_error),
         sources: &sources,
@@ -80,7 +81,15 @@ pub async fn show(ctx: Ctx, id: i64, q: Input) -> AppResult<Response> {
         "fields" => Some(ctx.t("flash.saved").to_string()),
         _ => None,
     };
-    render(&ctx, id, None, &FormErrors::default(), flash).await
+    let notice = crate::i18n::catalog_key(q.get("err")).filter(|k| k.starts_with("wa.") || k.starts_with("file."));
+    render(&ctx, id, None, &FormErrors::default(), Flash { ok: flash, refused: notice }).await
+}
+
+/// A page's confirmation line, or why a template's setting was refused.
+#[derive(Default)]
+struct Flash {
+    ok: Option<String>,
+    refused: Option<&'static str>,
 }
 
 /// POST /admin/filas/{id}/whatsapp
@@ -104,7 +113,7 @@ pub async fn save(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
         Err(AppError::Invalid(errs)) => {
             // Typed secrets are never sent back into the page.
             let typed = NumberForm { access_token: String::new(), app_secret: String::new(), ..f };
-            render(&ctx, id, Some(&typed), &errs, None).await
+            render(&ctx, id, Some(&typed), &errs, Flash::default()).await
         }
         Err(e) => Err(e),
     }
@@ -144,11 +153,61 @@ pub async fn template_fields(ctx: Ctx, id: i64, tid: i64, input: Input) -> AppRe
     queue_name(&ctx, id).await?;
     let map: BTreeMap<String, String> = input
         .pairs()
-        .filter(|(k, _)| k.starts_with("h_") || k.starts_with("p_"))
+        .filter(|(k, _)| templates::is_param_input(k))
         .map(|(k, v)| (k.to_string(), v.trim().to_string()))
         .collect();
     ctx.state.db.write(move |c| templates::save_fields(c, id, tid, &map)).await?;
     Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=fields#wa-templates")))
+}
+
+/// POST /admin/filas/{id}/whatsapp/modelos/{tid}/arquivo — multipart: the
+/// file an IMAGE, VIDEO or DOCUMENT header sends (a refusal comes back as
+/// the page's notice).
+pub async fn template_file<S, B>(
+    ctx: Ctx,
+    id: i64,
+    tid: i64,
+    content_type: Option<String>,
+    length: Option<u64>,
+    body: S,
+) -> AppResult<Response>
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>> + Send + Unpin + 'static,
+    B: bytes::Buf + Send + 'static,
+{
+    ctx.admin()?;
+    queue_name(&ctx, id).await?;
+    let back = |q: &str| redirect(&format!("/admin/filas/{id}/whatsapp?{q}#wa-tpl-{tid}"));
+    let limit = ctx.state.db.read(crate::domain::attachments::limits).await?.file;
+    let form = match super::multipart::read(&ctx, content_type.as_deref(), length, limit, body).await? {
+        Ok(f) => f,
+        Err(key) => return Ok(back(&format!("err={key}"))),
+    };
+    let Some((name, data)) = form.file else { return Ok(back("err=file.missing")) };
+    let upload = match crate::domain::attachments::check(&name, data, limit) {
+        Ok(u) => u,
+        Err(key) => return Ok(back(&format!("err={key}"))),
+    };
+    let now = ctx.state.now();
+    match ctx.state.db.write(move |c| templates::save_header_file(c, id, tid, &upload, now)).await {
+        Ok(()) => Ok(back("ok=fields")),
+        Err(AppError::BadRequest(k)) => Ok(back(&format!("err={k}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /admin/filas/{id}/whatsapp/modelos/{tid}/local — the place a
+/// LOCATION header shows.
+pub async fn template_place(ctx: Ctx, id: i64, tid: i64, input: Input) -> AppResult<Response> {
+    ctx.admin()?;
+    queue_name(&ctx, id).await?;
+    let (lat, lng) = (input.get("latitude").to_string(), input.get("longitude").to_string());
+    let (name, address) = (input.get("place_name").to_string(), input.get("place_address").to_string());
+    match ctx.state.db.write(move |c| templates::save_place(c, id, tid, &lat, &lng, &name, &address)).await {
+        Ok(()) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp?ok=fields#wa-tpl-{tid}"))),
+        Err(AppError::BadRequest(k)) => Ok(redirect(&format!("/admin/filas/{id}/whatsapp?err={k}#wa-tpl-{tid}"))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The parameters' values a picker form sent (`h_…`, `p_…`).
@@ -159,7 +218,7 @@ pub fn template_choice(input: &Input) -> AppResult<Option<conv::TemplateChoice>>
             let template_id = s.parse::<i64>().map_err(|_| AppError::BadRequest("wa.tpl.unknown"))?;
             let values = input
                 .pairs()
-                .filter(|(k, _)| k.starts_with("h_") || k.starts_with("p_"))
+                .filter(|(k, _)| templates::is_param_input(k))
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             Ok(Some(conv::TemplateChoice { template_id, values }))

@@ -3,7 +3,7 @@
 //! replies.
 
 use bytes::Buf;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 
@@ -43,64 +43,12 @@ where
     B: Buf + Send + 'static,
 {
     let user = ctx.user()?.clone();
-    let boundary = content_type.as_deref().and_then(|c| multer::parse_boundary(c).ok());
-    let Some(boundary) = boundary else {
-        ctx.verify_csrf(&Input::from_pairs(Vec::<(String, String)>::new()))?;
-        return Ok(refused(&ctx, fetch, id, "file.broken"));
-    };
     let limit = ctx.state.db.read(attachments::limits).await?.file;
-    let stream = body.map(|r| r.map(|mut b| b.copy_to_bytes(b.remaining())));
-    let mut mp = multer::Multipart::new(stream, boundary);
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut csrf_ok = false;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => {
-                ctx.verify_csrf(&Input::from_pairs(fields.clone()))?;
-                return Ok(refused(&ctx, fetch, id, "file.broken"));
-            }
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            ctx.verify_csrf(&Input::from_pairs(fields.clone()))?;
-            csrf_ok = true;
-            let fname = attachments::form_file_name(field.file_name().unwrap_or(""));
-            let mut field = field;
-            // Room for the whole file at once (no doubling copies), within the limit.
-            let mut data: Vec<u8> = Vec::with_capacity(length.unwrap_or(0).min(limit) as usize);
-            loop {
-                match field.chunk().await {
-                    Ok(Some(c)) => {
-                        if (data.len() + c.len()) as u64 > limit {
-                            return Ok(refused(&ctx, fetch, id, "file.too_big"));
-                        }
-                        data.extend_from_slice(&c);
-                    }
-                    Ok(None) => break,
-                    Err(_) => return Ok(refused(&ctx, fetch, id, "file.broken")),
-                }
-            }
-            file = Some((fname, data));
-        } else if fields.len() < 8 {
-            let mut field = field;
-            let mut text = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(c)) if text.len() + c.len() <= 16 * 1024 => text.extend_from_slice(&c),
-                    Ok(Some(_)) | Err(_) => return Ok(refused(&ctx, fetch, id, "file.broken")),
-                    Ok(None) => break,
-                }
-            }
-            fields.push((name, String::from_utf8_lossy(&text).into_owned()));
-        }
-    }
-    let input = Input::from_pairs(fields);
-    if !csrf_ok {
-        ctx.verify_csrf(&input)?;
-    }
+    let form = match super::multipart::read(&ctx, content_type.as_deref(), length, limit, body).await? {
+        Ok(f) => f,
+        Err(key) => return Ok(refused(&ctx, fetch, id, key)),
+    };
+    let (input, file) = (form.input, form.file);
     let Some((fname, data)) = file else { return Ok(refused(&ctx, fetch, id, "file.missing")) };
     let upload = match attachments::check(&fname, data, limit) {
         Ok(u) => u,

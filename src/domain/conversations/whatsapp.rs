@@ -54,6 +54,13 @@ fn queue_template(
     let text = t.render(&shown);
     let mid = insert_message(conn, conv, "out", Some(user.id), &user.name, &text, now)?;
     outbox::enqueue_whatsapp(conn, queue_id, mid, &to, now, |id| t.payload(&to, &vals, id))?;
+    if templates::media_kind(&t.header_kind).is_some() {
+        // The header's file travels as this message's own attachment, which
+        // the outbox uploads right before sending.
+        let file = templates::header_upload(conn, t.id)?;
+        let aid = crate::domain::attachments::store(conn, conv, mid, &file, now)?;
+        outbox::attach(conn, mid, aid)?;
+    }
     conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, conv])?;
     Ok(mid)
 }

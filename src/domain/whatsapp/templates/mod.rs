@@ -18,13 +18,16 @@ const MAX_PARAMS: usize = 40;
 /// The longest value one parameter may take.
 pub const MAX_PARAM_CHARS: usize = 1024;
 
-/// Where a parameter sits: the header's text or the body.
+/// Where a parameter sits: the header's text, the body or the end of a URL
+/// button's link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     /// The TEXT header.
     Header,
     /// The body.
     Body,
+    /// A URL button (its key is the button's index).
+    Button,
 }
 
 /// One parameter an agent fills.
@@ -42,7 +45,48 @@ impl Param {
         match self.part {
             Part::Header => format!("h_{}", self.key),
             Part::Body => format!("p_{}", self.key),
+            Part::Button => format!("b_{}", self.key),
         }
+    }
+}
+
+/// Whether a form field names a template parameter.
+pub fn is_param_input(name: &str) -> bool {
+    name.starts_with("h_") || name.starts_with("p_") || name.starts_with("b_")
+}
+
+/// The place a LOCATION header shows, set by an admin.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, Deserialize)]
+pub struct Place {
+    /// Latitude in degrees.
+    pub latitude: f64,
+    /// Longitude in degrees.
+    pub longitude: f64,
+    /// The place's name.
+    pub name: String,
+    /// Its address.
+    pub address: String,
+}
+
+/// The file an IMAGE, VIDEO or DOCUMENT header sends, as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderFile {
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+/// How WhatsApp names a media header's kind in a message (`image`, `video`,
+/// `document`), or None for a header that is not a file.
+pub fn media_kind(header_kind: &str) -> Option<&'static str> {
+    match header_kind {
+        "IMAGE" => Some("image"),
+        "VIDEO" => Some("video"),
+        "DOCUMENT" => Some("document"),
+        _ => None,
     }
 }
 
@@ -77,6 +121,12 @@ pub struct Template {
     pub buttons: Vec<String>,
     /// Whether a button needs a parameter of its own (a dynamic URL).
     pub button_params: bool,
+    /// The URL buttons whose link ends in a parameter: (index, link).
+    pub url_buttons: Vec<(usize, String)>,
+    /// A LOCATION header's place, once an admin set it.
+    pub place: Option<Place>,
+    /// A media header's file, once an admin uploaded it.
+    pub header_file: Option<HeaderFile>,
     /// Parameter (its input name) → contact field that prefills it
     /// (`name`, `phone`, `email` or `f:<field id>`).
     pub fields: BTreeMap<String, String>,
@@ -131,21 +181,56 @@ impl Template {
             v.extend(placeholders(&self.header).into_iter().map(|key| Param { part: Part::Header, key }));
         }
         v.extend(placeholders(&self.body).into_iter().map(|key| Param { part: Part::Body, key }));
+        v.extend(self.url_buttons.iter().map(|(i, _)| Param { part: Part::Button, key: i.to_string() }));
         v.truncate(MAX_PARAMS);
         v
     }
 
-    /// Why it cannot be sent from the desk, if it cannot: not approved, or a
-    /// part the picker does not fill (a media header, a button parameter).
+    /// Why it cannot be sent from the desk, if it cannot: not approved, a
+    /// media header without its file (or with a file of another kind), a
+    /// LOCATION header without its place, a header of a kind the desk does
+    /// not send, or a dynamic button stored before the desk read them.
     pub fn unusable(&self) -> Option<&'static str> {
         if self.status != "APPROVED" {
-            Some("wa.tpl.not_approved")
-        } else if !matches!(self.header_kind.as_str(), "" | "TEXT") {
-            Some("wa.tpl.media_header")
-        } else if self.button_params {
-            Some("wa.tpl.button_param")
-        } else {
-            None
+            return Some("wa.tpl.not_approved");
+        }
+        match self.header_kind.as_str() {
+            "" | "TEXT" => {}
+            "LOCATION" if self.place.is_none() => return Some("wa.tpl.place_missing"),
+            "LOCATION" => {}
+            k => match media_kind(k) {
+                None => return Some("wa.tpl.media_header"),
+                Some(kind) => {
+                    let fits = self.header_file.as_ref().is_some_and(|f| {
+                        crate::domain::outbox::whatsapp_media_kind(&f.mime).is_some_and(|(m, _)| m == kind)
+                    });
+                    if !fits {
+                        return Some("wa.tpl.file_missing");
+                    }
+                }
+            },
+        }
+        if self.button_params && self.url_buttons.is_empty() {
+            return Some("wa.tpl.button_param");
+        }
+        None
+    }
+
+    /// The header line of the message as the conversation shows it: the
+    /// TEXT header, or the LOCATION header's place (a media header shows
+    /// as the attached file).
+    fn header_line(&self, values: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        match self.header_kind.as_str() {
+            "TEXT" if !self.header.is_empty() => Some(substitute(&self.header, values)),
+            "LOCATION" => self.place.as_ref().map(|p| {
+                let mut line = format!("📍 {}", p.name);
+                if !p.address.is_empty() {
+                    line.push_str(" — ");
+                    line.push_str(&p.address);
+                }
+                line
+            }),
+            _ => None,
         }
     }
 
@@ -159,26 +244,40 @@ impl Template {
             }
         };
         let mut parts = Vec::new();
-        if self.header_kind == "TEXT" && !self.header.is_empty() {
-            parts.push(substitute(&self.header, &get(Part::Header)));
+        if let Some(h) = self.header_line(&get(Part::Header)) {
+            parts.push(h);
         }
         parts.push(substitute(&self.body, &get(Part::Body)));
-        let tail = self.tail();
+        let tail = substitute(&self.tail(), &get(Part::Button));
         if !tail.is_empty() {
             parts.push(tail);
         }
         parts.join("\n\n")
     }
 
+    /// The header as the page's script fills it (`data-header`): the TEXT
+    /// header with its placeholders, or the fixed LOCATION line.
+    pub fn header_template(&self) -> String {
+        if self.header_kind == "TEXT" {
+            return self.header.clone();
+        }
+        self.header_line(&|_| None).unwrap_or_default()
+    }
+
     /// What follows the body in [`Template::render`]: the footer and the
-    /// buttons' labels.
+    /// buttons' labels, a URL button with its link, whose parameter is
+    /// written `{{<button index>}}`.
     pub fn tail(&self) -> String {
         let mut parts = Vec::new();
         if !self.footer.is_empty() {
             parts.push(self.footer.clone());
         }
         if !self.buttons.is_empty() {
-            parts.push(self.buttons.iter().map(|b| format!("[{b}]")).collect::<Vec<_>>().join(" "));
+            let label = |(i, b): (usize, &String)| match self.url_buttons.iter().find(|(j, _)| *j == i) {
+                Some((_, url)) => format!("[{b}: {}]", url_with_key(url, i)),
+                None => format!("[{b}]"),
+            };
+            parts.push(self.buttons.iter().enumerate().map(label).collect::<Vec<_>>().join(" "));
         }
         parts.join("\n\n")
     }
@@ -195,7 +294,12 @@ impl Template {
             if v.is_empty() {
                 return Err(AppError::BadRequest("wa.tpl.missing_param"));
             }
-            if v.chars().count() > MAX_PARAM_CHARS || v.contains(['\n', '\t']) && p.part == Part::Header {
+            let bad = match p.part {
+                Part::Header => v.contains(['\n', '\t']),
+                Part::Button => v.chars().any(char::is_whitespace),
+                Part::Body => false,
+            };
+            if v.chars().count() > MAX_PARAM_CHARS || bad {
                 return Err(AppError::BadRequest("wa.tpl.bad_param"));
             }
             out.push((p, v.to_string()));
@@ -214,12 +318,21 @@ impl Template {
             }
         };
         let mut components = Vec::new();
+        if let Some(h) = self.header_parameter() {
+            components.push(serde_json::json!({"type": "header", "parameters": [h]}));
+        }
         for part in [Part::Header, Part::Body] {
             let ps: Vec<_> = values.iter().filter(|(p, _)| p.part == part).map(|(p, v)| param(p, v)).collect();
             if !ps.is_empty() {
                 let kind = if part == Part::Header { "header" } else { "body" };
                 components.push(serde_json::json!({"type": kind, "parameters": ps}));
             }
+        }
+        for (p, v) in values.iter().filter(|(p, _)| p.part == Part::Button) {
+            components.push(serde_json::json!({
+                "type": "button", "sub_type": "url", "index": p.key,
+                "parameters": [{"type": "text", "text": v}],
+            }));
         }
         serde_json::json!({
             "messaging_product": "whatsapp",
@@ -230,6 +343,34 @@ impl Template {
             "biz_opaque_callback_data": format!("atende:{outbox_id}"),
         })
         .to_string()
+    }
+
+    /// A media or LOCATION header's parameter: the file (named by
+    /// [`crate::domain::outbox::MEDIA_ID`] until the outbox uploads it) or the
+    /// place.
+    fn header_parameter(&self) -> Option<serde_json::Value> {
+        if self.header_kind == "LOCATION" {
+            let p = self.place.as_ref()?;
+            return Some(serde_json::json!({"type": "location", "location": {
+                "latitude": p.latitude.to_string(), "longitude": p.longitude.to_string(),
+                "name": p.name, "address": p.address,
+            }}));
+        }
+        let kind = media_kind(&self.header_kind)?;
+        let mut media = serde_json::json!({"id": crate::domain::outbox::MEDIA_ID});
+        if kind == "document" {
+            media["filename"] = self.header_file.as_ref().map(|f| f.name.clone()).unwrap_or_default().into();
+        }
+        Some(serde_json::json!({"type": kind, kind: media}))
+    }
+}
+
+/// A URL button's link with its parameter written `{{<index>}}`, so each
+/// button's parameter has its own name in a preview.
+fn url_with_key(url: &str, index: usize) -> String {
+    match (url.find("{{"), url.rfind("}}")) {
+        (Some(a), Some(b)) if b > a => format!("{}{{{{{index}}}}}{}", &url[..a], &url[b + 2..]),
+        _ => url.to_string(),
     }
 }
 
@@ -321,10 +462,11 @@ impl Listed {
                 "BODY" => t.body = clip(&c.text, 2048),
                 "FOOTER" => t.footer = clip(&c.text, 200),
                 "BUTTONS" => {
-                    for b in c.buttons.iter().take(10) {
+                    for (i, b) in c.buttons.iter().take(10).enumerate() {
                         t.buttons.push(clip(&b.text, 60));
                         if b.kind.eq_ignore_ascii_case("URL") && b.url.contains("{{") {
                             t.button_params = true;
+                            t.url_buttons.push((i, clip(&b.url, 2000)));
                         }
                     }
                 }
@@ -408,15 +550,47 @@ mod tests {
     fn templates_the_picker_cannot_fill_say_why() {
         let mut t = sample();
         t.header_kind = "IMAGE".into();
+        assert_eq!(t.unusable(), Some("wa.tpl.file_missing"));
+        // A file of another kind than the header's is no file for it.
+        t.header_file = Some(HeaderFile { name: "a.pdf".into(), mime: "application/pdf".into(), size: 9 });
+        assert_eq!(t.unusable(), Some("wa.tpl.file_missing"));
+        t.header_file = Some(HeaderFile { name: "a.png".into(), mime: "image/png".into(), size: 9 });
+        assert_eq!(t.unusable(), None);
+        t.header_kind = "PRODUCT".into();
         assert_eq!(t.unusable(), Some("wa.tpl.media_header"));
+        t.header_kind = "LOCATION".into();
+        assert_eq!(t.unusable(), Some("wa.tpl.place_missing"));
         let mut t = sample();
         t.status = "PENDING".into();
         assert_eq!(t.unusable(), Some("wa.tpl.not_approved"));
+        // A dynamic button stored before the desk read links: sync again.
+        let mut t = sample();
+        t.button_params = true;
+        assert_eq!(t.unusable(), Some("wa.tpl.button_param"));
+    }
+
+    #[test]
+    fn a_link_buttons_parameter_is_its_own_and_goes_as_metas_button_component() {
         let l: Listed = serde_json::from_str(
-            r#"{"name":"x","language":"pt_BR","status":"APPROVED","components":[{"type":"BODY","text":"oi"},
-            {"type":"BUTTONS","buttons":[{"type":"URL","text":"Ver","url":"https://x.test/{{1}}"}]}]}"#,
+            r#"{"name":"x","language":"pt_BR","status":"APPROVED","components":[{"type":"BODY","text":"oi {{1}}"},
+            {"type":"BUTTONS","buttons":[{"type":"URL","text":"Site","url":"https://x.test/"},
+             {"type":"URL","text":"Ver","url":"https://x.test/p/{{1}}"}]}]}"#,
         )
         .expect("json");
-        assert_eq!(l.template(1).unusable(), Some("wa.tpl.button_param"));
+        let t = l.template(1);
+        assert_eq!(t.unusable(), None);
+        let ps: Vec<String> = t.params().iter().map(Param::input).collect();
+        assert_eq!(ps, ["p_1", "b_1"]);
+        assert_eq!(t.tail(), "[Site] [Ver: https://x.test/p/{{1}}]");
+        let mut v = BTreeMap::new();
+        v.insert("p_1".to_string(), "Ana".to_string());
+        v.insert("b_1".to_string(), "42".to_string());
+        assert_eq!(t.render(&v), "oi Ana\n\n[Site] [Ver: https://x.test/p/42]");
+        let vals = t.check_values(&v).expect("complete");
+        let p: serde_json::Value = serde_json::from_str(&t.payload("1", &vals, 1)).expect("json");
+        assert_eq!(
+            p["template"]["components"][1],
+            serde_json::json!({"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "42"}]})
+        );
     }
 }

@@ -6,15 +6,25 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Listed, Param, Template, clip, listable};
+use super::{HeaderFile, Listed, Param, Place, Template, clip, listable};
 use crate::error::{AppError, AppResult};
 
-const COLS: &str = "id, queue_id, name, language, category, status, reason, named, header_kind, header, body, footer,
-    buttons, button_params, fields";
+const COLS: &str = "t.id, t.queue_id, t.name, t.language, t.category, t.status, t.reason, t.named, t.header_kind,
+    t.header, t.body, t.footer, t.buttons, t.button_params, t.fields, t.url_buttons, t.header_location, m.name, m.mime,
+    m.size";
+
+/// The templates with their header file's description (never its bytes).
+const FROM: &str = "whatsapp_templates t LEFT JOIN whatsapp_template_media m ON m.template_id = t.id";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Template> {
     let buttons: String = r.get(12)?;
     let fields: String = r.get(14)?;
+    let url_buttons: String = r.get(15)?;
+    let place: String = r.get(16)?;
+    let header_file = match r.get::<_, Option<String>>(17)? {
+        Some(name) => Some(HeaderFile { name, mime: r.get(18)?, size: r.get(19)? }),
+        None => None,
+    };
     Ok(Template {
         id: r.get(0)?,
         queue_id: r.get(1)?,
@@ -31,14 +41,16 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Template> {
         buttons: serde_json::from_str(&buttons).unwrap_or_default(),
         button_params: r.get(13)?,
         fields: serde_json::from_str(&fields).unwrap_or_default(),
+        url_buttons: serde_json::from_str(&url_buttons).unwrap_or_default(),
+        place: serde_json::from_str::<Place>(&place).ok(),
+        header_file,
     })
 }
 
 /// A queue's templates, by name and language.
 pub fn list(conn: &Connection, queue_id: i64) -> AppResult<Vec<Template>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM whatsapp_templates WHERE queue_id = ?1 ORDER BY name, language"
-    ))?;
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE t.queue_id = ?1 ORDER BY t.name, t.language"))?;
     let v = st.query_map([queue_id], from_row)?.collect::<Result<_, _>>()?;
     Ok(v)
 }
@@ -51,7 +63,7 @@ pub fn usable(conn: &Connection, queue_id: i64) -> AppResult<Vec<Template>> {
 
 /// One template of a queue (NotFound for another queue's).
 pub fn get(conn: &Connection, queue_id: i64, id: i64) -> AppResult<Template> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM whatsapp_templates WHERE id = ?1 AND queue_id = ?2"))?
+    conn.prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE t.id = ?1 AND t.queue_id = ?2"))?
         .query_row([id, queue_id], from_row)
         .optional()?
         .ok_or(AppError::NotFound)
@@ -75,11 +87,11 @@ pub fn store_listing(conn: &Connection, queue_id: i64, listed: &[Listed], now: i
         let t = l.template(queue_id);
         conn.prepare_cached(
             "INSERT INTO whatsapp_templates (queue_id, meta_id, name, language, category, status, reason, named,
-               header_kind, header, body, footer, buttons, button_params, seen_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+               header_kind, header, body, footer, buttons, button_params, url_buttons, seen_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?15, ?15)
              ON CONFLICT (queue_id, name, language) DO UPDATE SET meta_id = ?2, category = ?5, status = ?6,
                reason = ?7, named = ?8, header_kind = ?9, header = ?10, body = ?11, footer = ?12, buttons = ?13,
-               button_params = ?14, seen_at = ?15, updated_at = ?15
+               button_params = ?14, url_buttons = ?16, seen_at = ?15, updated_at = ?15
              RETURNING id",
         )?
         .query_row(
@@ -98,7 +110,8 @@ pub fn store_listing(conn: &Connection, queue_id: i64, listed: &[Listed], now: i
                 t.footer,
                 serde_json::to_string(&t.buttons).unwrap_or_else(|_| "[]".into()),
                 t.button_params,
-                now
+                now,
+                serde_json::to_string(&t.url_buttons).unwrap_or_else(|_| "[]".into()),
             ],
             |r| r.get::<_, i64>(0),
         )
@@ -110,6 +123,7 @@ pub fn store_listing(conn: &Connection, queue_id: i64, listed: &[Listed], now: i
         .collect::<Result<_, _>>()?;
     let mut removed = 0;
     for id in stored.into_iter().filter(|id| !kept.contains(id)) {
+        conn.prepare_cached("DELETE FROM whatsapp_template_media WHERE template_id = ?1")?.execute([id])?;
         removed += conn.prepare_cached("DELETE FROM whatsapp_templates WHERE id = ?1")?.execute([id])?;
     }
     conn.prepare_cached(
@@ -232,4 +246,77 @@ pub fn prefill(conn: &Connection, t: &Template, contact_id: i64) -> AppResult<BT
         }
     }
     Ok(out)
+}
+
+/// Stores the file a media header sends (admins), replacing the last one:
+/// refused when the template's header is not that kind of file or Meta
+/// would refuse its size.
+pub fn save_header_file(
+    conn: &Connection,
+    queue_id: i64,
+    id: i64,
+    f: &crate::domain::attachments::Upload,
+    now: i64,
+) -> AppResult<()> {
+    let t = get(conn, queue_id, id)?;
+    let Some(kind) = super::media_kind(&t.header_kind) else {
+        return Err(AppError::BadRequest("wa.tpl.no_file_header"));
+    };
+    match crate::domain::outbox::whatsapp_media_kind(f.mime) {
+        Some((k, cap)) if k == kind => {
+            if f.data.len() as u64 > cap {
+                return Err(AppError::BadRequest("wa.media_too_big"));
+            }
+        }
+        _ => return Err(AppError::BadRequest("wa.tpl.file_kind")),
+    }
+    conn.prepare_cached(
+        "INSERT INTO whatsapp_template_media (template_id, name, mime, size, data, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (template_id) DO UPDATE SET name = ?2, mime = ?3, size = ?4, data = ?5, updated_at = ?6",
+    )?
+    .execute(params![id, f.name, f.mime, f.data.len() as i64, f.data, now])?;
+    Ok(())
+}
+
+/// Sets the place a LOCATION header shows (admins): latitude and longitude
+/// in range (a decimal comma accepted), a name, an address.
+pub fn save_place(
+    conn: &Connection,
+    queue_id: i64,
+    id: i64,
+    lat: &str,
+    lng: &str,
+    name: &str,
+    address: &str,
+) -> AppResult<()> {
+    let t = get(conn, queue_id, id)?;
+    if t.header_kind != "LOCATION" {
+        return Err(AppError::BadRequest("wa.tpl.no_place_header"));
+    }
+    let degrees =
+        |s: &str, max: f64| s.trim().replace(',', ".").parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= max);
+    let (Some(latitude), Some(longitude)) = (degrees(lat, 90.0), degrees(lng, 180.0)) else {
+        return Err(AppError::BadRequest("wa.tpl.bad_place"));
+    };
+    let (name, address) = (name.trim(), address.trim());
+    if name.is_empty() || name.chars().count() > 100 || address.chars().count() > 200 {
+        return Err(AppError::BadRequest("wa.tpl.bad_place"));
+    }
+    let place = Place { latitude, longitude, name: name.to_string(), address: address.to_string() };
+    conn.prepare_cached("UPDATE whatsapp_templates SET header_location = ?3 WHERE id = ?1 AND queue_id = ?2")?
+        .execute(params![id, queue_id, serde_json::to_string(&place).map_err(AppError::internal)?])?;
+    Ok(())
+}
+
+/// A copy of a template's header file for a message about to be sent
+/// (each message keeps the file it sent).
+pub fn header_upload(conn: &Connection, id: i64) -> AppResult<crate::domain::attachments::Upload> {
+    let (name, data): (String, Vec<u8>) = conn
+        .prepare_cached("SELECT name, data FROM whatsapp_template_media WHERE template_id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(AppError::Conflict("wa.tpl.file_missing"))?;
+    let mime = crate::domain::attachments::type_of(&name).map_err(AppError::BadRequest)?;
+    Ok(crate::domain::attachments::Upload { name, mime, data })
 }
