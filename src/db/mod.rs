@@ -5,7 +5,9 @@
 //! queue, runs the queued closures inside one transaction (each in its own
 //! savepoint, so one failing job does not undo its neighbours), commits once,
 //! and only then answers each caller: an acknowledged write is on disk
-//! (WAL + synchronous=FULL fsyncs at every commit).
+//! (WAL + synchronous=FULL fsyncs at every commit). The log is copied back
+//! into the database by a thread of its own ([`checkpoint`]), never inside
+//! a commit.
 //!
 //! A commit that fails for lack of space answers every caller
 //! [`AppError::StorageFull`] (nothing of theirs is stored), sets the shared
@@ -16,6 +18,7 @@
 //! slack; the next write then ends the episode (told to the host too) and runs.
 
 pub mod backup;
+pub mod checkpoint;
 pub mod migrate;
 pub mod space;
 
@@ -113,6 +116,7 @@ struct Inner {
     path: PathBuf,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
     readers: Readers,
     health: Arc<space::Health>,
 }
@@ -167,6 +171,7 @@ impl Db {
         {
             crate::phone::backfill(&conn)?;
         }
+        let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
         let mut readers = Vec::with_capacity(opts.readers);
         for _ in 0..opts.readers.max(1) {
             readers.push(open_ro(path)?);
@@ -190,6 +195,7 @@ impl Db {
                 path: path.to_path_buf(),
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
+                checkpointer: Mutex::new(Some(checkpointer)),
                 readers: Readers { conns: Mutex::new(readers), sem: Semaphore::new(n) },
                 health,
             }),
@@ -295,6 +301,11 @@ impl Db {
             && let Some(h) = g.take()
         {
             let _ = h.join();
+        }
+        if let Ok(mut g) = self.inner.checkpointer.lock()
+            && let Some(c) = g.take()
+        {
+            c.join();
         }
         if let Ok(mut pool) = self.inner.readers.conns.lock() {
             pool.clear();
