@@ -24,6 +24,8 @@ pub struct AppState {
     pub visitor_limits: crate::channels::webchat::Limiter,
     /// The scheduler's jobs and how their last runs went.
     pub jobs: crate::jobs::Board,
+    /// The WhatsApp numbers' credentials webhooks use.
+    pub wa_credentials: crate::domain::whatsapp::CredentialCache,
     // Settings are read on every page; they change rarely and are cached here.
     settings: RwLock<Settings>,
 }
@@ -49,6 +51,7 @@ impl AppState {
             bus: Bus::default(),
             visitor_limits: Default::default(),
             jobs: Default::default(),
+            wa_credentials: Default::default(),
             settings: RwLock::new(s),
         }))
     }

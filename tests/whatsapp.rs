@@ -166,6 +166,33 @@ async fn the_webhook_answers_the_handshake_and_refuses_what_is_not_signed() {
     assert_eq!(post_hook(&app, q, &big, Some(SECRET)).await.status, 413);
     assert_eq!(post_hook(&app, q, &body, Some(SECRET)).await.status, 200);
     assert_eq!(app.count("conversations").await, 1);
+
+    // The secret is kept between webhooks, but a new one applies to the very
+    // next webhook, and a deactivated queue takes none.
+    let form = |secret: &'static str| {
+        vec![
+            ("phone_number_id", PHONE_ID.to_string()),
+            ("waba_id", WABA.to_string()),
+            ("access_token", String::new()),
+            ("app_secret", secret.to_string()),
+            ("display_number", String::new()),
+            ("graph_version", "v23.0".to_string()),
+            ("graph_base", format!("http://{graph}")),
+            ("rate_per_sec", "80".to_string()),
+            ("optout_words", "SAIR, PARAR".to_string()),
+        ]
+    };
+    let f = form("segredo-novo");
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(admin.post(&format!("/admin/filas/{q}/whatsapp"), &pairs).await.status, 303);
+    let second = text_from("5511987654321", "Maria", "wamid.IN2", "Alô?", now);
+    assert_eq!(post_hook(&app, q, &second, Some(SECRET)).await.status, 401, "the old secret no longer signs");
+    assert_eq!(post_hook(&app, q, &second, Some("segredo-novo")).await.status, 200);
+    let off = app.state.db.write(move |c| Ok(c.execute("UPDATE queues SET active = 0 WHERE id = ?1", [q])?));
+    off.await.unwrap();
+    let third = text_from("5511987654321", "Maria", "wamid.IN3", "Tem alguém?", now);
+    assert_eq!(post_hook(&app, q, &third, Some("segredo-novo")).await.status, 404);
+    assert_eq!(scalar(&app, "SELECT count(*) FROM messages WHERE kind = 'in'").await, 2);
 }
 
 #[tokio::test]

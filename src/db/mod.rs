@@ -24,6 +24,7 @@ pub mod space;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
@@ -79,6 +80,11 @@ enum Msg {
     Shutdown,
 }
 
+/// Tables whose committed changes bump [`Db::config_generation`]: what
+/// callers keep in memory between requests (a queue, its channel's number
+/// and secrets).
+pub const CONFIG_TABLES: &[&str] = &["queues", "whatsapp_numbers"];
+
 /// Tuning knobs of the database layer.
 #[derive(Clone, Debug)]
 pub struct DbOptions {
@@ -119,6 +125,7 @@ struct Inner {
     checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
     readers: Readers,
     health: Arc<space::Health>,
+    config_gen: Arc<AtomicU64>,
 }
 
 /// Sets the PRAGMAs every connection needs.
@@ -172,6 +179,14 @@ impl Db {
             crate::phone::backfill(&conn)?;
         }
         let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
+        let touched = Arc::new(AtomicBool::new(false));
+        let t = touched.clone();
+        conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            if CONFIG_TABLES.contains(&table) {
+                t.store(true, Ordering::Relaxed);
+            }
+        }))?;
+        let config_gen = Arc::new(AtomicU64::new(0));
         let mut readers = Vec::with_capacity(opts.readers);
         for _ in 0..opts.readers.max(1) {
             readers.push(open_ro(path)?);
@@ -186,7 +201,7 @@ impl Db {
             tracing::warn!("no room for the {} byte reserve beside {}", space::RESERVE_BYTES, path.display());
         }
         let health = hooks.health.clone();
-        let writer = Writer { conn, hooks, reserve, dir, full_audited: false };
+        let writer = Writer { conn, hooks, reserve, dir, full_audited: false, touched, config_gen: config_gen.clone() };
         let handle = std::thread::Builder::new()
             .name("atende-writer".into())
             .spawn(move || writer_loop(writer, rx, max_batch))?;
@@ -198,8 +213,16 @@ impl Db {
                 checkpointer: Mutex::new(Some(checkpointer)),
                 readers: Readers { conns: Mutex::new(readers), sem: Semaphore::new(n) },
                 health,
+                config_gen,
             }),
         })
+    }
+
+    /// Moves on after every commit that changed one of [`CONFIG_TABLES`]: a
+    /// value read from them while this stays the same is still current (read
+    /// it before the value, compare before using the cached copy).
+    pub fn config_generation(&self) -> u64 {
+        self.inner.config_gen.load(Ordering::SeqCst)
     }
 
     /// The storage condition the writer keeps (disk full, refused backups).
@@ -321,6 +344,20 @@ struct Writer {
     // Whether the current episode's "full" event was recorded (it may not
     // fit when there was no reserve to give back; recovery records it then).
     full_audited: bool,
+    // Set by the update hook when a statement changed one of CONFIG_TABLES;
+    // turned into a new generation once the transaction is over.
+    touched: Arc<AtomicBool>,
+    config_gen: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// After a transaction (committed or not): a new generation if it
+    /// changed configuration.
+    fn settle_config(&self) {
+        if self.touched.swap(false, Ordering::SeqCst) {
+            self.config_gen.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 fn writer_loop(mut w: Writer, rx: mpsc::Receiver<Msg>, max_batch: usize) {
@@ -357,6 +394,12 @@ fn writer_loop(mut w: Writer, rx: mpsc::Receiver<Msg>, max_batch: usize) {
     let _ = w.conn.execute_batch("PRAGMA optimize;");
 }
 
+/// Runs one of the writer's own statements from the statement cache (each
+/// job opens and releases a savepoint: parsed once, not per job).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs jobs in one transaction until they are all done, or until SQLite
 /// rolls the transaction back by itself (it may on a full disk); the rest
 /// then go into the next group.
@@ -372,15 +415,15 @@ fn run_group(w: &mut Writer, jobs: &mut impl Iterator<Item = Job>) {
     let mut full_jobs = 0u64;
     let mut aborted = false;
     for job in jobs.by_ref() {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if run_cached(conn, "SAVEPOINT job").is_err() {
             continue;
         }
         match std::panic::catch_unwind(AssertUnwindSafe(|| job(Some(conn)))) {
             Ok((ran, fin)) => {
                 if ran != Ran::Ok {
-                    let _ = conn.execute_batch("ROLLBACK TO job");
+                    let _ = run_cached(conn, "ROLLBACK TO job");
                 }
-                let _ = conn.execute_batch("RELEASE job");
+                let _ = run_cached(conn, "RELEASE job");
                 if ran == Ran::Full {
                     full_jobs += 1;
                 }
@@ -416,6 +459,9 @@ fn run_group(w: &mut Writer, jobs: &mut impl Iterator<Item = Job>) {
         _ if full_jobs > 0 => w.disk_full(full_jobs),
         _ => {}
     }
+    // Before anyone is answered: whoever saved a number and goes on to use
+    // it finds the cached copy stale.
+    w.settle_config();
     for fin in finishers {
         fin(commit);
     }

@@ -49,7 +49,7 @@ async fn verify(state: Arc<AppState>, queue_id: i64, q: HashMap<String, String>)
 
 /// POST /webhooks/whatsapp/{queue}: verified, parsed, committed, then 200.
 async fn receive(state: Arc<AppState>, queue_id: i64, sig: Option<String>, body: bytes::Bytes) -> Response {
-    let creds = match state.db.read(move |c| whatsapp::credentials(c, queue_id)).await {
+    let creds = match whatsapp::webhook_credentials(&state, queue_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return plain(StatusCode::NOT_FOUND, "not found"),
         Err(e) => {

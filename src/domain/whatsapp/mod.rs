@@ -5,8 +5,11 @@
 //! window itself. The HTTP side (webhook, Graph API) is in
 //! `channels::whatsapp`.
 
+mod cache;
 pub mod optin;
 pub mod templates;
+
+pub use cache::{CredentialCache, webhook_credentials};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
