@@ -44,6 +44,9 @@ impl AppState {
             .await
             .map_err(AppError::internal)??;
         let s = db.read(settings::load).await?;
+        // The phone library loads its metadata on first use (tens of
+        // milliseconds): here, not inside the first customer's request.
+        tokio::task::spawn_blocking(|| crate::phone::normalize("+5511987654321")).await.map_err(AppError::internal)?;
         Ok(Arc::new(AppState {
             db,
             config,

@@ -297,8 +297,14 @@ pub fn parse(body: &[u8], phone_number_id: &str, waba_id: &str) -> Result<Batch,
                     continue;
                 }
                 let sent_at = s(m, &["timestamp"]).parse::<i64>().unwrap_or(0);
-                let inbound =
-                    Inbound { profile_name: profile(&from), from, external_id: id, body: body_of(m), sent_at };
+                let inbound = Inbound {
+                    profile_name: profile(&from),
+                    phone: crate::domain::whatsapp::phone_of(&from),
+                    from,
+                    external_id: id,
+                    body: body_of(m),
+                    sent_at,
+                };
                 if s(m, &["type"]) == "reaction" {
                     batch.reactions.push(Reaction {
                         to: s(m, &["reaction", "message_id"]).to_string(),

@@ -17,6 +17,9 @@ pub struct Inbound {
     pub from: String,
     /// Their profile name ('' when none).
     pub profile_name: String,
+    /// Their phone in E.164, worked out before the transaction ('' to work
+    /// it out inside, should they be a new contact).
+    pub phone: String,
     /// The channel's id of the message (wamid): a redelivery is ignored.
     pub external_id: String,
     /// The text shown to agents (a caption, a placeholder for a type).
@@ -51,7 +54,7 @@ pub fn whatsapp_message(conn: &Connection, queue_id: i64, m: &Inbound, now: i64)
     if seen.is_some() {
         return Ok((Stored::Duplicate, vec![]));
     }
-    let contact = whatsapp::contact_for(conn, &m.from, &m.profile_name, now)?;
+    let contact = whatsapp::contact_for(conn, &m.from, &m.phone, &m.profile_name, now)?;
     let open: Option<(i64, Option<i64>)> = conn
         .prepare_cached(
             "SELECT id, agent_id FROM conversations WHERE contact_id = ?1 AND queue_id = ?2

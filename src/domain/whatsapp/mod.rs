@@ -404,10 +404,25 @@ pub fn match_key(phone_or_wa_id: &str) -> String {
     if d.len() == 12 && d.starts_with("55") && d.as_bytes()[4] >= b'6' { format!("{}9{}", &d[..4], &d[4..]) } else { d }
 }
 
+/// The contacts whose phone ends in the given last 8 digits (reversed).
+/// `phone_rev <> ''` lets SQLite use the partial index on `phone_rev`;
+/// without it every new WhatsApp customer read the whole contacts table.
+const PHONE_CANDIDATES: &str = "SELECT id, phone FROM contacts
+    WHERE phone_rev <> '' AND phone_rev >= ?1 AND phone_rev < ?1 || '~' AND merged_into IS NULL ORDER BY id LIMIT 50";
+
+/// The phone (E.164) a WhatsApp id stands for, as a new contact keeps it.
+/// Worked out before the transaction (by the webhook's parse): checking a
+/// phone number costs more than all of a message's writes.
+pub fn phone_of(wa_id: &str) -> String {
+    let key = match_key(wa_id);
+    crate::phone::normalize(&format!("+{key}")).unwrap_or_else(|| format!("+{key}"))
+}
+
 /// The contact behind a WhatsApp id: the one seen before, else an unmerged
 /// contact whose phone has the same key, else a new one named from the
-/// profile (with the phone in E.164). Returns the contact id.
-pub fn contact_for(conn: &Connection, wa_id: &str, profile: &str, now: i64) -> AppResult<i64> {
+/// profile with `phone` ([`phone_of`]; '' works it out here). Returns the
+/// contact id.
+pub fn contact_for(conn: &Connection, wa_id: &str, phone: &str, profile: &str, now: i64) -> AppResult<i64> {
     if let Some(c) = conn
         .prepare_cached(
             "SELECT coalesce(k.merged_into, k.id) FROM whatsapp_identities w JOIN contacts k ON k.id = w.contact_id
@@ -421,10 +436,7 @@ pub fn contact_for(conn: &Connection, wa_id: &str, profile: &str, now: i64) -> A
     let key = match_key(wa_id);
     let last8: String = key.chars().rev().take(8).collect();
     let candidates: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT id, phone FROM contacts WHERE merged_into IS NULL AND phone_rev >= ?1 AND phone_rev < ?1 || '~'
-             ORDER BY id LIMIT 50",
-        )?
+        .prepare_cached(PHONE_CANDIDATES)?
         .query_map([&last8], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let contact = match candidates.into_iter().find(|(_, p)| match_key(p) == key) {
@@ -434,7 +446,7 @@ pub fn contact_for(conn: &Connection, wa_id: &str, profile: &str, now: i64) -> A
             id
         }
         None => {
-            let phone = crate::phone::normalize(&format!("+{key}")).unwrap_or_else(|| format!("+{key}"));
+            let phone = if phone.is_empty() { phone_of(wa_id) } else { phone.to_string() };
             conn.prepare_cached(
                 "INSERT INTO contacts (name, phone, phone_rev, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
             )?
@@ -507,6 +519,21 @@ mod tests {
         // A landline (starts 2–5) keeps its 8 digits; other countries as they are.
         assert_eq!(match_key("551133334444"), "551133334444");
         assert_eq!(match_key("14155550100"), "14155550100");
+    }
+
+    #[test]
+    fn a_new_customer_is_matched_through_the_phone_index_not_a_scan() {
+        let conn = Connection::open_in_memory().expect("memory db");
+        conn.execute_batch(crate::db::migrate::SCHEMA).expect("schema");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {PHONE_CANDIDATES}"))
+            .expect("plan")
+            .query_map(["12345678"], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        assert!(plan.iter().any(|d| d.contains("INDEX contacts_phone_rev")), "{plan:?}");
+        assert!(!plan.iter().any(|d| d.starts_with("SCAN")), "{plan:?}");
     }
 
     #[test]
