@@ -63,16 +63,17 @@ pub fn whatsapp_message(conn: &Connection, queue_id: i64, m: &Inbound, now: i64)
         .query_row(params![contact, queue_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let mut changes = Vec::new();
+    let until = m.sent_at.min(now) + whatsapp::WINDOW_SECS;
     let (conv, agent) = match open {
         Some(o) => o,
         None => {
             let subject: String = m.body.chars().take(80).collect();
             conn.prepare_cached(
                 "INSERT INTO conversations (queue_id, contact_id, channel, subject, status, queued_at, created_at,
-                   last_activity_at, wa_id)
-                 VALUES (?1, ?2, 'whatsapp', ?3, 'queued', ?4, ?4, ?4, ?5)",
+                   last_activity_at, wa_id, window_until)
+                 VALUES (?1, ?2, 'whatsapp', ?3, 'queued', ?4, ?4, ?4, ?5, ?6)",
             )?
-            .execute(params![queue_id, contact, subject, now, m.from])?;
+            .execute(params![queue_id, contact, subject, now, m.from, until])?;
             let id = conn.last_insert_rowid();
             event(conn, id, "ev.created", None, now)?;
             (id, None)
@@ -83,9 +84,11 @@ pub fn whatsapp_message(conn: &Connection, queue_id: i64, m: &Inbound, now: i64)
     let msg = insert_message(conn, conv, "in", None, &name, &body, now)?;
     conn.prepare_cached("INSERT INTO inbound_ids (channel, external_id, message_id) VALUES ('whatsapp', ?1, ?2)")?
         .execute(params![m.external_id, msg])?;
-    let until = m.sent_at.min(now) + whatsapp::WINDOW_SECS;
+    // Only when it changes: the row and its window index are written once,
+    // not again for each message of the same second.
     conn.prepare_cached(
-        "UPDATE conversations SET wa_id = ?2, window_until = max(coalesce(window_until, 0), ?3) WHERE id = ?1",
+        "UPDATE conversations SET wa_id = ?2, window_until = max(coalesce(window_until, 0), ?3)
+         WHERE id = ?1 AND (wa_id IS NOT ?2 OR window_until IS NULL OR window_until < ?3)",
     )?
     .execute(params![conv, m.from, until])?;
     if m.body.chars().count() <= 60 {
