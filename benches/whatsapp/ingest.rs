@@ -108,6 +108,8 @@ struct Stats {
     other: u64,
     errors: u64,
     lat: Vec<f64>,
+    /// (seconds since the start, latency ms) of each answer.
+    timeline: Vec<(f64, f64)>,
     secs: f64,
     first_problem: Option<String>,
 }
@@ -142,7 +144,9 @@ async fn load(addr: SocketAddr, batches: Arc<Vec<Batch>>) -> R<Stats> {
                 let t = Instant::now();
                 match c.request(&b.req).await {
                     Ok(r) => {
-                        s.lat.push(ms(t.elapsed()));
+                        let l = ms(t.elapsed());
+                        s.lat.push(l);
+                        s.timeline.push((start.elapsed().as_secs_f64(), l));
                         if r.status == 200 {
                             s.ok_reqs += 1;
                             s.ok_msgs += b.msgs;
@@ -172,6 +176,7 @@ async fn load(addr: SocketAddr, batches: Arc<Vec<Batch>>) -> R<Stats> {
         all.other += s.other;
         all.errors += s.errors;
         all.lat.extend(s.lat);
+        all.timeline.extend(s.timeline);
         if all.first_problem.is_none() {
             all.first_problem = s.first_problem;
         }
@@ -232,6 +237,20 @@ pub async fn bench(sum: &mut Summary, root: &Path, fake: &Fake) -> R<()> {
         loadavg(),
         verdict(ok)
     );
+    // Second by second: the first are the new customers' (contact,
+    // conversation and routing), the others known ones'.
+    for sec in 0..LIMIT.as_secs() {
+        let mut v: Vec<f64> =
+            s.timeline.iter().filter(|(at, _)| *at >= sec as f64 && *at < (sec + 1) as f64).map(|(_, l)| *l).collect();
+        if !v.is_empty() {
+            let n = v.len();
+            println!(
+                "wa_ingest_second s={sec} batches={n} p50_ms={:.1} p99_ms={:.1}",
+                pct(&mut v, 50.0),
+                pct(&mut v, 99.0)
+            );
+        }
+    }
     println!("wa_ingest_server_memory rss_mb={rss:.1} hwm_mb={hwm:.1} (right after the load)");
 
     let conn = db::open_ro(&path).map_err(err)?;
