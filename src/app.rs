@@ -45,8 +45,9 @@ impl AppState {
             .map_err(AppError::internal)??;
         let s = db.read(settings::load).await?;
         // The phone library loads its metadata on first use (tens of
-        // milliseconds): here, not inside the first customer's request.
-        tokio::task::spawn_blocking(|| crate::phone::normalize("+5511987654321")).await.map_err(AppError::internal)?;
+        // milliseconds): now, beside the rest of the start, not inside the
+        // first customer's request.
+        drop(tokio::task::spawn_blocking(|| crate::phone::normalize("+5511987654321")));
         Ok(Arc::new(AppState {
             db,
             config,

@@ -119,6 +119,9 @@ async fn print_setup_link(state: &AppState) -> Result<(), String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     let _lock = backup::lock_data_dir(&config.data_dir)?;
+    // Listened for from the start: a SIGTERM while the server is still
+    // opening its database is a clean shutdown once it is up, not a kill.
+    let stop = shutdown_signal();
     let addr = config.addr;
     let state = AppState::open(config, Clock::system()).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -141,9 +144,9 @@ async fn serve(config: Config) -> Result<(), String> {
             tokio::net::TcpListener::bind(paddr).await.map_err(|e| format!("cannot listen on {paddr}: {e}"))?;
         tracing::info!("web chat widget also served on {paddr} (public endpoints only)");
         let proutes = web::public_routes(state.clone());
-        tokio::spawn(warp::serve(proutes).incoming(public).graceful(shutdown_signal()).run());
+        tokio::spawn(warp::serve(proutes).incoming(public).graceful(stopped(stop.clone())).run());
     }
-    warp::serve(routes).incoming(listener).graceful(shutdown_signal()).run().await;
+    warp::serve(routes).incoming(listener).graceful(stopped(stop)).run().await;
     tracing::info!("shutting down");
     let _ = sched.shutdown().await;
     close(state);
@@ -154,22 +157,36 @@ fn close(state: Arc<AppState>) {
     state.db.close();
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Starts listening for Ctrl-C and SIGTERM now (the handlers are in place
+/// when this returns); the receiver turns true when one arrives.
+fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::spawn(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Resolves once a shutdown signal arrived.
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
 fn now() -> i64 {

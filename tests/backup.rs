@@ -203,6 +203,28 @@ fn restore_refuses_while_a_server_runs() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A SIGTERM while the server is still starting (its database just
+/// created) ends it cleanly once it is up, not by the signal.
+#[test]
+fn a_sigterm_during_the_start_is_a_clean_shutdown() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_atende"))
+        .arg("--data")
+        .arg(data.path())
+        .args(["--addr", "127.0.0.1:0"])
+        .env("ATENDE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !data.path().join("atende.db").exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 #[tokio::test]
 async fn admin_downloads_a_consistent_copy() {
     let app = TestApp::new().await;
