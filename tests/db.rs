@@ -115,42 +115,6 @@ async fn group_commit_isolates_failing_jobs_and_acknowledges_after_commit() {
     db.write(|c| Ok(c.execute("INSERT INTO teams (name, created_at) VALUES ('after', 0)", [])?)).await.unwrap();
 }
 
-/// The write-ahead log is copied into the database by the checkpointer
-/// thread, not left to grow: the database file, which only a checkpoint
-/// writes in WAL mode, takes in what a commit of 1,500 pages put in the log.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_log_is_checkpointed_by_a_thread_of_its_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("atende.db");
-    let db = Db::open(&path, DbOptions::default()).unwrap();
-    let before = std::fs::metadata(&path).unwrap().len();
-    db.write(|c| {
-        c.execute_batch("CREATE TABLE big (b BLOB)")?;
-        for _ in 0..7 {
-            c.execute("INSERT INTO big (b) VALUES (randomblob(1000000))", [])?;
-        }
-        Ok(())
-    })
-    .await
-    .unwrap();
-    let wal = path.with_extension("db-wal");
-    let frames = (std::fs::metadata(&wal).unwrap().len().saturating_sub(32)) / (4096 + 24);
-    assert!(frames >= 1_500, "{frames} frames");
-    let grown = || std::fs::metadata(&path).map(|m| m.len() >= before + 7_000_000).unwrap_or(false);
-    // A bounded wait for the other thread (never a timing assertion).
-    for _ in 0..1000 {
-        if grown() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(grown(), "the log was not copied into the database");
-    db.close();
-    let conn = atende::db::open_rw(&path).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM big", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 7);
-}
-
 /// Child mode for the kill -9 test: writes until killed, printing each
 /// acknowledged id.
 #[test]

@@ -5,9 +5,7 @@
 //! queue, runs the queued closures inside one transaction (each in its own
 //! savepoint, so one failing job does not undo its neighbours), commits once,
 //! and only then answers each caller: an acknowledged write is on disk
-//! (WAL + synchronous=FULL fsyncs at every commit). The log is copied back
-//! into the database by a thread of its own ([`checkpoint`]), never inside
-//! a commit.
+//! (WAL + synchronous=FULL fsyncs at every commit).
 //!
 //! A commit that fails for lack of space answers every caller
 //! [`AppError::StorageFull`] (nothing of theirs is stored), sets the shared
@@ -18,7 +16,6 @@
 //! slack; the next write then ends the episode (told to the host too) and runs.
 
 pub mod backup;
-pub mod checkpoint;
 pub mod migrate;
 pub mod space;
 
@@ -122,7 +119,6 @@ struct Inner {
     path: PathBuf,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
     readers: Readers,
     health: Arc<space::Health>,
     config_gen: Arc<AtomicU64>,
@@ -178,7 +174,6 @@ impl Db {
         {
             crate::phone::backfill(&conn)?;
         }
-        let checkpointer = checkpoint::Checkpointer::start(path, &mut conn)?;
         let touched = Arc::new(AtomicBool::new(false));
         let t = touched.clone();
         conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
@@ -210,7 +205,6 @@ impl Db {
                 path: path.to_path_buf(),
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(handle)),
-                checkpointer: Mutex::new(Some(checkpointer)),
                 readers: Readers { conns: Mutex::new(readers), sem: Semaphore::new(n) },
                 health,
                 config_gen,
@@ -324,11 +318,6 @@ impl Db {
             && let Some(h) = g.take()
         {
             let _ = h.join();
-        }
-        if let Ok(mut g) = self.inner.checkpointer.lock()
-            && let Some(c) = g.take()
-        {
-            c.join();
         }
         if let Ok(mut pool) = self.inner.readers.conns.lock() {
             pool.clear();
