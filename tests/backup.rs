@@ -169,17 +169,22 @@ fn restore_verifies_before_replacing_and_keeps_the_old_file() {
     assert_eq!(name, "Antiga");
 }
 
-#[test]
-fn restore_refuses_while_a_server_runs() {
-    let data = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_atende"))
+/// The server on its own data folder, on a free port.
+fn spawn_server(data: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_atende"))
         .arg("--data")
-        .arg(data.path())
+        .arg(data)
         .args(["--addr", "127.0.0.1:0"])
         .env("ATENDE_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn restore_refuses_while_a_server_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = spawn_server(data.path());
     let started = Instant::now();
     while !data.path().join("atende.db").exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
@@ -208,14 +213,7 @@ fn restore_refuses_while_a_server_runs() {
 #[test]
 fn a_sigterm_during_the_start_is_a_clean_shutdown() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_atende"))
-        .arg("--data")
-        .arg(data.path())
-        .args(["--addr", "127.0.0.1:0"])
-        .env("ATENDE_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = spawn_server(data.path());
     let started = Instant::now();
     while !data.path().join("atende.db").exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(2));

@@ -177,6 +177,20 @@ pub fn cpu_secs(pid: &str) -> f64 {
     (tick(11) + tick(12)) / 100.0
 }
 
+/// CPU seconds of the server's writer thread (`atende-writer`).
+#[allow(dead_code)] // used by `workspace` and `whatsapp`
+pub fn writer_cpu(pid: u32) -> f64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return f64::NAN };
+    for t in dir.flatten() {
+        let tid = t.file_name().to_string_lossy().into_owned();
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
+        if comm.trim() == "atende-writer" {
+            return cpu_secs(&format!("{pid}/task/{tid}"));
+        }
+    }
+    f64::NAN
+}
+
 /// A `kB` field (`VmRSS:`, `VmHWM:`) of `/proc/{pid}/status`.
 pub fn status_kb(pid: u32, key: &str) -> R<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc: {e}"))?;

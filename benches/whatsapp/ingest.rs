@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::common::http::HttpConn;
 use crate::common::seed::seed_base;
-use crate::common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, ms, now_secs, pct, verdict};
+use crate::common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, ms, now_secs, pct, verdict, writer_cpu};
 use crate::fake::Fake;
 use crate::{envelope, loadavg, log_problems, mb, seed_number, webhook_req};
 
@@ -86,19 +86,6 @@ fn batches(queue: i64) -> Vec<Batch> {
         b += 1;
     }
     out
-}
-
-/// CPU seconds of the server's writer thread (`atende-writer`).
-fn writer_cpu(pid: u32) -> f64 {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return f64::NAN };
-    for t in dir.flatten() {
-        let tid = t.file_name().to_string_lossy().into_owned();
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
-        if comm.trim() == "atende-writer" {
-            return cpu_secs(&format!("{pid}/task/{tid}"));
-        }
-    }
-    f64::NAN
 }
 
 #[derive(Default)]

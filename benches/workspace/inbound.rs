@@ -20,7 +20,7 @@ use atende::channels::webchat::Limiter;
 use atende::db;
 
 use crate::common::seed::seed_base;
-use crate::common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, verdict};
+use crate::common::{POLL, R, READY_LIMIT, Server, Summary, cpu_secs, err, verdict, writer_cpu};
 use crate::load::{InStats, VisitorRun, Visitors, visitors};
 use crate::loadavg;
 
@@ -52,19 +52,6 @@ struct Phase {
     stats: InStats,
     server_cpu: f64,
     writer_cpu: f64,
-}
-
-/// CPU seconds of the server's writer thread (`atende-writer`).
-fn writer_cpu(pid: u32) -> f64 {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return f64::NAN };
-    for t in dir.flatten() {
-        let tid = t.file_name().to_string_lossy().into_owned();
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
-        if comm.trim() == "atende-writer" {
-            return cpu_secs(&format!("{pid}/task/{tid}"));
-        }
-    }
-    f64::NAN
 }
 
 async fn phase(
