@@ -110,14 +110,45 @@ pub struct JobInfo {
 
 type NextTick = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<i64>> + Send>> + Send + Sync>;
 
+/// How many runs may be in flight at once (far more than the jobs there are).
+const RUN_SLOTS: u32 = 1024;
+
 /// The jobs the scheduler runs, with their last results.
-#[derive(Default)]
 pub struct Board {
     jobs: std::sync::Mutex<Vec<JobInfo>>,
     next: std::sync::Mutex<Vec<(&'static str, std::sync::Arc<NextTick>)>>,
+    // Each run holds a slot; stopping takes them all, so it waits for the
+    // runs in flight, and no run starts once it began.
+    slots: tokio::sync::Semaphore,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board {
+            jobs: Default::default(),
+            next: Default::default(),
+            slots: tokio::sync::Semaphore::new(RUN_SLOTS as usize),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }
 
 impl Board {
+    /// Lets no new run start and waits (at most `limit`) for the runs in
+    /// flight to end, so the database can close under none of them. Returns
+    /// false if some were still running at the limit.
+    pub async fn drain(&self, limit: std::time::Duration) -> bool {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        match tokio::time::timeout(limit, self.slots.acquire_many(RUN_SLOTS)).await {
+            Ok(Ok(all)) => {
+                all.forget();
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn register(&self, name: &'static str, cron: &'static str) {
         if let Ok(mut j) = self.jobs.lock() {
             j.push(JobInfo { name, cron, ok: true, ..Default::default() });
@@ -161,6 +192,10 @@ where
         let state = state.clone();
         let f = f.clone();
         Box::pin(async move {
+            let Ok(_slot) = state.jobs.slots.try_acquire() else { return };
+            if state.jobs.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             let started = state.now();
             let t0 = std::time::Instant::now();
             let r = f(state.clone()).await;
@@ -277,4 +312,31 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
     }
     sched.start().await.map_err(AppError::internal)?;
     Ok(sched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stopping_waits_for_the_run_in_flight_and_starts_no_other() {
+        let board = std::sync::Arc::new(Board::default());
+        let slot = board.slots.try_acquire().expect("a run takes a slot");
+        let b2 = board.clone();
+        let drained = tokio::spawn(async move { b2.drain(std::time::Duration::from_secs(30)).await });
+        tokio::task::yield_now().await;
+        assert!(board.stopping.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(!drained.is_finished(), "the run in flight still holds its slot");
+        assert!(board.slots.try_acquire().is_err(), "no run starts while stopping");
+        drop(slot);
+        assert!(drained.await.expect("drain ran"), "drained once the run ended");
+        assert!(board.slots.try_acquire().is_err(), "nor after");
+    }
+
+    #[tokio::test]
+    async fn stopping_gives_up_at_its_limit() {
+        let board = Board::default();
+        let _slot = board.slots.try_acquire().expect("a run takes a slot");
+        assert!(!board.drain(std::time::Duration::from_millis(10)).await);
+    }
 }

@@ -148,6 +148,10 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     warp::serve(routes).incoming(listener).graceful(stopped(stop)).run().await;
     tracing::info!("shutting down");
+    // The jobs' runs in flight end before the database closes.
+    if !state.jobs.drain(std::time::Duration::from_secs(20)).await {
+        tracing::warn!("a scheduled job was still running at shutdown");
+    }
     let _ = sched.shutdown().await;
     close(state);
     Ok(())
