@@ -26,6 +26,8 @@ pub struct AppState {
     pub jobs: crate::jobs::Board,
     /// The WhatsApp numbers' credentials webhooks use.
     pub wa_credentials: crate::domain::whatsapp::CredentialCache,
+    /// The mailboxes being read and when each was last read.
+    pub email: crate::channels::email::Runner,
     // Settings are read on every page; they change rarely and are cached here.
     settings: RwLock<Settings>,
 }
@@ -56,6 +58,7 @@ impl AppState {
             visitor_limits: Default::default(),
             jobs: Default::default(),
             wa_credentials: Default::default(),
+            email: Default::default(),
             settings: RwLock::new(s),
         }))
     }

@@ -119,7 +119,7 @@ pub struct Board {
     next: std::sync::Mutex<Vec<(&'static str, std::sync::Arc<NextTick>)>>,
     // Each run holds a slot; stopping takes them all, so it waits for the
     // runs in flight, and no run starts once it began.
-    slots: tokio::sync::Semaphore,
+    slots: Arc<tokio::sync::Semaphore>,
     stopping: std::sync::atomic::AtomicBool,
 }
 
@@ -128,13 +128,22 @@ impl Default for Board {
         Board {
             jobs: Default::default(),
             next: Default::default(),
-            slots: tokio::sync::Semaphore::new(RUN_SLOTS as usize),
+            slots: Arc::new(tokio::sync::Semaphore::new(RUN_SLOTS as usize)),
             stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
 
 impl Board {
+    /// A slot for work a job spawned to go on after it (a mailbox's read):
+    /// stopping waits for it too. None once stopping began.
+    pub fn hold(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
     /// Lets no new run start and waits (at most `limit`) for the runs in
     /// flight to end, so the database can close under none of them. Returns
     /// false if some were still running at the limit.
@@ -258,6 +267,11 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             }
             Ok(parts.join("; "))
         })?,
+        // E-mail: each mailbox read at its interval, in a task of its own.
+        add(state, "email.fetch", "* * * * * *", |s| async move {
+            let n = crate::channels::email::poll_due(&s).await?;
+            Ok(if n > 0 { format!("{n} mailboxes being read") } else { String::new() })
+        })?,
         // WhatsApp windows that end: open pages show it within a second.
         add(state, "whatsapp.windows", "* * * * * *", |s| async move {
             static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
@@ -293,6 +307,7 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
         "offers.expire",
         "conversations.reopen",
         "outbox.deliver",
+        "email.fetch",
         "whatsapp.windows",
         "whatsapp.templates",
         "backup.daily",

@@ -25,6 +25,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0013_whatsapp.sql"),
     include_str!("steps/0014_whatsapp_templates.sql"),
     include_str!("steps/0015_template_headers.sql"),
+    include_str!("steps/0016_email.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -149,4 +149,5 @@ pub const ACTIONS: &[&str] = &[
     "presence.set_not_ready_by_supervisor",
     "presence.set_not_ready_missed_offers",
     "whatsapp.number_saved",
+    "email.mailbox_saved",
 ];

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
+pub mod email;
 pub mod notifications;
 pub mod outbox;
 pub mod pauses;

@@ -115,3 +115,18 @@ pub fn actions(loc: Locale, cancel: &str) -> Markup {
         }
     }
 }
+
+/// A password-like field that is never filled back: a stored value shows
+/// only as "definido", and leaving it empty keeps it.
+pub fn secret_input(loc: Locale, name: &str, label: &'static str, set: bool, errs: &FormErrors) -> Markup {
+    let err = errs.get(name);
+    let id = format!("f-{name}");
+    html! {
+        div.field.has-error[err.is_some()] {
+            label for=(id) { (t(loc, label)) @if set { " " span.badge.badge-ok { (t(loc, "wa.secret_set")) } } }
+            input id=(id) name=(name) type="password" value="" autocomplete="off"
+                placeholder=(if set { t(loc, "wa.secret_keep") } else { "" }) aria-invalid=[err.map(|_| "true")];
+            @if let Some(e) = err { p.field-error { (t(loc, e)) } }
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod contacts;
 pub mod conversation;
 pub mod desk;
+pub mod email;
 pub mod forms;
 pub mod labels;
 pub mod layout;

@@ -39,19 +39,6 @@ fn state_badge(loc: Locale, n: Option<&Number>) -> Markup {
     html! { span.badge.(class) #wa-state { (t(loc, key)) } }
 }
 
-fn secret_input(loc: Locale, name: &str, label: &'static str, set: bool, errs: &FormErrors) -> Markup {
-    let err = errs.get(name);
-    let id = format!("f-{name}");
-    html! {
-        div.field.has-error[err.is_some()] {
-            label for=(id) { (t(loc, label)) @if set { " " span.badge.badge-ok { (t(loc, "wa.secret_set")) } } }
-            input id=(id) name=(name) type="password" value="" autocomplete="off"
-                placeholder=(if set { t(loc, "wa.secret_keep") } else { "" }) aria-invalid=[err.map(|_| "true")];
-            @if let Some(e) = err { p.field-error { (t(loc, e)) } }
-        }
-    }
-}
-
 /// What the connection page shows.
 pub struct Page<'a> {
     /// The queue's name.
@@ -118,8 +105,8 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
             (forms::summary(loc, errs))
             (forms::input(loc, "phone_number_id", t(loc, "wa.f.phone_number_id"), &v.phone_number_id, errs, Opts { required: true, max: Some(32), ..Default::default() }))
             (forms::input(loc, "waba_id", t(loc, "wa.f.waba_id"), &v.waba_id, errs, Opts { max: Some(32), hint: Some("wa.f.waba_id.hint"), ..Default::default() }))
-            (secret_input(loc, "access_token", "wa.f.access_token", n.has_token, errs))
-            (secret_input(loc, "app_secret", "wa.f.app_secret", n.has_secret, errs))
+            (forms::secret_input(loc, "access_token", "wa.f.access_token", n.has_token, errs))
+            (forms::secret_input(loc, "app_secret", "wa.f.app_secret", n.has_secret, errs))
             (forms::input(loc, "display_number", t(loc, "wa.f.display_number"), &v.display_number, errs, Opts { max: Some(40), ..Default::default() }))
             (forms::input(loc, "graph_version", t(loc, "wa.f.graph_version"), &v.graph_version, errs, Opts { required: true, max: Some(8), ..Default::default() }))
             (forms::input(loc, "graph_base", t(loc, "wa.f.graph_base"), &v.graph_base, errs, Opts { required: true, max: Some(200), hint: Some("wa.f.graph_base.hint"), ..Default::default() }))

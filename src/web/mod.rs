@@ -10,6 +10,7 @@ pub mod admin;
 pub mod contacts;
 pub mod ctx;
 pub mod desk;
+pub mod email;
 pub mod health;
 pub mod live;
 pub mod multipart;

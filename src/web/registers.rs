@@ -57,6 +57,10 @@ async fn render_form(
             let n = ctx.state.db.read(move |c| crate::domain::whatsapp::number(c, id)).await?;
             Some(views::whatsapp::queue_card(ctx.loc, id, n.as_ref()))
         }
+        ("filas", Some(id), Some(Value::Text(ch))) if ch == "email" => {
+            let m = ctx.state.db.read(move |c| crate::domain::email::mailbox(c, id)).await?;
+            Some(views::email::queue_card(ctx.loc, id, m.as_ref()))
+        }
         ("filas", _, Some(Value::Text(ch))) => {
             crate::domain::conversations::not_connected_reason(ch).map(|why| views::admin::channel_notice(ctx.loc, why))
         }
@@ -91,9 +95,12 @@ pub async fn create(ctx: Ctx, slug: String, input: Input) -> AppResult<Response>
         Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "webchat") => {
             Ok(redirect(&format!("/admin/filas/{id}?ok=created")))
         }
-        // A new WhatsApp queue opens on its connection page.
+        // A new WhatsApp or e-mail queue opens on its connection page.
         Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "whatsapp") => {
             Ok(redirect(&format!("/admin/filas/{id}/whatsapp")))
+        }
+        Ok(id) if spec.slug == "filas" && values.get(1).is_some_and(|v| v.as_str() == "email") => {
+            Ok(redirect(&format!("/admin/filas/{id}/email")))
         }
         Ok(_) => Ok(redirect(&format!("/admin/{}?ok=created", spec.slug))),
         Err(AppError::Invalid(errs)) => render_form(&ctx, spec, None, &values, &errs, None).await,

@@ -10,7 +10,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::ctx::Ctx;
-use super::{FORM_LIMIT, contacts, desk, form, query, tasks, whatsapp, workbench};
+use super::{FORM_LIMIT, contacts, desk, email, form, query, tasks, whatsapp, workbench};
 use crate::domain::validate::Input;
 
 /// Tarefas, notifications, the top bar, pauses, supervisors' actions, the
@@ -202,8 +202,10 @@ pub(super) fn workbench_routes(
     conv.or(pages).unify().boxed()
 }
 
-/// WhatsApp: a queue's number, its test and its templates (admins); in a
-/// conversation the delivery ticks, sending a template and the opt-in.
+/// The channels' admin pages and conversation actions. WhatsApp: a queue's
+/// number, its test and its templates (admins); in a conversation the
+/// delivery ticks, sending a template and the opt-in. E-mail: a queue's
+/// mailbox and its test.
 pub(super) fn whatsapp_routes(
     cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
 ) -> BoxedFilter<(Response,)> {
@@ -262,9 +264,27 @@ pub(super) fn whatsapp_routes(
         .and(cx())
         .and(form())
         .then(post!(whatsapp::set_optin, [id]));
+    let mail_show = p!("admin" / "filas" / i64 / "email").and(warp::get()).and(cx()).and(query()).then(get!(
+        email::show,
+        [id],
+        [q]
+    ));
+    let mail_save =
+        p!("admin" / "filas" / i64 / "email").and(warp::post()).and(cx()).and(form()).then(post!(email::save, [id]));
+    let mail_test = p!("admin" / "filas" / i64 / "email" / "testar")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(email::test, [id]));
     show.or(save)
         .unify()
         .or(test)
+        .unify()
+        .or(mail_show)
+        .unify()
+        .or(mail_save)
+        .unify()
+        .or(mail_test)
         .unify()
         .or(sync)
         .unify()

@@ -181,11 +181,35 @@ pub(super) fn reopen_auto(
     now: i64,
     key: &str,
 ) -> AppResult<Vec<Change>> {
+    reopen_closed(conn, id, agent, now, key, true)
+}
+
+/// Reopens a closed e-mail conversation that its customer answered (see
+/// [`reopen_for_task`]). E-mail threads are conversations of their own, so
+/// another open one of the same contact does not hold it back.
+pub(super) fn reopen_thread(
+    conn: &Connection,
+    id: i64,
+    agent: Option<i64>,
+    now: i64,
+    key: &str,
+) -> AppResult<Vec<Change>> {
+    reopen_closed(conn, id, agent, now, key, false)
+}
+
+fn reopen_closed(
+    conn: &Connection,
+    id: i64,
+    agent: Option<i64>,
+    now: i64,
+    key: &str,
+    one_open: bool,
+) -> AppResult<Vec<Change>> {
     let Some(c) = load(conn, id)? else { return Ok(vec![]) };
     if !matches!(c.status.as_str(), "finished" | "archived") {
         return Ok(vec![]);
     }
-    if has_other_open(conn, &c)? {
+    if one_open && has_other_open(conn, &c)? {
         return Ok(vec![]);
     }
     let agent = match agent {

@@ -3,6 +3,7 @@
 
 mod base;
 mod desk;
+mod email;
 mod faults;
 mod forms;
 mod routing;
@@ -16,6 +17,7 @@ mod workspace;
 pub static PARTS: &[&[(&str, &str, &str)]] = &[
     base::ENTRIES,
     desk::ENTRIES,
+    email::ENTRIES,
     faults::ENTRIES,
     forms::ENTRIES,
     routing::ENTRIES,

@@ -1,0 +1,287 @@
+//! From raw RFC 5322 bytes to what the desk keeps ([`Incoming`]): decoded
+//! headers (RFC 2047, every charset mail-parser knows), the text and the
+//! HTML sanitised with ammonia, files with their Content-IDs, the automatic
+//! and bounce marks. Never panics and never refuses: a message that cannot
+//! be parsed still becomes one that says so.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+use crate::domain::email::thread::{self, Bounce, Incoming, IncomingFile};
+
+/// The longest text kept from one e-mail (characters); the rest is cut with
+/// a mark.
+pub const MAX_TEXT: usize = 100_000;
+/// The most files read from one e-mail.
+pub const MAX_FILES: usize = 50;
+/// The longest HTML kept (bytes, after sanitising).
+pub const MAX_HTML: usize = 2 << 20;
+
+/// CSS properties kept in `style` attributes: layout and colours only,
+/// nothing that loads a URL or moves the text over the page.
+const STYLE_KEPT: &[&str] = &[
+    "color",
+    "background-color",
+    "font-weight",
+    "font-style",
+    "font-size",
+    "font-family",
+    "text-align",
+    "text-decoration",
+    "line-height",
+    "vertical-align",
+    "margin",
+    "margin-top",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "padding",
+    "padding-top",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "border",
+    "border-collapse",
+    "width",
+    "height",
+];
+
+/// Sanitises an e-mail's HTML: no script, style sheet, form, frame or event
+/// handler survives; links open apart; images keep `cid:`, `data:` and web
+/// sources (web ones are blocked when shown, until asked). Returns the HTML
+/// and whether it loads images from the web.
+pub fn sanitize_html(html: &str) -> (String, bool) {
+    let remote = Arc::new(AtomicBool::new(false));
+    let seen = remote.clone();
+    let mut b = ammonia::Builder::default();
+    b.add_url_schemes(&["cid", "data"])
+        .add_tag_attributes("img", &["width", "height", "style"])
+        .add_tag_attributes("table", &["width", "border", "cellpadding", "cellspacing", "style"])
+        .add_tag_attributes("td", &["width", "style", "colspan", "rowspan", "align", "valign"])
+        .add_tag_attributes("p", &["style", "align"])
+        .add_tag_attributes("div", &["style", "align"])
+        .add_tag_attributes("span", &["style"])
+        .add_tag_attributes("font", &["color", "size", "face"])
+        .add_tags(&["font", "center"])
+        .filter_style_properties(STYLE_KEPT.iter().copied().collect::<HashSet<_>>())
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(move |element, attribute, value| match (element, attribute) {
+            ("img", "src") => {
+                let v = value.trim();
+                let lower = v.to_ascii_lowercase();
+                if lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//") {
+                    seen.store(true, Ordering::Relaxed);
+                    Some(v.into())
+                } else if lower.starts_with("cid:") || lower.starts_with("data:image/") {
+                    Some(v.into())
+                } else {
+                    None
+                }
+            }
+            _ => Some(value.into()),
+        });
+    let mut out = b.clean(html).to_string();
+    if out.len() > MAX_HTML {
+        // Too long to show: the text part stands for it.
+        out.clear();
+    }
+    (out, remote.load(Ordering::Relaxed))
+}
+
+fn addresses(a: Option<&Address>) -> Vec<(String, String)> {
+    let Some(a) = a else { return vec![] };
+    a.iter()
+        .filter_map(|x| {
+            let addr = x.address()?.trim().to_lowercase();
+            if addr.is_empty() || addr.len() > 254 || addr.contains(char::is_whitespace) || !addr.contains('@') {
+                return None;
+            }
+            Some((addr, x.name().map(|n| one_line(n, 100)).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// A header text on one line, without control characters, at most `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let t: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn ids(v: &HeaderValue) -> Vec<String> {
+    let raw: Vec<String> = match v {
+        HeaderValue::Text(t) => t.split_whitespace().map(str::to_string).collect(),
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => vec![],
+    };
+    raw.iter().map(|s| thread::clean_id(s)).filter(|s| !s.is_empty()).take(50).collect()
+}
+
+fn content_hash_id(raw: &[u8]) -> String {
+    format!("{}@sem-message-id.atende", hex::encode(&Sha256::digest(raw)[..16]))
+}
+
+/// Parses one e-mail. A message mail-parser cannot read at all still gives
+/// an [`Incoming`] (its id from the bytes, a text saying so).
+pub fn parse(raw: &[u8]) -> Incoming {
+    let Some(m) = MessageParser::default().parse(raw) else {
+        return Incoming {
+            message_id: content_hash_id(raw),
+            text: "(mensagem de e-mail ilegível)".to_string(),
+            automated: true,
+            ..Default::default()
+        };
+    };
+    let message_id =
+        m.message_id().map(thread::clean_id).filter(|s| !s.is_empty()).unwrap_or_else(|| content_hash_id(raw));
+    let from = addresses(m.from()).into_iter().next().unwrap_or_default();
+    let to: Vec<String> = addresses(m.to()).into_iter().map(|(a, _)| a).collect();
+    let cc: Vec<String> = addresses(m.cc()).into_iter().map(|(a, _)| a).collect();
+    let headers = m.headers_raw();
+    let mut automated = thread::automated(headers, &from.0);
+    let is_report = m.content_type().is_some_and(|c| {
+        c.ctype().eq_ignore_ascii_case("multipart") && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let mut text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    if text.chars().count() > MAX_TEXT {
+        text = text.chars().take(MAX_TEXT).collect::<String>() + "\n[…]";
+    }
+    let (html, remote_images) = match m.html_bodies().next() {
+        Some(p) if p.is_text_html() => match &p.body {
+            PartType::Html(h) => sanitize_html(h),
+            _ => (String::new(), false),
+        },
+        _ => (String::new(), false),
+    };
+    let mut files = Vec::new();
+    let mut bounce = None;
+    for part in m.attachments() {
+        let ct = part.content_type();
+        let mime = ct
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        if is_report || mime == "message/delivery-status" {
+            let body = String::from_utf8_lossy(part.contents()).into_owned();
+            if mime == "message/delivery-status" {
+                let reason = thread::field(&body, "Diagnostic-Code")
+                    .or_else(|| thread::field(&body, "Status"))
+                    .unwrap_or_default();
+                bounce.get_or_insert_with(Bounce::default).reason = one_line(&reason, 300);
+                continue;
+            }
+            if mime == "message/rfc822" || mime == "text/rfc822-headers" {
+                let original = match &part.body {
+                    PartType::Message(inner) => inner.message_id().map(thread::clean_id),
+                    _ => thread::field(&body, "Message-ID").map(|v| thread::clean_id(&v)),
+                };
+                bounce.get_or_insert_with(Bounce::default).original_id = original.unwrap_or_default();
+                continue;
+            }
+        }
+        if files.len() >= MAX_FILES {
+            break;
+        }
+        let data = match &part.body {
+            PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+            PartType::Text(t) | PartType::Html(t) => t.as_bytes().to_vec(),
+            PartType::Message(inner) => inner.raw_message().to_vec(),
+            PartType::Multipart(_) => continue,
+        };
+        files.push(IncomingFile {
+            name: part.attachment_name().map(|n| one_line(n, 200)).unwrap_or_default(),
+            mime,
+            content_id: part.content_id().map(thread::clean_id).filter(|s| !s.is_empty()),
+            data,
+        });
+    }
+    if bounce.is_some() {
+        automated = true;
+    }
+    Incoming {
+        message_id,
+        in_reply_to: ids(m.in_reply_to()),
+        references: ids(m.references()),
+        subject: one_line(m.subject().unwrap_or(""), 300),
+        from: from.0,
+        from_name: from.1,
+        to,
+        cc,
+        text,
+        html,
+        remote_images,
+        files,
+        automated,
+        bounce,
+        too_large: None,
+        sent_at: m.date().map(|d| d.to_timestamp()).unwrap_or(0),
+    }
+}
+
+/// An e-mail over the size limit, of which only the headers were read: a
+/// message that says so, threaded like any other.
+pub fn parse_headers_only(header: &[u8], size: u64) -> Incoming {
+    let mut m = parse(header);
+    m.text.clear();
+    m.html.clear();
+    m.files.clear();
+    m.too_large = Some(size);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_html_is_defused() {
+        let (h, remote) = sanitize_html(
+            "<script>alert(1)</script><img src=x onerror=alert(2)><iframe src=//e.vil></iframe>\
+             <form action=//e.vil><input name=p></form><a href=\"javascript:alert(3)\">j</a>\
+             <p style=\"color:red;position:fixed;background:url(http://t.rack/p.gif)\">ok</p>\
+             <img src=\"https://t.rack/pixel.gif\"><img src=\"cid:logo@x\"><style>body{display:none}</style>",
+        );
+        for bad in ["<script", "onerror", "<iframe", "<form", "<input", "javascript:", "position", "url(", "<style"] {
+            assert!(!h.contains(bad), "{bad} left in {h}");
+        }
+        assert!(h.contains("color:red"), "{h}");
+        assert!(h.contains("cid:logo@x"), "{h}");
+        assert!(remote, "the tracking pixel is a remote image");
+        assert!(!sanitize_html("<p>oi</p>").1);
+    }
+
+    #[test]
+    fn headers_charsets_and_parts() {
+        let raw = "From: =?ISO-8859-1?Q?Jos=E9_da_Silva?= <Jose@Exemplo.com.br>\r\n\
+            To: suporte@empresa.com.br\r\nCc: Maria <maria@exemplo.com.br>\r\n\
+            Subject: =?UTF-8?B?UGVkaWRvIGF0cmFzYWRv?=\r\nMessage-ID: <m1@exemplo.com.br>\r\n\
+            In-Reply-To: <o1@empresa.com.br>\r\nReferences: <o0@empresa.com.br> <o1@empresa.com.br>\r\n\
+            Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+            Ol=E1, meu pedido n=E3o chegou.\r\n";
+        let m = parse(raw.as_bytes());
+        assert_eq!(m.from, "jose@exemplo.com.br");
+        assert_eq!(m.from_name, "José da Silva");
+        assert_eq!(m.subject, "Pedido atrasado");
+        assert_eq!(m.message_id, "m1@exemplo.com.br");
+        assert_eq!(m.in_reply_to, vec!["o1@empresa.com.br"]);
+        assert_eq!(m.references, vec!["o0@empresa.com.br", "o1@empresa.com.br"]);
+        assert_eq!(m.cc, vec!["maria@exemplo.com.br"]);
+        assert!(m.text.contains("Olá, meu pedido não chegou."), "{}", m.text);
+        assert!(!m.automated);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"Subject: x\r\n\r\n",
+            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
+        ] {
+            let m = parse(raw);
+            assert!(!m.message_id.is_empty());
+        }
+    }
+}

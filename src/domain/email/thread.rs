@@ -1,0 +1,193 @@
+//! A customer's e-mail as the desk keeps it, and the pure rules of
+//! threading: the message ids it names, the `[#123]` subject token, what
+//! makes it an automatic message (never answered automatically) or a bounce.
+
+/// A file an e-mail carried.
+#[derive(Clone, Debug, Default)]
+pub struct IncomingFile {
+    /// Its name ('' when the part had none).
+    pub name: String,
+    /// Its media type as declared (`image/png`).
+    pub mime: String,
+    /// Its Content-ID (without angle brackets), for `cid:` images.
+    pub content_id: Option<String>,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// A bounce: which of our messages could not be delivered, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bounce {
+    /// The Message-ID of the message that bounced ('' when not found).
+    pub original_id: String,
+    /// What the server said (Diagnostic-Code or Status).
+    pub reason: String,
+}
+
+/// A customer's e-mail, parsed.
+#[derive(Clone, Debug, Default)]
+pub struct Incoming {
+    /// Message-ID without angle brackets (made from the content when the
+    /// message had none, so a re-read still finds it).
+    pub message_id: String,
+    /// In-Reply-To ids.
+    pub in_reply_to: Vec<String>,
+    /// References ids, oldest first.
+    pub references: Vec<String>,
+    /// Subject as decoded.
+    pub subject: String,
+    /// Sender's address, lower case.
+    pub from: String,
+    /// Sender's display name ('' when none).
+    pub from_name: String,
+    /// To addresses, lower case.
+    pub to: Vec<String>,
+    /// Cc addresses, lower case.
+    pub cc: Vec<String>,
+    /// The text: the plain part, or text derived from the HTML.
+    pub text: String,
+    /// The HTML part sanitised ('' when none); `cid:` images still named so.
+    pub html: String,
+    /// Whether the HTML loads images from the internet (blocked until an
+    /// agent asks to see them).
+    pub remote_images: bool,
+    /// Files, inline images included.
+    pub files: Vec<IncomingFile>,
+    /// An auto-reply, a bounce, a list or bulk mailing: never answered
+    /// automatically.
+    pub automated: bool,
+    /// Set when this is a delivery failure report.
+    pub bounce: Option<Bounce>,
+    /// Set when the message was over the size limit and only its headers
+    /// were read: its size in bytes.
+    pub too_large: Option<u64>,
+    /// When it was sent (the Date header; 0 when missing).
+    pub sent_at: i64,
+}
+
+/// An id from a header value: angle brackets and spaces removed; '' for
+/// nothing usable.
+pub fn clean_id(raw: &str) -> String {
+    let t = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    if t.is_empty() || t.len() > 250 || t.contains(char::is_whitespace) { String::new() } else { t.to_string() }
+}
+
+/// The conversation named by a `[#123]` token in a subject.
+pub fn subject_token(subject: &str) -> Option<i64> {
+    let mut rest = subject;
+    while let Some(i) = rest.find("[#") {
+        let after = &rest[i + 2..];
+        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if !digits.is_empty() && after[digits.len()..].starts_with(']') {
+            return digits.parse().ok();
+        }
+        rest = after;
+    }
+    None
+}
+
+/// The subject without reply and forward prefixes or our token: what a new
+/// conversation is titled.
+pub fn bare_subject(subject: &str) -> String {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_lowercase();
+        let cut = ["re:", "res:", "fw:", "fwd:", "enc:", "aw:", "wg:", "tr:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map(|p| p.len());
+        match cut {
+            Some(n) => s = s[n..].trim_start(),
+            None => break,
+        }
+    }
+    let mut out = s.to_string();
+    if let Some(id) = subject_token(&out) {
+        out = out.replace(&format!("[#{id}]"), "");
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether the headers mark an automatic message: `Auto-Submitted` other
+/// than "no", `Precedence` bulk, list, junk or auto_reply, a `List-Id`, an
+/// `X-Autoreply`, or a sender that is a mail system. `headers` are (name,
+/// value) pairs as received.
+pub fn automated<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>, from: &str) -> bool {
+    let local = from.split('@').next().unwrap_or("").to_ascii_lowercase();
+    if matches!(local.as_str(), "mailer-daemon" | "postmaster" | "noreply" | "no-reply" | "do-not-reply") {
+        return true;
+    }
+    for (name, value) in headers {
+        let v = value.trim().to_ascii_lowercase();
+        match name.to_ascii_lowercase().as_str() {
+            "auto-submitted" if v != "no" => return true,
+            "precedence" if matches!(v.as_str(), "bulk" | "list" | "junk" | "auto_reply") => return true,
+            "list-id" | "list-unsubscribe" | "x-autoreply" | "x-autorespond" | "x-auto-response-suppress"
+                if !v.is_empty() =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The value of `Name: value` in a block of header-like lines (a DSN's
+/// delivery-status part, an attached original's headers), unfolded.
+pub fn field(block: &str, name: &str) -> Option<String> {
+    let mut lines = block.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((n, v)) = line.split_once(':') else { continue };
+        if !n.trim().eq_ignore_ascii_case(name) {
+            continue;
+        }
+        let mut value = v.trim().to_string();
+        while let Some(next) = lines.peek() {
+            if next.starts_with([' ', '\t']) {
+                value.push(' ');
+                value.push_str(next.trim());
+                lines.next();
+            } else {
+                break;
+            }
+        }
+        return Some(value);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_prefixes_and_ids() {
+        assert_eq!(subject_token("Re: Pedido [#42] atrasado"), Some(42));
+        assert_eq!(subject_token("[#] [#x] [#7]"), Some(7));
+        assert_eq!(subject_token("Pedido #42"), None);
+        assert_eq!(bare_subject("RE: Fwd: res: Pedido [#42]  atrasado"), "Pedido atrasado");
+        assert_eq!(bare_subject("Reunião"), "Reunião");
+        assert_eq!(clean_id(" <abc@x.com> "), "abc@x.com");
+        assert_eq!(clean_id("<a b@x>"), "");
+    }
+
+    #[test]
+    fn automatic_messages_are_recognised() {
+        let h = |n: &'static str, v: &'static str| vec![(n, v)];
+        assert!(automated(h("Auto-Submitted", "auto-replied").into_iter(), "a@x.com"));
+        assert!(!automated(h("Auto-Submitted", "no").into_iter(), "a@x.com"));
+        assert!(automated(h("Precedence", "bulk").into_iter(), "a@x.com"));
+        assert!(automated(h("List-Id", "<news.x.com>").into_iter(), "a@x.com"));
+        assert!(automated(std::iter::empty(), "MAILER-DAEMON@x.com"));
+        assert!(!automated(h("Subject", "oi").into_iter(), "cliente@x.com"));
+    }
+
+    #[test]
+    fn fields_unfold() {
+        let b = "Reporting-MTA: dns; x\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1\n  user unknown\n";
+        assert_eq!(field(b, "diagnostic-code").as_deref(), Some("smtp; 550 5.1.1 user unknown"));
+        assert_eq!(field(b, "status").as_deref(), Some("5.1.1"));
+        assert_eq!(field(b, "x"), None);
+    }
+}
