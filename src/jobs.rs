@@ -267,6 +267,21 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
             }
             Ok(parts.join("; "))
         })?,
+        // E-mail's outbox: agents' replies to the queues' SMTP servers.
+        add(state, "outbox.email", "* * * * * *", |s| async move {
+            let r = crate::channels::email::deliver::run(&s).await?;
+            let mut parts = Vec::new();
+            if r.sent > 0 {
+                parts.push(format!("{} e-mails sent", r.sent));
+            }
+            if r.retried > 0 {
+                parts.push(format!("{} to retry", r.retried));
+            }
+            if r.failed > 0 {
+                parts.push(format!("{} failed", r.failed));
+            }
+            Ok(parts.join("; "))
+        })?,
         // E-mail: each mailbox read at its interval, in a task of its own.
         add(state, "email.fetch", "* * * * * *", |s| async move {
             let n = crate::channels::email::poll_due(&s).await?;
@@ -307,6 +322,7 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
         "offers.expire",
         "conversations.reopen",
         "outbox.deliver",
+        "outbox.email",
         "email.fetch",
         "whatsapp.windows",
         "whatsapp.templates",

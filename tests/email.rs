@@ -8,85 +8,21 @@
 mod common;
 
 use atende::channels::email::{self as mail, SyncReport};
+use common::TestApp;
 use common::mail::*;
-use common::{Client, TestApp};
-
-async fn scalar(app: &TestApp, sql: String) -> i64 {
-    app.state.db.read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?)).await.unwrap()
-}
-
-async fn text(app: &TestApp, sql: String) -> String {
-    app.state.db.read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?)).await.unwrap()
-}
-
-async fn exec(app: &TestApp, sql: String) {
-    app.state.db.write(move |c| Ok(c.execute_batch(&sql)?)).await.unwrap();
-}
-
-/// An e-mail queue whose mailbox (set through its admin page) is the desk's
-/// mailbox on `dc`.
-async fn mailbox<'a>(app: &'a TestApp, dc: &Dovecot) -> (i64, Client<'a>) {
-    let t = app.team("Atendimento").await;
-    let mut admin = app.admin().await;
-    let r = admin
-        .post(
-            "/admin/filas",
-            &[
-                ("name", "E-mail"),
-                ("channel", "email"),
-                ("team_id", &t.to_string()),
-                ("offer_timeout_secs", "30"),
-                ("agent_capacity", "5"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let page = r.location().to_string();
-    let q: i64 = page.split('/').nth(3).unwrap().parse().unwrap();
-    let port = dc.port.to_string();
-    let r = admin.post(&page, &form(&port, MAIL_PW)).await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    (q, admin)
-}
-
-fn form<'a>(port: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("imap_host", "127.0.0.1"),
-        ("imap_port", port),
-        ("imap_tls", "none"),
-        ("imap_user", DESK),
-        ("imap_password", password),
-        ("folder", "INBOX"),
-        ("smtp_host", "127.0.0.1"),
-        ("smtp_port", "2525"),
-        ("smtp_tls", "none"),
-        ("smtp_user", ""),
-        ("smtp_password", ""),
-        ("from_name", "Suporte Empresa"),
-        ("from_address", DESK),
-        ("reply_to", ""),
-        ("signature", "Equipe de suporte"),
-        ("poll_secs", "60"),
-        ("reopen_days", "7"),
-    ]
-}
-
-async fn sync(app: &TestApp, q: i64) -> SyncReport {
-    mail::sync(&app.state, q).await.unwrap()
-}
 
 #[tokio::test]
 async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_back() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, mut admin) = mailbox(&app, &dc).await;
+    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
     let page = format!("/admin/filas/{q}/email");
     let shown = admin.get(&page).await;
     assert_eq!(shown.status, 200);
     shown.has(&["Caixa de e-mail", "configurada, não testada", "definido", "Recebimento (IMAP)"]).lacks(&[MAIL_PW]);
     // Bad input: each field says what is wrong, nothing changes.
     let port = dc.port.to_string();
-    let mut bad = form(&port, "");
+    let mut bad = form(&port, "", "2525");
     for (k, v) in bad.iter_mut() {
         match *k {
             "imap_host" => *v = "imap com espaço",
@@ -109,7 +45,7 @@ async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_bac
     ]);
     assert_eq!(text(&app, format!("SELECT imap_host FROM email_mailboxes WHERE queue_id = {q}")).await, "127.0.0.1");
     // An empty password keeps the stored one; the audit names no secret.
-    let r = admin.post(&page, &form(&port, "")).await;
+    let r = admin.post(&page, &form(&port, "", "2525")).await;
     assert_eq!(r.status, 303);
     assert_eq!(text(&app, format!("SELECT imap_password FROM email_mailboxes WHERE queue_id = {q}")).await, MAIL_PW);
     admin.get("/admin/auditoria").await.has(&["Caixa de e-mail salva"]).lacks(&[MAIL_PW]);
@@ -131,9 +67,9 @@ async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_bac
 async fn a_wrong_password_shows_on_the_page_and_stores_nothing() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, mut admin) = mailbox(&app, &dc).await;
+    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
     let port = dc.port.to_string();
-    admin.post(&format!("/admin/filas/{q}/email"), &form(&port, "senha-errada")).await;
+    admin.post(&format!("/admin/filas/{q}/email"), &form(&port, "senha-errada", "2525")).await;
     dc.deliver(DESK, &email(CUSTOMER, DESK, "Oi", "a1@exemplo.com.br", "", "Olá")).await;
     let r = sync(&app, q).await;
     assert_eq!(r.problem.as_ref().map(|p| p.code), Some("auth"), "{r:?} {}", dc.log());
@@ -144,7 +80,7 @@ async fn a_wrong_password_shows_on_the_page_and_stores_nothing() {
         .has(&["desconectada: usuário ou senha recusados"])
         .lacks(&["senha-errada"]);
     // A server that is not there: "sem conexão".
-    admin.post(&format!("/admin/filas/{q}/email"), &form("1", MAIL_PW)).await;
+    admin.post(&format!("/admin/filas/{q}/email"), &form("1", MAIL_PW, "2525")).await;
     assert_eq!(sync(&app, q).await.problem.map(|p| p.code), Some("unreachable"));
     admin.get(&format!("/admin/filas/{q}/email")).await.has(&["sem conexão com o servidor"]);
 }
@@ -153,7 +89,7 @@ async fn a_wrong_password_shows_on_the_page_and_stores_nothing() {
 async fn customer_mail_opens_conversations_and_no_reread_makes_a_duplicate() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, mut admin) = mailbox(&app, &dc).await;
+    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
     dc.deliver(
         DESK,
         &email(
@@ -215,7 +151,7 @@ async fn customer_mail_opens_conversations_and_no_reread_makes_a_duplicate() {
 async fn replies_thread_by_message_id_or_token_and_only_from_a_participant() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, _admin) = mailbox(&app, &dc).await;
+    let (q, _admin) = mailbox(&app, &dc, 2525).await;
     dc.deliver(
         DESK,
         &email(CUSTOMER, DESK, "Troca de produto", "t1@exemplo.com.br", "Cc: marido@exemplo.com.br\n", "Quero trocar."),
@@ -271,7 +207,7 @@ async fn replies_thread_by_message_id_or_token_and_only_from_a_participant() {
 async fn a_reply_reopens_a_finished_conversation_within_the_window_and_opens_a_new_one_after() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, _admin) = mailbox(&app, &dc).await;
+    let (q, _admin) = mailbox(&app, &dc, 2525).await;
     dc.deliver(DESK, &email(CUSTOMER, DESK, "Boleto", "b1@exemplo.com.br", "", "Não recebi o boleto.")).await;
     sync(&app, q).await;
     let c = scalar(&app, format!("SELECT id FROM conversations WHERE queue_id = {q}")).await;
@@ -323,7 +259,7 @@ async fn a_reply_reopens_a_finished_conversation_within_the_window_and_opens_a_n
 async fn automatic_mail_hostile_html_and_files_are_kept_safely() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, _admin) = mailbox(&app, &dc).await;
+    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
     dc.deliver(
         DESK,
         &email(CUSTOMER, DESK, "Ausente", "auto1@exemplo.com.br", "Auto-Submitted: auto-replied\n", "Estou de férias."),
@@ -380,4 +316,32 @@ async fn automatic_mail_hostile_html_and_files_are_kept_safely() {
     assert!(refused.contains("virus.exe"), "{refused}");
     // Search and the PDF use the text part.
     assert_eq!(scalar(&app, "SELECT count(*) FROM messages WHERE body = 'Olá equipe (texto)'".into()).await, 1);
+    // Shown in a sandboxed frame of its own: web images blocked until asked,
+    // never to another team.
+    let mid = scalar(&app, "SELECT message_id FROM email_messages WHERE rfc_id = 'h1@exemplo.com.br'".into()).await;
+    let c = scalar(&app, format!("SELECT conversation_id FROM messages WHERE id = {mid}")).await;
+    admin
+        .get(&format!("/atendimentos/{c}"))
+        .await
+        .has(&[
+            "class=\"email-frame\"",
+            "sandbox=\"allow-popups allow-popups-to-escape-sandbox\"",
+            "Mostrar imagens",
+            "Versão em texto",
+        ])
+        .lacks(&["<script>alert(1)"]);
+    let frame = admin.get(&format!("/atendimentos/{c}/email/{mid}")).await;
+    assert_eq!(frame.status, 200);
+    let csp = frame.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.contains("img-src 'self' data:;") && csp.contains("sandbox") && !csp.contains("script-src"), "{csp}");
+    assert_eq!(frame.headers.get("x-frame-options").unwrap(), "SAMEORIGIN");
+    frame.has(&["<b>equipe</b>", &format!("/anexos/{logo}")]).lacks(&["<script", "onclick"]);
+    let shown = admin.get(&format!("/atendimentos/{c}/email/{mid}?imagens=1")).await;
+    assert!(shown.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("https:"));
+    let other = app.team("Outra equipe").await;
+    app.user("rui@x.com", atende::domain::users::Role::Agent, &[other]).await;
+    let mut rui = app.login("rui@x.com").await;
+    let r = rui.get(&format!("/atendimentos/{c}/email/{mid}")).await;
+    assert_eq!(r.status, 404);
+    r.lacks(&["equipe</b>", "Com anexos"]);
 }

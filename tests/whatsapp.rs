@@ -435,7 +435,7 @@ async fn a_send_cut_off_by_a_crash_is_recognised_by_its_callback_and_not_sent_ag
     conv::send(&app.state, &ana, cid, "Dois").await.unwrap();
     // The server took both and died before recording Meta's answers: they
     // stay "sending" (committed before the call).
-    let taken = app.state.db.write(move |c| atende::domain::outbox::take_due(c, now, 10)).await.unwrap();
+    let taken = app.state.db.write(move |c| atende::domain::outbox::take_due(c, "whatsapp", now, 10)).await.unwrap();
     assert_eq!(taken.len(), 2);
     // Meta did take the first: its status callback carries our row id.
     let first = taken[0].id;

@@ -401,6 +401,12 @@ pub async fn send_agent(
                     now,
                 )?;
             }
+            if !note && c.channel == "email" {
+                // The file travels attached to an e-mail; its caption (or
+                // its name) is the text.
+                let text = if caption.is_empty() { f.name.clone() } else { caption.clone() };
+                crate::domain::email::outgoing::enqueue_reply(conn, conversation_id, c.queue_id, mid, &text, now)?;
+            }
             if !note {
                 conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?
                     .execute([mid, conversation_id])?;

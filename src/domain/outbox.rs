@@ -205,18 +205,18 @@ pub fn enqueue_whatsapp(
 /// second (`rate_per_sec`), and marks them `sending` (the caller commits
 /// before calling the channel). Rows left `sending` longer than
 /// [`RECONCILE_SECS`] with no callback are due again.
-pub fn take_due(conn: &Connection, now: i64, limit: usize) -> AppResult<Vec<Item>> {
+pub fn take_due(conn: &Connection, channel: &str, now: i64, limit: usize) -> AppResult<Vec<Item>> {
     let items: Vec<Item> = conn
         .prepare_cached(
             "SELECT o.id, o.message_id, m.conversation_id, o.queue_id, o.channel, o.recipient, o.payload, o.attempts,
                o.attachment_id
              FROM (SELECT id, message_id, queue_id, channel, recipient, payload, attempts, next_at, attachment_id,
                      row_number() OVER (PARTITION BY queue_id ORDER BY next_at, id) AS rn
-                   FROM outbox WHERE state IN ('pending', 'sending') AND next_at <= ?1) o
+                   FROM outbox WHERE state IN ('pending', 'sending') AND next_at <= ?1 AND channel = ?3) o
              JOIN messages m ON m.id = o.message_id LEFT JOIN whatsapp_numbers w ON w.queue_id = o.queue_id
              WHERE o.rn <= coalesce(w.rate_per_sec, 80) ORDER BY o.next_at, o.id LIMIT ?2",
         )?
-        .query_map(params![now, limit as i64], |r| {
+        .query_map(params![now, limit as i64, channel], |r| {
             Ok(Item {
                 id: r.get(0)?,
                 message_id: r.get(1)?,
@@ -284,6 +284,28 @@ pub fn retry(
     )?
     .execute(params![outbox_id, now + wait, reason, now])?;
     change_for(conn, outbox_id)
+}
+
+/// Rows of `channel` taken for sending whose outcome was never recorded (a
+/// restart in the middle) and whose reconcile time has passed: for a channel
+/// that reports no status, such a message may have gone out, so it is marked
+/// failed with `reason` (a catalog key the desk shows) instead of being sent
+/// a second time. Returns how many, and the live changes.
+pub fn abandon_unconfirmed(
+    conn: &Connection,
+    channel: &str,
+    reason: &str,
+    now: i64,
+) -> AppResult<(usize, Vec<Change>)> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM outbox WHERE channel = ?1 AND state = 'sending' AND next_at <= ?2")?
+        .query_map(params![channel, now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut changes = Vec::new();
+    for id in &ids {
+        changes.extend(failed(conn, *id, reason, now)?);
+    }
+    Ok((ids.len(), changes))
 }
 
 /// The channel refused the message for good.

@@ -87,12 +87,30 @@ pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> M
             } @else {
                 div class=(if m.kind == "in" { "msg msg-in" } else { "msg msg-out" }) id=(format!("m{}", m.id)) data-id=(m.id) {
                     div.msg-meta { strong { (m.author_name) } " · " (super::datetime(m.created_at, tz)) }
-                    @if !m.body.is_empty() { div.msg-body { (m.body) } }
+                    @if let Some(remote) = m.email_html {
+                        (email_frame(loc, m, remote))
+                    } @else if !m.body.is_empty() { div.msg-body { (m.body) } }
                     (files(&m.attachments))
                     @if let Some(d) = &m.delivery { (tick(loc, m.id, d)) }
                 }
             }
         }
+    }
+}
+
+/// A customer e-mail's HTML in a sandboxed frame (no script, no form, web
+/// images blocked until "Mostrar imagens"), its text kept below for reading
+/// without the frame.
+fn email_frame(loc: Locale, m: &Message, remote: bool) -> Markup {
+    let src = format!("/atendimentos/{}/email/{}", m.conversation_id, m.id);
+    let name = format!("email-{}", m.id);
+    html! {
+        iframe.email-frame name=(name) src=(src) sandbox="allow-popups allow-popups-to-escape-sandbox"
+            referrerpolicy="no-referrer" loading="lazy" title=(t(loc, "mail.html_title")) {}
+        @if remote {
+            p.email-images { a href=(format!("{src}?imagens=1")) target=(name) { (t(loc, "mail.show_images")) } }
+        }
+        details.email-text { summary { (t(loc, "mail.text_version")) } div.msg-body { (m.body) } }
     }
 }
 
@@ -109,7 +127,7 @@ pub fn tick(loc: Locale, message_id: i64, d: &crate::domain::outbox::Delivery) -
     html! {
         div.tick data-for=(message_id) data-state=(d.state) {
             span aria-hidden="true" { (mark) } " " (t(loc, key))
-            @if d.state == "failed" && !d.error.is_empty() { ": " (d.error) }
+            @if d.state == "failed" && !d.error.is_empty() { ": " (crate::i18n::catalog_key(&d.error).map(|k| t(loc, k)).unwrap_or(&d.error)) }
         }
     }
 }

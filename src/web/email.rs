@@ -90,3 +90,33 @@ pub async fn test(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
     crate::channels::email::sync(&ctx.state, id).await?;
     Ok(redirect(&format!("/admin/filas/{id}/email?ok=tested")))
 }
+
+/// GET /atendimentos/{id}/email/{message} — a customer e-mail's sanitised
+/// HTML as a document of its own, for the sandboxed frame in the
+/// conversation: no script may run (the frame's sandbox and the policy both
+/// say so), links open apart, and images from the web load only with
+/// `?imagens=1`.
+pub async fn html_body(ctx: Ctx, id: i64, message: i64, q: Input) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let html = ctx.state.db.read(move |c| crate::domain::conversations::email_html(c, &user, id, message)).await?;
+    let images = if q.get("imagens") == "1" { "'self' data: https: http:" } else { "'self' data:" };
+    let doc = format!(
+        "<!DOCTYPE html><html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><base target=\"_blank\">\
+         <style>body{{font-family:system-ui,sans-serif;font-size:14px;margin:8px;color:#1f2937;overflow-wrap:anywhere}}\
+         img{{max-width:100%;height:auto}}table{{max-width:100%}}</style></head><body>{html}</body></html>"
+    );
+    let mut r = warp::reply::Response::new(doc.into());
+    let h = r.headers_mut();
+    h.insert("content-type", warp::http::HeaderValue::from_static("text/html; charset=utf-8"));
+    let csp = format!(
+        "default-src 'none'; img-src {images}; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    );
+    if let Ok(v) = warp::http::HeaderValue::from_str(&csp) {
+        h.insert("content-security-policy", v);
+    }
+    h.insert("x-content-type-options", warp::http::HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", warp::http::HeaderValue::from_static("SAMEORIGIN"));
+    h.insert("referrer-policy", warp::http::HeaderValue::from_static("no-referrer"));
+    Ok(r)
+}

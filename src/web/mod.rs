@@ -507,8 +507,13 @@ fn rejection_page(state: &AppState, r: Rejection) -> Response {
 fn security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Only an e-mail's own frame may be framed, and only by the desk.
+    if !h.contains_key("x-frame-options") {
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key("referrer-policy") {
+        h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    }
     // Served files carry their own stricter policy (a sandbox).
     if !h.contains_key("content-security-policy") {
         h.insert(

@@ -276,9 +276,16 @@ pub(super) fn whatsapp_routes(
         .and(cx())
         .and(form())
         .then(post!(email::test, [id]));
+    let mail_html = p!("atendimentos" / i64 / "email" / i64).and(warp::get()).and(cx()).and(query()).then(get!(
+        email::html_body,
+        [id, mid],
+        [q]
+    ));
     show.or(save)
         .unify()
         .or(test)
+        .unify()
+        .or(mail_html)
         .unify()
         .or(mail_show)
         .unify()

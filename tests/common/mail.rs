@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use atende::channels::email::SyncReport;
 use futures_util::TryStreamExt;
 use tempfile::TempDir;
+
+use super::{Client, TestApp};
 
 /// Every test mailbox's password.
 pub const MAIL_PW: &str = "senha-da-caixa";
@@ -151,4 +154,190 @@ pub fn email(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &
         "From: {from}\nTo: {to}\nSubject: {subject}\nMessage-ID: <{id}>\nDate: Tue, 01 Dec 2026 10:00:00 -0300\n\
          MIME-Version: 1.0\n{extra}Content-Type: text/plain; charset=utf-8\n\n{body}\n"
     )
+}
+
+/// One e-mail the SMTP sink took.
+#[derive(Clone, Debug)]
+pub struct Taken {
+    /// MAIL FROM.
+    pub from: String,
+    /// RCPT TO, in order.
+    pub to: Vec<String>,
+    /// The message as sent (dot-unstuffed).
+    pub data: String,
+}
+
+/// An SMTP server on 127.0.0.1 that takes every e-mail, keeps it, and hands
+/// it to the Dovecot mailboxes of its recipients (IMAP APPEND), as a mail
+/// server would. `refuse_next` answers the next DATA with a temporary (451)
+/// or a permanent (550) refusal.
+pub struct SmtpSink {
+    /// Its port.
+    pub port: u16,
+    /// What it took.
+    pub taken: std::sync::Arc<std::sync::Mutex<Vec<Taken>>>,
+    /// Codes to answer the next DATA commands with, first first.
+    pub refuse_next: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+}
+
+impl SmtpSink {
+    /// Starts one delivering into `imap_port`'s mailboxes.
+    pub async fn start(imap_port: u16) -> SmtpSink {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let taken: std::sync::Arc<std::sync::Mutex<Vec<Taken>>> = Default::default();
+        let refuse_next: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>> = Default::default();
+        let (t2, r2) = (taken.clone(), refuse_next.clone());
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (t3, r3) = (t2.clone(), r2.clone());
+                tokio::spawn(async move {
+                    let (rd, mut wr) = sock.into_split();
+                    let mut rd = BufReader::new(rd);
+                    let _ = wr.write_all(b"220 sink ESMTP\r\n").await;
+                    let (mut from, mut to) = (String::new(), Vec::new());
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let cmd = line.trim_end().to_string();
+                        let upper = cmd.to_ascii_uppercase();
+                        let reply: String = if upper.starts_with("EHLO") {
+                            "250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n".into()
+                        } else if upper.starts_with("MAIL FROM:") {
+                            from = cmd[10..]
+                                .trim()
+                                .trim_matches(['<', '>'])
+                                .split_whitespace()
+                                .next()
+                                .unwrap_or("")
+                                .to_string();
+                            to.clear();
+                            "250 ok\r\n".into()
+                        } else if upper.starts_with("RCPT TO:") {
+                            to.push(cmd[8..].trim().trim_matches(['<', '>']).to_string());
+                            "250 ok\r\n".into()
+                        } else if upper == "DATA" {
+                            let _ = wr.write_all(b"354 go\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" || line == ".\n" {
+                                    break;
+                                }
+                                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                            }
+                            let refusal = r3.lock().unwrap().pop_front();
+                            match refusal {
+                                Some(code) => format!("{code} sink refuses this one\r\n"),
+                                None => {
+                                    for rcpt in &to {
+                                        if [DESK, CUSTOMER, OTHER].contains(&rcpt.as_str()) {
+                                            append(imap_port, rcpt, &data).await;
+                                        }
+                                    }
+                                    t3.lock().unwrap().push(Taken { from: from.clone(), to: to.clone(), data });
+                                    "250 queued\r\n".into()
+                                }
+                            }
+                        } else if upper == "QUIT" {
+                            let _ = wr.write_all(b"221 bye\r\n").await;
+                            return;
+                        } else {
+                            "250 ok\r\n".into()
+                        };
+                        if wr.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        SmtpSink { port, taken, refuse_next }
+    }
+
+    /// How many e-mails it took.
+    pub fn count(&self) -> usize {
+        self.taken.lock().unwrap().len()
+    }
+}
+
+async fn append(imap_port: u16, user: &str, raw: &str) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", imap_port)).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap().expect("greeting");
+    let mut s = client.login(user, MAIL_PW).await.map_err(|(e, _)| e).unwrap();
+    s.append("INBOX", None, None, raw).await.unwrap();
+    s.logout().await.unwrap();
+}
+
+pub async fn scalar(app: &TestApp, sql: String) -> i64 {
+    app.state.db.read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?)).await.unwrap()
+}
+
+pub async fn text(app: &TestApp, sql: String) -> String {
+    app.state.db.read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?)).await.unwrap()
+}
+
+pub async fn exec(app: &TestApp, sql: String) {
+    app.state.db.write(move |c| Ok(c.execute_batch(&sql)?)).await.unwrap();
+}
+
+/// An e-mail queue whose mailbox (set through its admin page) is the desk's
+/// mailbox on `dc`.
+pub async fn mailbox<'a>(app: &'a TestApp, dc: &Dovecot, smtp_port: u16) -> (i64, Client<'a>) {
+    let t = app.team("Atendimento").await;
+    let mut admin = app.admin().await;
+    let r = admin
+        .post(
+            "/admin/filas",
+            &[
+                ("name", "E-mail"),
+                ("channel", "email"),
+                ("team_id", &t.to_string()),
+                ("offer_timeout_secs", "30"),
+                ("agent_capacity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = r.location().to_string();
+    let q: i64 = page.split('/').nth(3).unwrap().parse().unwrap();
+    let port = dc.port.to_string();
+    let smtp = smtp_port.to_string();
+    let r = admin.post(&page, &form(&port, MAIL_PW, &smtp)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    (q, admin)
+}
+
+pub fn form<'a>(port: &'a str, password: &'a str, smtp_port: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("imap_host", "127.0.0.1"),
+        ("imap_port", port),
+        ("imap_tls", "none"),
+        ("imap_user", DESK),
+        ("imap_password", password),
+        ("folder", "INBOX"),
+        ("smtp_host", "127.0.0.1"),
+        ("smtp_port", smtp_port),
+        ("smtp_tls", "none"),
+        ("smtp_user", ""),
+        ("smtp_password", ""),
+        ("from_name", "Suporte Empresa"),
+        ("from_address", DESK),
+        ("reply_to", ""),
+        ("signature", "Equipe de suporte"),
+        ("poll_secs", "60"),
+        ("reopen_days", "7"),
+    ]
+}
+
+pub async fn sync(app: &TestApp, q: i64) -> SyncReport {
+    atende::channels::email::sync(&app.state, q).await.unwrap()
 }

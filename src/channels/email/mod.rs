@@ -6,8 +6,10 @@
 //! scheduler reads each mailbox at its own interval in its own task: one
 //! that fails or hangs does not hold the others.
 
+pub mod deliver;
 pub mod imap;
 pub mod parse;
+pub mod smtp;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

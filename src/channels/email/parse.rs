@@ -124,6 +124,42 @@ fn content_hash_id(raw: &[u8]) -> String {
     format!("{}@sem-message-id.atende", hex::encode(&Sha256::digest(raw)[..16]))
 }
 
+fn mime_of(part: &mail_parser::MessagePart) -> String {
+    part.content_type()
+        .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+        .unwrap_or_else(|| "text/plain".into())
+}
+
+/// A delivery report's parts: the reason (Diagnostic-Code, else Status) and
+/// the Message-ID of the message that bounced (from the returned message or
+/// its headers).
+fn report(m: &mail_parser::Message) -> Option<Bounce> {
+    let mut b = Bounce::default();
+    for part in &m.parts {
+        let mime = mime_of(part);
+        let body = String::from_utf8_lossy(part.contents()).into_owned();
+        match mime.as_str() {
+            "message/delivery-status" => {
+                let reason = thread::field(&body, "Diagnostic-Code")
+                    .or_else(|| thread::field(&body, "Status"))
+                    .unwrap_or_default();
+                b.reason = one_line(&reason, 300);
+            }
+            "message/rfc822" | "text/rfc822-headers" => {
+                let id = match &part.body {
+                    PartType::Message(inner) => inner.message_id().map(thread::clean_id),
+                    _ => thread::field(&body, "Message-ID").map(|v| thread::clean_id(&v)),
+                };
+                if let Some(id) = id.filter(|i| !i.is_empty()) {
+                    b.original_id = id;
+                }
+            }
+            _ => {}
+        }
+    }
+    (!b.reason.is_empty() || !b.original_id.is_empty()).then_some(b)
+}
+
 /// Parses one e-mail. A message mail-parser cannot read at all still gives
 /// an [`Incoming`] (its id from the bytes, a text saying so).
 pub fn parse(raw: &[u8]) -> Incoming {
@@ -156,30 +192,12 @@ pub fn parse(raw: &[u8]) -> Incoming {
         },
         _ => (String::new(), false),
     };
+    let bounce = if is_report { report(&m) } else { None };
     let mut files = Vec::new();
-    let mut bounce = None;
     for part in m.attachments() {
-        let ct = part.content_type();
-        let mime = ct
-            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
-            .unwrap_or_else(|| "application/octet-stream".into());
-        if is_report || mime == "message/delivery-status" {
-            let body = String::from_utf8_lossy(part.contents()).into_owned();
-            if mime == "message/delivery-status" {
-                let reason = thread::field(&body, "Diagnostic-Code")
-                    .or_else(|| thread::field(&body, "Status"))
-                    .unwrap_or_default();
-                bounce.get_or_insert_with(Bounce::default).reason = one_line(&reason, 300);
-                continue;
-            }
-            if mime == "message/rfc822" || mime == "text/rfc822-headers" {
-                let original = match &part.body {
-                    PartType::Message(inner) => inner.message_id().map(thread::clean_id),
-                    _ => thread::field(&body, "Message-ID").map(|v| thread::clean_id(&v)),
-                };
-                bounce.get_or_insert_with(Bounce::default).original_id = original.unwrap_or_default();
-                continue;
-            }
+        let mime = mime_of(part);
+        if is_report && matches!(mime.as_str(), "message/delivery-status" | "message/rfc822" | "text/rfc822-headers") {
+            continue;
         }
         if files.len() >= MAX_FILES {
             break;
@@ -197,7 +215,7 @@ pub fn parse(raw: &[u8]) -> Incoming {
             data,
         });
     }
-    if bounce.is_some() {
+    if bounce.is_some() || is_report {
         automated = true;
     }
     Incoming {

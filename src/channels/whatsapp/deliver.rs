@@ -48,7 +48,7 @@ async fn send_file(
 /// Delivers the WhatsApp messages due now.
 pub async fn run(state: &Arc<AppState>) -> AppResult<Run> {
     let now = state.now();
-    let items = state.db.write(move |c| outbox::take_due(c, now, PER_RUN)).await?;
+    let items = state.db.write(move |c| outbox::take_due(c, "whatsapp", now, PER_RUN)).await?;
     if items.is_empty() {
         return Ok(Run::default());
     }

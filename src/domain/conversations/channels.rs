@@ -1,14 +1,14 @@
-//! Which channels can carry what agents write. A queue bound to a channel
-//! whose adapter is not in this build (e-mail until it lands), or a WhatsApp
-//! queue whose number is not set up, must not pretend to work: its admin page
-//! and the desk say it is not connected, and nothing is sent into it.
+//! Which channels can carry what agents write. A WhatsApp queue whose number
+//! is not set up, or an e-mail queue without an SMTP server and a sender,
+//! must not pretend to work: its admin page and the desk say it is not
+//! connected, and nothing is sent into it.
 
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{AppError, AppResult};
 
 /// Channels that deliver agents' messages to the customer today.
-pub const CONNECTED_CHANNELS: &[&str] = &["webchat", "whatsapp"];
+pub const CONNECTED_CHANNELS: &[&str] = &["webchat", "whatsapp", "email"];
 
 /// Whether `channel` delivers what agents send.
 pub fn channel_connected(channel: &str) -> bool {
@@ -35,6 +35,10 @@ pub fn queue_channel_connected(conn: &Connection, queue_id: i64) -> AppResult<bo
         .ok_or(AppError::NotFound)?;
     Ok(match channel.as_str() {
         "whatsapp" => crate::domain::whatsapp::queue_ready(conn, queue_id)?,
+        "email" => {
+            crate::domain::email::mailbox(conn, queue_id)?.is_some()
+                && crate::domain::email::outgoing::can_send(conn, queue_id)?
+        }
         c => channel_connected(c),
     })
 }

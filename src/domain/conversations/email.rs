@@ -298,3 +298,16 @@ fn bounced(
         .execute(params![external_id(queue_id, &m.message_id), line])?;
     Ok(Some((Stored::New { conversation: conv, message: line }, vec![Change::message(queue_id, conv, agent)])))
 }
+
+/// The sanitised HTML of a customer's e-mail in a conversation `user` may
+/// see (NotFound otherwise, or when it has none).
+pub fn email_html(conn: &Connection, user: &crate::domain::users::User, conv: i64, message: i64) -> AppResult<String> {
+    visible(conn, user, conv)?;
+    conn.prepare_cached(
+        "SELECT e.html FROM email_messages e JOIN messages m ON m.id = e.message_id
+         WHERE e.message_id = ?1 AND m.conversation_id = ?2 AND m.kind = 'in' AND e.html <> ''",
+    )?
+    .query_row(params![message, conv], |r| r.get(0))
+    .optional()?
+    .ok_or(crate::error::AppError::NotFound)
+}

@@ -20,8 +20,10 @@ pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResu
         }
         ensure_queue_connected(conn, c.queue_id)?;
         let mid = insert_message(conn, id, "out", Some(user.id), &user.name, &text, now)?;
-        if c.channel == "whatsapp" {
-            crate::domain::outbox::enqueue_whatsapp_text(conn, id, c.queue_id, mid, &text, now)?;
+        match c.channel.as_str() {
+            "whatsapp" => crate::domain::outbox::enqueue_whatsapp_text(conn, id, c.queue_id, mid, &text, now)?,
+            "email" => crate::domain::email::outgoing::enqueue_reply(conn, id, c.queue_id, mid, &text, now)?,
+            _ => {}
         }
         conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         Ok((mid, vec![Change::message(c.queue_id, id, Some(user.id))]))

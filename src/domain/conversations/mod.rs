@@ -190,6 +190,8 @@ pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Conversatio
 pub struct Message {
     /// Id (arrival order).
     pub id: i64,
+    /// Its conversation.
+    pub conversation_id: i64,
     /// `in` (customer), `out` (agent), `note` (internal note, agents only),
     /// `system` (timeline; body is a catalog key).
     pub kind: String,
@@ -203,6 +205,9 @@ pub struct Message {
     pub attachments: Vec<crate::domain::attachments::Attachment>,
     /// How far an agent's message went through its channel (WhatsApp).
     pub delivery: Option<crate::domain::outbox::Delivery>,
+    /// A customer's e-mail with an HTML body: whether that body loads images
+    /// from the web (shown in a frame of its own, images blocked until asked).
+    pub email_html: Option<bool>,
 }
 
 /// Messages of a conversation after `after`, in arrival order (at most
@@ -222,14 +227,16 @@ pub fn messages_limit(
     limit: i64,
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.kind, m.author_name, m.body, m.created_at, o.state, o.error FROM messages m
+        "SELECT m.id, m.kind, m.author_name, m.body, m.created_at, o.state, o.error, e.remote_images FROM messages m
          LEFT JOIN outbox o ON o.message_id = m.id
+         LEFT JOIN email_messages e ON e.message_id = m.id AND m.kind = 'in' AND e.html <> ''
          WHERE m.conversation_id = ?1 AND m.id > ?2 AND (?3 OR m.kind IN ('in', 'out')) ORDER BY m.id LIMIT ?4",
     )?;
     let mut v: Vec<Message> = stmt
         .query_map(params![conversation_id, after, for_agents, limit], |r| {
             Ok(Message {
                 id: r.get(0)?,
+                conversation_id,
                 kind: r.get(1)?,
                 author_name: r.get(2)?,
                 body: r.get(3)?,
@@ -239,6 +246,7 @@ pub fn messages_limit(
                     Some(state) => Some(crate::domain::outbox::Delivery { state, error: r.get(6)? }),
                     None => None,
                 },
+                email_html: r.get(7)?,
             })
         })?
         .collect::<Result<_, _>>()?;

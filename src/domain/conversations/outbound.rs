@@ -90,6 +90,9 @@ pub async fn start_outbound(
             start_whatsapp(conn, &user, id, queue_id, contact, text.as_deref(), wa.template.as_ref(), wa.optin, now)?;
         } else if let Some(t) = &text {
             let mid = insert_message(conn, id, "out", Some(user.id), &user.name, t, now)?;
+            if channel == "email" {
+                crate::domain::email::outgoing::enqueue_reply(conn, id, queue_id, mid, t, now)?;
+            }
             conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         }
         Ok((id, vec![Change::queue(queue_id, id), Change::agent(user.id, id)]))

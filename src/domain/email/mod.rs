@@ -4,6 +4,7 @@
 //! who may join one). The network side (IMAP, parsing) is in
 //! `channels::email`.
 
+pub mod outgoing;
 pub mod thread;
 
 use rusqlite::{Connection, OptionalExtension, params};

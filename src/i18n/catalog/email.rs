@@ -5,6 +5,7 @@
 pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("audit.email.mailbox_saved", "Caixa de e-mail salva", "Mailbox saved"),
     ("job.email.fetch", "Leitura das caixas de e-mail", "Mailbox reading"),
+    ("job.outbox.email", "Envio de e-mails", "E-mail delivery"),
     ("mail.bounce_no_reason", "devolvida pelo servidor de e-mail", "returned by the mail server"),
     (
         "mail.ev.after_window",
@@ -43,6 +44,9 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("mail.f.signature", "Assinatura", "Signature"),
     ("mail.f.tls", "Criptografia", "Encryption"),
     ("mail.f.user", "Usuário", "User"),
+    ("mail.html_title", "Conteúdo do e-mail", "E-mail content"),
+    ("mail.show_images", "Mostrar imagens", "Show images"),
+    ("mail.text_version", "Versão em texto", "Text version"),
     ("mail.imap", "Recebimento (IMAP)", "Receiving (IMAP)"),
     ("mail.never", "ainda não", "not yet"),
     ("mail.position", "Posição da leitura", "Reading position"),
@@ -64,6 +68,16 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ),
     ("mail.tested", "Conexão testada: veja o estado abaixo.", "Connection tested: see the state below."),
     ("mail.title", "Caixa de e-mail", "Mailbox"),
+    (
+        "mail.no_recipient",
+        "O contato desta conversa não tem e-mail para responder.",
+        "This conversation's contact has no e-mail address to reply to.",
+    ),
+    (
+        "mail.unconfirmed",
+        "envio não confirmado (o servidor foi reiniciado durante o envio); confira com o cliente antes de reenviar",
+        "sending not confirmed (the server restarted while sending); check with the customer before sending again",
+    ),
     ("mail.tls.none", "Sem criptografia (só servidor nesta máquina)", "None (only a server on this machine)"),
     ("mail.tls.starttls", "STARTTLS", "STARTTLS"),
     ("mail.tls.tls", "TLS", "TLS"),

@@ -1,0 +1,153 @@
+//! An agent's reply as an e-mail: written in the same transaction as the
+//! message (the outbox row carries the whole e-mail, so a restart sends
+//! exactly what was written), threaded so the customer's program keeps it
+//! in the thread (our Message-ID, In-Reply-To and References from the
+//! customer's last e-mail, "Re: subject [#id]"), to the customer with the
+//! people who were in copy.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::thread;
+use crate::error::{AppError, AppResult};
+
+/// The e-mail an outbox row sends.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Our Message-ID, without angle brackets.
+    pub message_id: String,
+    /// From name.
+    pub from_name: String,
+    /// From address.
+    pub from: String,
+    /// Reply-To ('' = none).
+    pub reply_to: String,
+    /// Recipient.
+    pub to: String,
+    /// People in copy.
+    pub cc: Vec<String>,
+    /// Subject.
+    pub subject: String,
+    /// The message answered ('' = none).
+    pub in_reply_to: String,
+    /// The thread's ids, oldest first.
+    pub references: Vec<String>,
+    /// Plain text.
+    pub text: String,
+    /// The HTML alternative.
+    pub html: String,
+}
+
+/// At most this many ids are carried in References.
+const MAX_REFS: usize = 20;
+
+/// Escapes text for HTML and keeps its line breaks.
+pub fn text_to_html(text: &str) -> String {
+    let esc = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    esc.split('\n').collect::<Vec<_>>().join("<br>\n")
+}
+
+/// The sender of a queue's replies: (from name, from address, reply-to,
+/// signature). NotFound-free: a queue without a sender answers Conflict.
+fn sender(conn: &Connection, queue_id: i64) -> AppResult<(String, String, String, String)> {
+    conn.prepare_cached(
+        "SELECT from_name, from_address, reply_to, signature FROM email_mailboxes
+         WHERE queue_id = ?1 AND from_address <> '' AND smtp_host <> ''",
+    )?
+    .query_row([queue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    .optional()?
+    .ok_or(AppError::Conflict("conv.channel_not_connected"))
+}
+
+/// Builds the e-mail of agent message `message_id` in conversation `conv`
+/// and queues it (part of the caller's transaction, after the message row).
+/// The customer is the conversation's contact; the people the customer put
+/// in copy are copied again.
+pub fn enqueue_reply(
+    conn: &Connection,
+    conv: i64,
+    queue_id: i64,
+    message_id: i64,
+    text: &str,
+    now: i64,
+) -> AppResult<()> {
+    let (from_name, from, reply_to, signature) = sender(conn, queue_id)?;
+    let (to, subject): (String, String) = conn
+        .prepare_cached(
+            "SELECT k.email, c.subject FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?1",
+        )?
+        .query_row([conv], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if to.is_empty() {
+        return Err(AppError::Conflict("mail.no_recipient"));
+    }
+    let last: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT e.rfc_id, e.refs FROM email_messages e JOIN messages m ON m.id = e.message_id
+             WHERE m.conversation_id = ?1 AND m.kind = 'in' ORDER BY e.message_id DESC LIMIT 1",
+        )?
+        .query_row([conv], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (in_reply_to, mut references) = match last {
+        Some((id, refs)) => {
+            let mut r: Vec<String> = refs.split_whitespace().map(str::to_string).collect();
+            r.push(id.clone());
+            (id, r)
+        }
+        None => (String::new(), vec![]),
+    };
+    if references.len() > MAX_REFS {
+        references.drain(..references.len() - MAX_REFS);
+    }
+    let cc: Vec<String> = conn
+        .prepare_cached(
+            "SELECT address FROM email_participants WHERE conversation_id = ?1 AND cc = 1 AND address <> ?2 ORDER BY address",
+        )?
+        .query_map(params![conv, to], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let domain = from.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "atende.local".into());
+    let mid = format!("atende.{conv}.{message_id}.{}@{domain}", &crate::domain::auth::new_token()[..12]);
+    let base = thread::bare_subject(&subject);
+    let base = if base.is_empty() { "Atendimento" } else { &base };
+    // A reply says so; the first e-mail of a conversation an agent starts does not.
+    let subject = if in_reply_to.is_empty() { format!("{base} [#{conv}]") } else { format!("Re: {base} [#{conv}]") };
+    let body = if signature.trim().is_empty() { text.to_string() } else { format!("{text}\n\n-- \n{signature}") };
+    let out = Outgoing {
+        message_id: mid.clone(),
+        from_name,
+        from,
+        reply_to,
+        to: to.clone(),
+        cc: cc.clone(),
+        subject: subject.clone(),
+        in_reply_to,
+        references: references.clone(),
+        html: format!("<!DOCTYPE html><html><body><div>{}</div></body></html>", text_to_html(&body)),
+        text: body,
+    };
+    let payload = serde_json::to_string(&out).map_err(AppError::internal)?;
+    conn.prepare_cached(
+        "INSERT INTO outbox (message_id, channel, queue_id, recipient, payload, state, next_at, created_at, updated_at)
+         VALUES (?1, 'email', ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+    )?
+    .execute(params![message_id, queue_id, to, payload, now])?;
+    conn.prepare_cached(
+        "INSERT INTO email_messages (message_id, rfc_id, in_reply_to, refs, subject, from_addr, to_addrs, cc_addrs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        message_id,
+        mid,
+        out.in_reply_to,
+        references.join(" "),
+        subject,
+        out.from,
+        to,
+        cc.join(", ")
+    ])?;
+    Ok(())
+}
+
+/// Whether the queue's mailbox can send (an SMTP server and a sender set).
+pub fn can_send(conn: &Connection, queue_id: i64) -> AppResult<bool> {
+    Ok(sender(conn, queue_id).is_ok())
+}
