@@ -14,15 +14,17 @@ use common::mail::*;
 #[tokio::test]
 async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_back() {
     let dc = Dovecot::start();
+    let sink = SmtpSink::start(dc.port).await;
+    let smtp = sink.port.to_string();
     let app = TestApp::new().await;
-    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
+    let (q, mut admin) = mailbox(&app, &dc, sink.port).await;
     let page = format!("/admin/filas/{q}/email");
     let shown = admin.get(&page).await;
     assert_eq!(shown.status, 200);
     shown.has(&["Caixa de e-mail", "configurada, não testada", "definido", "Recebimento (IMAP)"]).lacks(&[MAIL_PW]);
     // Bad input: each field says what is wrong, nothing changes.
     let port = dc.port.to_string();
-    let mut bad = form(&port, "", "2525");
+    let mut bad = form(&port, "", &smtp);
     for (k, v) in bad.iter_mut() {
         match *k {
             "imap_host" => *v = "imap com espaço",
@@ -45,7 +47,7 @@ async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_bac
     ]);
     assert_eq!(text(&app, format!("SELECT imap_host FROM email_mailboxes WHERE queue_id = {q}")).await, "127.0.0.1");
     // An empty password keeps the stored one; the audit names no secret.
-    let r = admin.post(&page, &form(&port, "", "2525")).await;
+    let r = admin.post(&page, &form(&port, "", &smtp)).await;
     assert_eq!(r.status, 303);
     assert_eq!(text(&app, format!("SELECT imap_password FROM email_mailboxes WHERE queue_id = {q}")).await, MAIL_PW);
     admin.get("/admin/auditoria").await.has(&["Caixa de e-mail salva"]).lacks(&[MAIL_PW]);
@@ -53,6 +55,12 @@ async fn the_mailbox_is_set_from_its_queue_page_and_its_passwords_never_come_bac
     let r = admin.post(&format!("{page}/testar"), &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     admin.get(r.location()).await.has(&["conectada", "Conexão testada"]);
+    // The test reaches the SMTP server too: one that is not there is named.
+    admin.post(&page, &form(&port, "", "1")).await;
+    admin.post(&format!("{page}/testar"), &[]).await;
+    admin.get(&page).await.has(&["erro no servidor de e-mail", "SMTP: "]);
+    admin.post(&page, &form(&port, "", &smtp)).await;
+    admin.post(&format!("{page}/testar"), &[]).await;
     // The queue's register page leads here; agents cannot open it.
     admin.get(&format!("/admin/filas/{q}")).await.has(&["Configurar a caixa de e-mail", "conectada"]);
     let t = scalar(&app, "SELECT id FROM teams LIMIT 1".into()).await;

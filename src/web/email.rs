@@ -79,15 +79,25 @@ pub async fn save(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     }
 }
 
-/// POST /admin/filas/{id}/email/testar — logs in, reads the folder to its
-/// end and records what the server said (the page shows the state).
+/// POST /admin/filas/{id}/email/testar — logs in over IMAP, reads the folder
+/// to its end, then connects to the SMTP server, and records what the
+/// servers said (the page shows the state).
 pub async fn test(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
     ctx.admin()?;
     queue_name(&ctx, id).await?;
     if ctx.state.db.read(move |c| email::imap_access(c, id)).await?.is_none() {
         return Err(AppError::Conflict("mail.test.needs"));
     }
-    crate::channels::email::sync(&ctx.state, id).await?;
+    let read = crate::channels::email::sync(&ctx.state, id).await?;
+    // Then the sending side, when the reading side is fine.
+    if read.problem.is_none()
+        && let Some(smtp) = ctx.state.db.read(move |c| crate::channels::email::smtp::access(c, id)).await?
+        && let Err(
+            crate::channels::email::smtp::Failure::Retry(why) | crate::channels::email::smtp::Failure::Fatal(why),
+        ) = crate::channels::email::smtp::check(&smtp).await
+    {
+        email::set_state(&ctx.state, id, "error", format!("SMTP: {why}")).await?;
+    }
     Ok(redirect(&format!("/admin/filas/{id}/email?ok=tested")))
 }
 

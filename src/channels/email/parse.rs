@@ -302,4 +302,36 @@ mod tests {
             assert!(!m.message_id.is_empty());
         }
     }
+
+    #[test]
+    fn mutated_messages_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let base = "From: =?utf-8?B?Sm9zw6k=?= <a@x.com>\r\nTo: b@y.com\r\nSubject: =?iso-8859-1?Q?Ol=E1?=\r\n\
+            Message-ID: <m@x>\r\nIn-Reply-To: <o@y>\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+            --B\r\nContent-Type: multipart/alternative; boundary=\"C\"\r\n\r\n--C\r\nContent-Type: text/plain; \
+            charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nOl=E1 =\r\nmundo\r\n--C\r\n\
+            Content-Type: text/html\r\n\r\n<p onclick=x>oi<script>y</script><img src=cid:i></p>\r\n--C--\r\n\
+            --B\r\nContent-Type: image/png; name=a.png\r\nContent-ID: <i>\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+            iVBORw0KGgo=\r\n--B\r\nContent-Type: message/rfc822\r\n\r\nSubject: dentro\r\n\r\ncorpo\r\n--B--\r\n";
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for _ in 0..3000 {
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..rng.random_range(1..12) {
+                let i = rng.random_range(0..b.len());
+                match rng.random_range(0..4) {
+                    0 => b[i] = rng.random(),
+                    1 => b.truncate(i.max(1)),
+                    2 => b.insert(i, [b'=', b'-', b'\r', b'\n', b'<', b'"', 0xff][rng.random_range(0..7)]),
+                    _ => {
+                        let end = (i + rng.random_range(1..40)).min(b.len());
+                        let chunk = b[i..end].to_vec();
+                        b.splice(i..i, chunk);
+                    }
+                }
+            }
+            let m = parse(&b);
+            assert!(!m.message_id.is_empty());
+            assert!(!m.html.contains("<script"));
+        }
+    }
 }

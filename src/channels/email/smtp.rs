@@ -135,6 +135,18 @@ pub async fn send(a: &SmtpAccess, m: Message) -> Result<(), Failure> {
     }
 }
 
+/// Connects to the server (and logs in, when a login is set) without
+/// sending anything: what "Testar conexão" reports.
+pub async fn check(a: &SmtpAccess) -> Result<(), Failure> {
+    let t = transport(a)?;
+    match tokio::time::timeout(TIMEOUT, t.test_connection()).await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(Failure::Retry("o servidor SMTP não respondeu como esperado".into())),
+        Ok(Err(e)) => Err(Failure::Fatal(short(&e))),
+        Err(_) => Err(Failure::Retry(format!("o servidor SMTP não respondeu em {} s", TIMEOUT.as_secs()))),
+    }
+}
+
 fn short(e: &impl std::fmt::Display) -> String {
     e.to_string().chars().take(300).collect()
 }
