@@ -159,7 +159,7 @@ async fn customer_mail_opens_conversations_and_no_reread_makes_a_duplicate() {
 async fn replies_thread_by_message_id_or_token_and_only_from_a_participant() {
     let dc = Dovecot::start();
     let app = TestApp::new().await;
-    let (q, _admin) = mailbox(&app, &dc, 2525).await;
+    let (q, mut admin) = mailbox(&app, &dc, 2525).await;
     dc.deliver(
         DESK,
         &email(CUSTOMER, DESK, "Troca de produto", "t1@exemplo.com.br", "Cc: marido@exemplo.com.br\n", "Quero trocar."),
@@ -182,7 +182,8 @@ async fn replies_thread_by_message_id_or_token_and_only_from_a_participant() {
     dc.deliver(DESK, &cc_reply).await;
     // An Outlook-style reply with no References, only the token in the subject.
     let token = format!("RE: Troca de produto [#{c}]");
-    dc.deliver(DESK, &email(CUSTOMER, DESK, &token, "t4@exemplo.com.br", "", "Alguma novidade?")).await;
+    let quoted = "Alguma novidade?\n\nEm ter., 1 de dez. de 2026 10:00, Suporte escreveu:\n> Recebemos seu pedido.";
+    dc.deliver(DESK, &email(CUSTOMER, DESK, &token, "t4@exemplo.com.br", "", quoted)).await;
     let r = sync(&app, q).await;
     assert_eq!(r.stored, 3);
     assert_eq!(scalar(&app, format!("SELECT count(*) FROM conversations WHERE queue_id = {q}")).await, 1);
@@ -190,6 +191,9 @@ async fn replies_thread_by_message_id_or_token_and_only_from_a_participant() {
         scalar(&app, format!("SELECT count(*) FROM messages WHERE conversation_id = {c} AND kind = 'in'")).await,
         4
     );
+    // The quoted history is folded away under the new text.
+    let page = admin.get(&format!("/atendimentos/{c}")).await;
+    page.has(&["Alguma novidade?</div><details class=\"email-quoted\"><summary>Mostrar mensagens anteriores"]);
     // A forwarded thread from a stranger cannot hijack it: a new conversation
     // that says which one it resembled.
     let spoof =

@@ -89,6 +89,8 @@ pub fn message_list(loc: Locale, msgs: &[Message], tz: &jiff::tz::TimeZone) -> M
                     div.msg-meta { strong { (m.author_name) } " · " (super::datetime(m.created_at, tz)) }
                     @if let Some(remote) = m.email_html {
                         (email_frame(loc, m, remote))
+                    } @else if m.email {
+                        (email_text(loc, &m.body))
                     } @else if !m.body.is_empty() { div.msg-body { (m.body) } }
                     (files(&m.attachments))
                     @if let Some(d) = &m.delivery { (tick(loc, m.id, d)) }
@@ -110,7 +112,18 @@ fn email_frame(loc: Locale, m: &Message, remote: bool) -> Markup {
         @if remote {
             p.email-images { a href=(format!("{src}?imagens=1")) target=(name) { (t(loc, "mail.show_images")) } }
         }
-        details.email-text { summary { (t(loc, "mail.text_version")) } div.msg-body { (m.body) } }
+        details.email-text { summary { (t(loc, "mail.text_version")) } (email_text(loc, &m.body)) }
+    }
+}
+
+/// A customer e-mail's text with its quoted history and signature folded.
+fn email_text(loc: Locale, body: &str) -> Markup {
+    let (now, before) = crate::domain::email::thread::split_quoted(body);
+    html! {
+        div.msg-body { (now) }
+        @if let Some(b) = before {
+            details.email-quoted { summary { (t(loc, "mail.quoted")) } div.msg-body { (b) } }
+        }
     }
 }
 

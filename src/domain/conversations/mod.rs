@@ -208,6 +208,8 @@ pub struct Message {
     /// A customer's e-mail with an HTML body: whether that body loads images
     /// from the web (shown in a frame of its own, images blocked until asked).
     pub email_html: Option<bool>,
+    /// Whether it is a customer's e-mail (its quoted history is folded away).
+    pub email: bool,
 }
 
 /// Messages of a conversation after `after`, in arrival order (at most
@@ -227,9 +229,10 @@ pub fn messages_limit(
     limit: i64,
 ) -> AppResult<Vec<Message>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.kind, m.author_name, m.body, m.created_at, o.state, o.error, e.remote_images FROM messages m
+        "SELECT m.id, m.kind, m.author_name, m.body, m.created_at, o.state, o.error,
+           CASE WHEN e.html <> '' THEN e.remote_images END, e.message_id IS NOT NULL FROM messages m
          LEFT JOIN outbox o ON o.message_id = m.id
-         LEFT JOIN email_messages e ON e.message_id = m.id AND m.kind = 'in' AND e.html <> ''
+         LEFT JOIN email_messages e ON e.message_id = m.id AND m.kind = 'in'
          WHERE m.conversation_id = ?1 AND m.id > ?2 AND (?3 OR m.kind IN ('in', 'out')) ORDER BY m.id LIMIT ?4",
     )?;
     let mut v: Vec<Message> = stmt
@@ -247,6 +250,7 @@ pub fn messages_limit(
                     None => None,
                 },
                 email_html: r.get(7)?,
+                email: r.get(8)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -157,6 +157,40 @@ pub fn field(block: &str, name: &str) -> Option<String> {
     None
 }
 
+/// An e-mail's text split into what the customer wrote now and what it
+/// carries from before: the quoted history ("Em … escreveu:", "On … wrote:",
+/// an Outlook "De:/From:" block, "-----Original Message-----", lines
+/// starting with ">") and the signature after "-- ". The second part is
+/// None when there is nothing to fold; the first is never empty.
+pub fn split_quoted(text: &str) -> (&str, Option<&str>) {
+    let mut offset = 0;
+    let mut previous_blank = true;
+    let mut own = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end_matches(['\r', '\n']);
+        let trimmed = t.trim();
+        let lower = trimmed.to_lowercase();
+        let starts_history = t == "-- "
+            || trimmed.starts_with('>')
+            || lower.starts_with("-----original message")
+            || lower.starts_with("-----mensagem original")
+            || ((lower.starts_with("em ") || lower.starts_with("on "))
+                && (lower.ends_with("escreveu:") || lower.ends_with("wrote:")))
+            || (previous_blank && (lower.starts_with("de: ") || lower.starts_with("from: ")) && {
+                let rest = text[offset..].to_lowercase();
+                rest.contains("\nassunto:") || rest.contains("\nsubject:")
+            });
+        if starts_history && own {
+            let rest = &text[offset..];
+            return (text[..offset].trim_end(), (!rest.trim().is_empty()).then_some(rest));
+        }
+        previous_blank = trimmed.is_empty();
+        own |= !previous_blank && !starts_history;
+        offset += line.len();
+    }
+    (text, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +215,25 @@ mod tests {
         assert!(automated(h("List-Id", "<news.x.com>").into_iter(), "a@x.com"));
         assert!(automated(std::iter::empty(), "MAILER-DAEMON@x.com"));
         assert!(!automated(h("Subject", "oi").into_iter(), "cliente@x.com"));
+    }
+
+    #[test]
+    fn quoted_history_and_signatures_fold_away() {
+        let t =
+            "Segue a nota.\n\nEm ter., 1 de dez. de 2026 às 10:00, Suporte <s@e.com> escreveu:\n> Olá\n> tudo bem?\n";
+        assert_eq!(
+            split_quoted(t),
+            (
+                "Segue a nota.",
+                Some("Em ter., 1 de dez. de 2026 às 10:00, Suporte <s@e.com> escreveu:\n> Olá\n> tudo bem?\n")
+            )
+        );
+        let o = "Ok!\r\n\r\nDe: Suporte <s@e.com>\r\nEnviado: terça\r\nAssunto: Pedido\r\n\r\nOlá";
+        assert_eq!(split_quoted(o).0, "Ok!");
+        assert_eq!(split_quoted("Obrigado\n-- \nJosé\nLoja X\n"), ("Obrigado", Some("-- \nJosé\nLoja X\n")));
+        assert_eq!(split_quoted("> só citação\n> nada novo"), ("> só citação\n> nada novo", None));
+        assert_eq!(split_quoted("Uma linha só"), ("Uma linha só", None));
+        assert_eq!(split_quoted("De: onde você é?\nSou de SP"), ("De: onde você é?\nSou de SP", None));
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("mail.f.tls", "Criptografia", "Encryption"),
     ("mail.f.user", "Usuário", "User"),
     ("mail.html_title", "Conteúdo do e-mail", "E-mail content"),
+    ("mail.quoted", "Mostrar mensagens anteriores e assinatura", "Show earlier messages and signature"),
     ("mail.show_images", "Mostrar imagens", "Show images"),
     ("mail.text_version", "Versão em texto", "Text version"),
     ("mail.imap", "Recebimento (IMAP)", "Receiving (IMAP)"),
