@@ -719,6 +719,10 @@ CREATE TABLE email_mailboxes (
     signature      TEXT NOT NULL DEFAULT '',
     poll_secs      INTEGER NOT NULL DEFAULT 60,
     reopen_days    INTEGER NOT NULL DEFAULT 7,
+    -- Replies carry a Reply-To of from+c<conversation>-<signature>@domain
+    -- (signed with thread_key), for servers that deliver plus addresses.
+    plus_address   INTEGER NOT NULL DEFAULT 0,
+    thread_key     TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
     state          TEXT NOT NULL DEFAULT 'unchecked',
     last_error     TEXT NOT NULL DEFAULT '',
     checked_at     INTEGER,

@@ -178,3 +178,41 @@ async fn a_file_travels_attached_and_a_queue_without_smtp_refuses_to_send() {
     assert!(r.location().ends_with("err=conv.channel_not_connected"), "{}", r.location());
     assert_eq!(app.count("messages").await, before);
 }
+
+#[tokio::test]
+async fn a_signed_plus_address_finds_the_conversation_whatever_the_subject() {
+    let dc = Dovecot::start();
+    let sink = SmtpSink::start(dc.port).await;
+    let app = TestApp::new().await;
+    let (q, c, ana) = served(&app, &dc, &sink).await;
+    // Turned on from the mailbox page.
+    let mut admin = app.login("admin@empresa.com").await;
+    let (port, smtp) = (dc.port.to_string(), sink.port.to_string());
+    let mut f = form(&port, "", &smtp);
+    f.push(("plus_address", "1"));
+    let page = format!("/admin/filas/{q}/email");
+    assert_eq!(admin.post(&page, &f).await.status, 303);
+    admin.get(&page).await.has(&["Responder para um endereço com +conversa"]);
+    conv::send(&app.state, &ana, c, "Pode mandar a foto?").await.unwrap();
+    assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
+    let got = dc.messages(CUSTOMER).await;
+    let m = mail_parser::MessageParser::default().parse(got[0].as_bytes()).unwrap();
+    let reply_to = m.reply_to().and_then(|r| r.first()).and_then(|a| a.address()).unwrap().to_string();
+    assert!(reply_to.starts_with(&format!("suporte+c{c}-")) && reply_to.ends_with("@empresa.com.br"), "{reply_to}");
+    // The customer answers that address with a new subject and no thread
+    // headers: it still joins the conversation.
+    dc.deliver(DESK, &email(CUSTOMER, &reply_to, "Foto", "f1@exemplo.com.br", "", "Aqui está.")).await;
+    assert_eq!(sync(&app, q).await.stored, 1);
+    assert_eq!(
+        scalar(&app, format!("SELECT count(*) FROM messages WHERE conversation_id = {c} AND kind = 'in'")).await,
+        2
+    );
+    // A forged signature does not.
+    let forged = format!("suporte+c{c}-0000000000@empresa.com.br");
+    dc.deliver(DESK, &email(CUSTOMER, &forged, "Outra", "f2@exemplo.com.br", "", "Oi")).await;
+    sync(&app, q).await;
+    assert_eq!(
+        scalar(&app, format!("SELECT count(*) FROM messages WHERE conversation_id = {c} AND kind = 'in'")).await,
+        2
+    );
+}

@@ -73,6 +73,7 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
         signature: m.signature.clone(),
         poll_secs: m.poll_secs.to_string(),
         reopen_days: m.reopen_days.to_string(),
+        plus_address: m.plus_address,
         ..Default::default()
     });
     let action = format!("/admin/filas/{}/email", m.queue_id);
@@ -128,6 +129,8 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
                     textarea #f-signature name="signature" rows="4" maxlength="2000" { (v.signature) }
                     @if let Some(e) = errs.get("signature") { p.field-error { (t(loc, e)) } }
                 }
+                (forms::checkbox("plus_address", t(loc, "mail.f.plus_address"), v.plus_address))
+                p.hint { (t(loc, "mail.f.plus_address.hint")) }
                 (forms::input(loc, "reopen_days", t(loc, "mail.f.reopen_days"), &v.reopen_days, errs, Opts { hint: Some("mail.f.reopen_days.hint"), ..num(3) }))
             }
             button.btn.btn-primary type="submit" { (t(loc, "action.save")) }

@@ -64,6 +64,7 @@ pub async fn save(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
         signature: g("signature"),
         poll_secs: g("poll_secs"),
         reopen_days: g("reopen_days"),
+        plus_address: input.checked("plus_address"),
     };
     match email::save(&ctx.state, ctx.actor(), id, f.clone()).await {
         Ok(()) => {

@@ -46,7 +46,8 @@ fn contact_by_email(conn: &Connection, address: &str, name: &str, now: i64) -> A
 }
 
 /// The conversation of this queue that an e-mail's headers point to: a
-/// message id it names (newest reference first), else its subject token.
+/// message id it names (newest reference first), else a signed plus address
+/// it was sent to, else its subject token.
 fn named_conversation(conn: &Connection, queue_id: i64, m: &Incoming) -> AppResult<Option<i64>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id FROM email_messages e JOIN messages g ON g.id = e.message_id
@@ -56,6 +57,21 @@ fn named_conversation(conn: &Connection, queue_id: i64, m: &Incoming) -> AppResu
     for id in m.in_reply_to.iter().chain(m.references.iter().rev()) {
         if let Some(c) = st.query_row(params![id, queue_id], |r| r.get(0)).optional()? {
             return Ok(Some(c));
+        }
+    }
+    let key: Option<String> = conn
+        .prepare_cached("SELECT thread_key FROM email_mailboxes WHERE queue_id = ?1")?
+        .query_row([queue_id], |r| r.get(0))
+        .optional()?;
+    if let Some(key) = key
+        && let Some(id) = m.to.iter().chain(m.cc.iter()).find_map(|a| thread::plus_conversation(a, &key))
+    {
+        let found: Option<i64> = conn
+            .prepare_cached("SELECT id FROM conversations WHERE id = ?1 AND queue_id = ?2 AND channel = 'email'")?
+            .query_row(params![id, queue_id], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
         }
     }
     if let Some(id) = thread::subject_token(&m.subject) {

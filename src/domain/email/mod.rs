@@ -63,6 +63,8 @@ pub struct Mailbox {
     /// A reply this many days after the conversation finished reopens it;
     /// later, it opens a new one.
     pub reopen_days: i64,
+    /// Whether replies carry a plus-addressed, signed Reply-To.
+    pub plus_address: bool,
     /// unchecked | ok | auth | unreachable | error.
     pub state: String,
     /// What the last check or sync said (never a secret).
@@ -117,7 +119,7 @@ impl std::fmt::Debug for ImapAccess {
 
 const COLS: &str = "queue_id, imap_host, imap_port, imap_tls, imap_user, imap_password <> '', folder, smtp_host,
     smtp_port, smtp_tls, smtp_user, smtp_password <> '', from_name, from_address, reply_to, signature, poll_secs,
-    reopen_days, state, last_error, checked_at, synced_at, uidvalidity, last_uid";
+    reopen_days, state, last_error, checked_at, synced_at, uidvalidity, last_uid, plus_address";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Mailbox> {
     Ok(Mailbox {
@@ -145,6 +147,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Mailbox> {
         synced_at: r.get(21)?,
         uidvalidity: r.get(22)?,
         last_uid: r.get(23)?,
+        plus_address: r.get(24)?,
     })
 }
 
@@ -257,6 +260,8 @@ pub struct MailboxForm {
     pub poll_secs: String,
     /// Reopen window in days ("7").
     pub reopen_days: String,
+    /// Plus-addressed Reply-To.
+    pub plus_address: bool,
 }
 
 fn valid_host(h: &str) -> bool {
@@ -368,7 +373,7 @@ pub async fn save(state: &AppState, actor: Actor, queue_id: i64, f: MailboxForm)
                    reopen_days = ?18, state = 'unchecked', last_error = '', updated_at = ?19,
                    uidvalidity = CASE WHEN ?20 THEN NULL ELSE uidvalidity END,
                    last_uid = CASE WHEN ?20 THEN 0 ELSE last_uid END,
-                   synced_at = CASE WHEN ?20 THEN NULL ELSE synced_at END
+                   synced_at = CASE WHEN ?20 THEN NULL ELSE synced_at END, plus_address = ?21
                  WHERE queue_id = ?1",
             )?
             .execute(params![
@@ -391,7 +396,8 @@ pub async fn save(state: &AppState, actor: Actor, queue_id: i64, f: MailboxForm)
                 poll,
                 reopen,
                 actor.now,
-                moved
+                moved,
+                f.plus_address
             ])?;
             let name = queue_name(conn, queue_id)?;
             let mut changed = Vec::new();

@@ -47,14 +47,30 @@ pub fn text_to_html(text: &str) -> String {
     esc.split('\n').collect::<Vec<_>>().join("<br>\n")
 }
 
-/// The sender of a queue's replies: (from name, from address, reply-to,
-/// signature). NotFound-free: a queue without a sender answers Conflict.
-fn sender(conn: &Connection, queue_id: i64) -> AppResult<(String, String, String, String)> {
+/// The sender of a queue's replies (with the thread key when replies carry
+/// a plus address). A queue without a sender answers Conflict.
+struct Sender {
+    from_name: String,
+    from: String,
+    reply_to: String,
+    signature: String,
+    plus: Option<String>,
+}
+
+fn sender(conn: &Connection, queue_id: i64) -> AppResult<Sender> {
     conn.prepare_cached(
-        "SELECT from_name, from_address, reply_to, signature FROM email_mailboxes
+        "SELECT from_name, from_address, reply_to, signature, plus_address, thread_key FROM email_mailboxes
          WHERE queue_id = ?1 AND from_address <> '' AND smtp_host <> ''",
     )?
-    .query_row([queue_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    .query_row([queue_id], |r| {
+        Ok(Sender {
+            from_name: r.get(0)?,
+            from: r.get(1)?,
+            reply_to: r.get(2)?,
+            signature: r.get(3)?,
+            plus: if r.get(4)? { Some(r.get(5)?) } else { None },
+        })
+    })
     .optional()?
     .ok_or(AppError::Conflict("conv.channel_not_connected"))
 }
@@ -71,7 +87,11 @@ pub fn enqueue_reply(
     text: &str,
     now: i64,
 ) -> AppResult<()> {
-    let (from_name, from, reply_to, signature) = sender(conn, queue_id)?;
+    let Sender { from_name, from, reply_to, signature, plus } = sender(conn, queue_id)?;
+    let reply_to = match &plus {
+        Some(key) => thread::plus_address(if reply_to.is_empty() { &from } else { &reply_to }, key, conv),
+        None => reply_to,
+    };
     let (to, subject): (String, String) = conn
         .prepare_cached(
             "SELECT k.email, c.subject FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?1",

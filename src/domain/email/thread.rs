@@ -65,6 +65,37 @@ pub struct Incoming {
     pub sent_at: i64,
 }
 
+/// The signature of conversation `conv` in a plus address: the first 10 hex
+/// digits of HMAC-SHA256(mailbox's thread key, "c<conv>").
+pub fn plus_signature(key: &str, conv: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) else { return String::new() };
+    mac.update(format!("c{conv}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())[..10].to_string()
+}
+
+/// `local+c<conv>-<signature>@domain` for the mailbox address `base`.
+pub fn plus_address(base: &str, key: &str, conv: i64) -> String {
+    match base.split_once('@') {
+        Some((local, domain)) => format!("{local}+c{conv}-{}@{domain}", plus_signature(key, conv)),
+        None => base.to_string(),
+    }
+}
+
+/// The conversation a plus address names, if its signature holds.
+pub fn plus_conversation(address: &str, key: &str) -> Option<i64> {
+    let (local, _) = address.split_once('@')?;
+    let tag = local.rsplit_once('+')?.1.strip_prefix('c')?;
+    let (id, sig) = tag.split_once('-')?;
+    let conv: i64 = id.parse().ok()?;
+    let want = plus_signature(key, conv);
+    // Constant time: a guessed signature learns nothing from the timing.
+    (!want.is_empty()
+        && sig.len() == want.len()
+        && sig.bytes().zip(want.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0)
+        .then_some(conv)
+}
+
 /// An id from a header value: angle brackets and spaces removed; '' for
 /// nothing usable.
 pub fn clean_id(raw: &str) -> String {
@@ -234,6 +265,16 @@ mod tests {
         assert_eq!(split_quoted("> só citação\n> nada novo"), ("> só citação\n> nada novo", None));
         assert_eq!(split_quoted("Uma linha só"), ("Uma linha só", None));
         assert_eq!(split_quoted("De: onde você é?\nSou de SP"), ("De: onde você é?\nSou de SP", None));
+    }
+
+    #[test]
+    fn plus_addresses_are_signed() {
+        let a = plus_address("suporte@empresa.com.br", "k1", 42);
+        assert!(a.starts_with("suporte+c42-") && a.ends_with("@empresa.com.br"), "{a}");
+        assert_eq!(plus_conversation(&a, "k1"), Some(42));
+        assert_eq!(plus_conversation(&a, "k2"), None, "another mailbox's key");
+        assert_eq!(plus_conversation(&a.replace("+c42-", "+c43-"), "k1"), None, "another conversation");
+        assert_eq!(plus_conversation("suporte@empresa.com.br", "k1"), None);
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("mail.f.password", "Senha", "Password"),
     ("mail.f.poll_secs", "Intervalo de leitura (segundos)", "Reading interval (seconds)"),
     ("mail.f.poll_secs.hint", "De quanto em quanto tempo a pasta é lida.", "How often the folder is read."),
+    ("mail.f.plus_address", "Responder para um endereço com +conversa", "Reply to a +conversation address"),
+    (
+        "mail.f.plus_address.hint",
+        "As respostas levam um Reply-To como suporte+c12-assinatura@empresa.com.br, que acha a conversa mesmo se o cliente mudar o assunto. Só ative se o seu servidor entrega endereços com +.",
+        "Replies carry a Reply-To like support+c12-signature@example.com that finds the conversation even if the customer changes the subject. Turn on only if your server delivers + addresses.",
+    ),
     ("mail.f.port", "Porta", "Port"),
     ("mail.f.reopen_days", "Prazo de reabertura (dias)", "Reopen window (days)"),
     (
