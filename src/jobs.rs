@@ -220,6 +220,16 @@ where
     .map_err(AppError::internal)
 }
 
+/// What an outbox run says: "3 sent; 1 to retry" ('' when nothing moved).
+fn delivered(sent_label: &str, sent: usize, retried: usize, failed: usize) -> String {
+    [(sent, sent_label), (retried, "to retry"), (failed, "failed")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Starts the scheduler with every named job.
 pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
     let sched = JobScheduler::new().await.map_err(AppError::internal)?;
@@ -255,32 +265,12 @@ pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
         // WhatsApp's outbox: what agents sent, delivered at the number's pace.
         add(state, "outbox.deliver", "* * * * * *", |s| async move {
             let r = crate::channels::whatsapp::deliver::run(&s).await?;
-            let mut parts = Vec::new();
-            if r.sent > 0 {
-                parts.push(format!("{} sent", r.sent));
-            }
-            if r.retried > 0 {
-                parts.push(format!("{} to retry", r.retried));
-            }
-            if r.failed > 0 {
-                parts.push(format!("{} failed", r.failed));
-            }
-            Ok(parts.join("; "))
+            Ok(delivered("sent", r.sent, r.retried, r.failed))
         })?,
         // E-mail's outbox: agents' replies to the queues' SMTP servers.
         add(state, "outbox.email", "* * * * * *", |s| async move {
             let r = crate::channels::email::deliver::run(&s).await?;
-            let mut parts = Vec::new();
-            if r.sent > 0 {
-                parts.push(format!("{} e-mails sent", r.sent));
-            }
-            if r.retried > 0 {
-                parts.push(format!("{} to retry", r.retried));
-            }
-            if r.failed > 0 {
-                parts.push(format!("{} failed", r.failed));
-            }
-            Ok(parts.join("; "))
+            Ok(delivered("e-mails sent", r.sent, r.retried, r.failed))
         })?,
         // E-mail: each mailbox read at its interval, in a task of its own.
         add(state, "email.fetch", "* * * * * *", |s| async move {
@@ -362,6 +352,13 @@ mod tests {
         drop(slot);
         assert!(drained.await.expect("drain ran"), "drained once the run ended");
         assert!(board.slots.try_acquire().is_err(), "nor after");
+    }
+
+    #[test]
+    fn outbox_runs_say_what_moved() {
+        assert_eq!(delivered("sent", 3, 1, 0), "3 sent; 1 to retry");
+        assert_eq!(delivered("e-mails sent", 0, 0, 2), "2 failed");
+        assert_eq!(delivered("sent", 0, 0, 0), "");
     }
 
     #[tokio::test]
