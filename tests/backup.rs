@@ -184,18 +184,15 @@ fn spawn_server(data: &std::path::Path) -> std::process::Child {
 #[test]
 fn restore_refuses_while_a_server_runs() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = spawn_server(data.path());
-    let started = Instant::now();
-    while !data.path().join("atende.db").exists() && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(200));
+    // Waits until the server listens: its database is created by then (a
+    // fixed pause after the file appears raced the schema under load).
+    let mut server = common::spawn_server(data.path(), common::browser::free_port());
     let copy = data.path().join("copy.db");
     let out = atende(data.path(), &["backup", copy.to_str().unwrap()]);
     assert!(out.status.success(), "backup works while the server runs: {}", String::from_utf8_lossy(&out.stderr));
     let out = atende(data.path(), &["restore", copy.to_str().unwrap()]);
-    let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let status = server.wait().unwrap();
+    let _ = Command::new("kill").arg(server.0.id().to_string()).status();
+    let status = server.0.wait().unwrap();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("another Atende server"),
