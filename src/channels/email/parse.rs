@@ -4,13 +4,10 @@
 //! and bounce marks. Never panics and never refuses: a message that cannot
 //! be parsed still becomes one that says so.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
+pub use crate::domain::email::html::{MAX_HTML, sanitize_html};
 use crate::domain::email::thread::{self, Bounce, Incoming, IncomingFile};
 
 /// The longest text kept from one e-mail (characters); the rest is cut with
@@ -18,79 +15,6 @@ use crate::domain::email::thread::{self, Bounce, Incoming, IncomingFile};
 pub const MAX_TEXT: usize = 100_000;
 /// The most files read from one e-mail.
 pub const MAX_FILES: usize = 50;
-/// The longest HTML kept (bytes, after sanitising).
-pub const MAX_HTML: usize = 2 << 20;
-
-/// CSS properties kept in `style` attributes: layout and colours only,
-/// nothing that loads a URL or moves the text over the page.
-const STYLE_KEPT: &[&str] = &[
-    "color",
-    "background-color",
-    "font-weight",
-    "font-style",
-    "font-size",
-    "font-family",
-    "text-align",
-    "text-decoration",
-    "line-height",
-    "vertical-align",
-    "margin",
-    "margin-top",
-    "margin-bottom",
-    "margin-left",
-    "margin-right",
-    "padding",
-    "padding-top",
-    "padding-bottom",
-    "padding-left",
-    "padding-right",
-    "border",
-    "border-collapse",
-    "width",
-    "height",
-];
-
-/// Sanitises an e-mail's HTML: no script, style sheet, form, frame or event
-/// handler survives; links open apart; images keep `cid:`, `data:` and web
-/// sources (web ones are blocked when shown, until asked). Returns the HTML
-/// and whether it loads images from the web.
-pub fn sanitize_html(html: &str) -> (String, bool) {
-    let remote = Arc::new(AtomicBool::new(false));
-    let seen = remote.clone();
-    let mut b = ammonia::Builder::default();
-    b.add_url_schemes(&["cid", "data"])
-        .add_tag_attributes("img", &["width", "height", "style"])
-        .add_tag_attributes("table", &["width", "border", "cellpadding", "cellspacing", "style"])
-        .add_tag_attributes("td", &["width", "style", "colspan", "rowspan", "align", "valign"])
-        .add_tag_attributes("p", &["style", "align"])
-        .add_tag_attributes("div", &["style", "align"])
-        .add_tag_attributes("span", &["style"])
-        .add_tag_attributes("font", &["color", "size", "face"])
-        .add_tags(&["font", "center"])
-        .filter_style_properties(STYLE_KEPT.iter().copied().collect::<HashSet<_>>())
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .attribute_filter(move |element, attribute, value| match (element, attribute) {
-            ("img", "src") => {
-                let v = value.trim();
-                let lower = v.to_ascii_lowercase();
-                if lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//") {
-                    seen.store(true, Ordering::Relaxed);
-                    Some(v.into())
-                } else if lower.starts_with("cid:") || lower.starts_with("data:image/") {
-                    Some(v.into())
-                } else {
-                    None
-                }
-            }
-            _ => Some(value.into()),
-        });
-    let mut out = b.clean(html).to_string();
-    if out.len() > MAX_HTML {
-        // Too long to show: the text part stands for it.
-        out.clear();
-    }
-    (out, remote.load(Ordering::Relaxed))
-}
 
 fn addresses(a: Option<&Address>) -> Vec<(String, String)> {
     let Some(a) = a else { return vec![] };
