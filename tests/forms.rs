@@ -216,6 +216,7 @@ async fn notifications_say_what_happened_and_follow_an_edited_due() {
             conversation_id: None,
             contact_id: None,
             notify: true,
+            email_template: None,
         },
     )
     .await
@@ -242,6 +243,7 @@ async fn notifications_say_what_happened_and_follow_an_edited_due() {
             conversation_id: None,
             contact_id: None,
             notify: false,
+            email_template: None,
         },
     )
     .await
@@ -470,6 +472,8 @@ async fn whatsapp_and_email_queues_say_they_are_not_connected_and_refuse_to_send
     let ana_u = user(&app, ana_u.id).await;
     let target = Target::Typed { name: "João".into(), phone: "+5511999990000".into(), email: String::new() };
     let e =
-        conv::start_outbound(&app.state, &ana_u, target, wa, Some("Oi".into()), Default::default()).await.unwrap_err();
+        conv::start_outbound(&app.state, &ana_u, target, wa, Some("Oi".into()), Default::default(), Default::default())
+            .await
+            .unwrap_err();
     assert!(matches!(e, atende::error::AppError::Conflict("conv.channel_not_connected")), "{e:?}");
 }

@@ -462,6 +462,9 @@
                                headers: { "X-CSRF-Token": csrf() } }).then(function (r) {
         if (r.type === "opaqueredirect" || r.ok) {
           area.value = "";
+          // Copies typed for this e-mail are kept on the conversation (or
+          // were blind): the next reply starts without them.
+          composer.querySelectorAll("#f-cc, #f-bcc").forEach(function (el) { el.value = ""; });
           refreshMessages(false);
         } else {
           r.text().then(function (t) { composer.insertAdjacentHTML("afterbegin", t); });

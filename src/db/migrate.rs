@@ -26,6 +26,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0014_whatsapp_templates.sql"),
     include_str!("steps/0015_template_headers.sql"),
     include_str!("steps/0016_email.sql"),
+    include_str!("steps/0017_email_templates.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -405,7 +405,16 @@ pub async fn send_agent(
                 // The file travels attached to an e-mail; its caption (or
                 // its name) is the text.
                 let text = if caption.is_empty() { f.name.clone() } else { caption.clone() };
-                crate::domain::email::outgoing::enqueue_reply(conn, conversation_id, c.queue_id, mid, &text, now)?;
+                let extras = crate::domain::email::outgoing::Extras::default();
+                crate::domain::email::outgoing::enqueue_reply(
+                    conn,
+                    conversation_id,
+                    c.queue_id,
+                    mid,
+                    &text,
+                    &extras,
+                    now,
+                )?;
             }
             if !note {
                 conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?

@@ -150,4 +150,5 @@ pub const ACTIONS: &[&str] = &[
     "presence.set_not_ready_missed_offers",
     "whatsapp.number_saved",
     "email.mailbox_saved",
+    "email.template_saved",
 ];

@@ -17,6 +17,7 @@ pub fn index(loc: Locale) -> Markup {
         std::iter::once(("/admin/usuarios".to_string(), "reg.users", "reg.users.about"))
             .chain(SPECS.iter().map(|s| (format!("/admin/{}", s.slug), s.title, s.about)))
             .chain([
+                ("/admin/modelos-email".to_string(), "admin.email_templates", "admin.email_templates.about"),
                 ("/admin/configuracoes".to_string(), "admin.settings", "admin.settings.about"),
                 ("/admin/auditoria".to_string(), "admin.audit", "admin.audit.about"),
                 ("/admin/backup".to_string(), "admin.backup", "admin.backup.about"),

@@ -277,6 +277,9 @@ fn composer(loc: Locale, csrf: &str, c: &Conversation, mine: bool, wb: &Workbenc
             textarea #f-text name="text" rows="2" maxlength="4000" required aria-label=(t(loc, "desk.reply"))
                 placeholder=(t(loc, if mine { "desk.reply_hint" } else { "note.hint" })) {}
             div #qr-popup.qr-popup hidden role="listbox" aria-label=(t(loc, "qr.title")) {}
+            @if let (true, Some(m)) = (mine, &wb.mail) {
+                (super::email_templates::extras(loc, &m.templates, &m.copied, ["", "", ""]))
+            }
             div.composer-tools {
                 details.emoji-picker {
                     summary title=(t(loc, "emoji.title")) aria-label=(t(loc, "emoji.title")) { "😀" }

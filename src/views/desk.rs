@@ -170,6 +170,16 @@ pub struct Workbench {
     pub file_limit_mb: i64,
     /// WhatsApp conversations: the contact's opt-in and the templates.
     pub wa: Option<WaPane>,
+    /// E-mail conversations: the templates and who is kept in copy.
+    pub mail: Option<MailPane>,
+}
+
+/// What an e-mail conversation's composer offers besides the text.
+pub struct MailPane {
+    /// Active templates: (id, name, is default).
+    pub templates: Vec<(i64, String, bool)>,
+    /// Addresses kept in copy on the conversation.
+    pub copied: Vec<String>,
 }
 
 /// What a WhatsApp conversation shows besides messages.

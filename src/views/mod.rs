@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod conversation;
 pub mod desk;
 pub mod email;
+pub mod email_templates;
 pub mod forms;
 pub mod labels;
 pub mod layout;

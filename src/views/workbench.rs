@@ -63,16 +63,26 @@ pub fn search(
     }
 }
 
+/// What "Iniciar conversa" shows besides the form's own fields.
+#[derive(Default)]
+pub struct OutboundParts {
+    /// The WhatsApp template step, when the contact's window is closed.
+    pub step: Option<Markup>,
+    /// The e-mail choices (copies, template), when an e-mail queue is offered.
+    pub mail: Option<Markup>,
+}
+
 /// The "Iniciar conversa" form.
 pub fn outbound(
     loc: Locale,
     csrf: &str,
     contact: Option<&Contact>,
-    queues: &[(i64, String, bool)],
+    queues: &[(i64, String, bool, String)],
     values: &crate::domain::validate::Input,
     error: Option<&'static str>,
-    step: Option<Markup>,
+    parts: OutboundParts,
 ) -> Markup {
+    let OutboundParts { step, mail } = parts;
     html! {
         div.page-head { h1 { (t(loc, "outbound.title")) } }
         @if let Some(e) = error { div.flash.flash-error role="alert" { (t(loc, e)) } }
@@ -93,8 +103,8 @@ pub fn outbound(
                 div.field {
                     label for="f-queue" { (t(loc, "outbound.queue")) }
                     select #f-queue name="queue_id" required {
-                        @for (id, name, reserved) in queues {
-                            option value=(id) selected[values.get("queue_id") == id.to_string()] {
+                        @for (id, name, reserved, channel) in queues {
+                            option value=(id) data-channel=(channel) selected[values.get("queue_id") == id.to_string()] {
                                 (name) @if *reserved { " (" (t(loc, "wa.reserved_label")) ")" }
                             }
                         }
@@ -103,6 +113,9 @@ pub fn outbound(
                 div.field {
                     label for="f-text" { (t(loc, "outbound.first_message")) }
                     textarea #f-text name="text" rows="3" maxlength="4000" { (values.get("text")) }
+                }
+                @if let Some(m) = mail {
+                    fieldset #outbound-mail { legend { (t(loc, "mail.extras.start")) } (m) }
                 }
                 div.form-actions {
                     button.btn.btn-primary type="submit" { (t(loc, "outbound.start")) }

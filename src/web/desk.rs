@@ -61,7 +61,13 @@ pub async fn send(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let r = match input.get("mode") {
         "note" => conv::note(&ctx.state, &user, id, input.raw("text")).await,
-        "" | "reply" => conv::send(&ctx.state, &user, id, input.raw("text")).await,
+        "" | "reply" => {
+            match crate::domain::email::outgoing::Extras::parse(input.get("cc"), input.get("bcc"), input.get("modelo"))
+            {
+                Ok(extras) => conv::send_with(&ctx.state, &user, id, input.raw("text"), extras).await,
+                Err(e) => Err(e),
+            }
+        }
         _ => Err(AppError::BadRequest("val.invalid_choice")),
     };
     match r {

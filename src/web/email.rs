@@ -110,7 +110,14 @@ pub async fn test(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
 pub async fn html_body(ctx: Ctx, id: i64, message: i64, q: Input) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let html = ctx.state.db.read(move |c| crate::domain::conversations::email_html(c, &user, id, message)).await?;
-    let images = if q.get("imagens") == "1" { "'self' data: https: http:" } else { "'self' data:" };
+    Ok(sandboxed(&html, q.get("imagens") == "1"))
+}
+
+/// Sanitised e-mail HTML as a document of its own for a sandboxed frame: no
+/// script may run (the frame's sandbox and the policy both say so), links
+/// open apart, and images from the web load only when `web_images`.
+pub fn sandboxed(html: &str, web_images: bool) -> Response {
+    let images = if web_images { "'self' data: https: http:" } else { "'self' data:" };
     let doc = format!(
         "<!DOCTYPE html><html lang=\"pt-BR\"><head><meta charset=\"utf-8\"><base target=\"_blank\">\
          <style>body{{font-family:system-ui,sans-serif;font-size:14px;margin:8px;color:#1f2937;overflow-wrap:anywhere}}\
@@ -129,5 +136,6 @@ pub async fn html_body(ctx: Ctx, id: i64, message: i64, q: Input) -> AppResult<R
     h.insert("x-content-type-options", warp::http::HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", warp::http::HeaderValue::from_static("SAMEORIGIN"));
     h.insert("referrer-policy", warp::http::HeaderValue::from_static("no-referrer"));
-    Ok(r)
+    h.insert("cache-control", warp::http::HeaderValue::from_static("no-store"));
+    r
 }

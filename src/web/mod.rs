@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod ctx;
 pub mod desk;
 pub mod email;
+pub mod email_templates;
 pub mod health;
 pub mod live;
 pub mod multipart;
@@ -72,12 +73,19 @@ fn form() -> impl Filter<Extract = (Input,), Error = Rejection> + Clone {
     warp::body::content_length_limit(FORM_LIMIT).and(warp::body::bytes()).map(|b: bytes::Bytes| Input::parse(&b))
 }
 
+/// A form carrying an e-mail template's HTML (up to
+/// `templates::MAX_HTML` bytes, which URL-encoding can triple).
+fn template_form() -> impl Filter<Extract = (Input,), Error = Rejection> + Clone {
+    let limit = 4 * crate::domain::email::templates::MAX_HTML as u64;
+    warp::body::content_length_limit(limit).and(warp::body::bytes()).map(|b: bytes::Bytes| Input::parse(&b))
+}
+
 fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify().map(|q: String| Input::parse(q.as_bytes()))
 }
 
 mod subtrees;
-use subtrees::{contact_routes, task_routes, whatsapp_routes, workbench_routes};
+use subtrees::{contact_routes, mail_template_routes, task_routes, whatsapp_routes, workbench_routes};
 
 /// Builds the whole application.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -408,6 +416,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     // -- WhatsApp: a queue's number and templates (admins); ticks, templates
     // and opt-in in a conversation
     let whatsapp_routes = whatsapp_routes(&cx);
+    let mail_template_routes = mail_template_routes(&cx);
 
     // -- web chat widget, agent side: "digitando…" to the visitor (never stored)
     let widget_routes = warp::path!("atendimentos" / i64 / "digitando")
@@ -433,6 +442,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(contact_routes)
         .unify()
         .or(workbench_routes)
+        .unify()
+        .or(mail_template_routes)
         .unify()
         .or(admin_routes)
         .unify()

@@ -10,7 +10,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::ctx::Ctx;
-use super::{FORM_LIMIT, contacts, desk, email, form, query, tasks, whatsapp, workbench};
+use super::{
+    FORM_LIMIT, contacts, desk, email, email_templates, form, query, tasks, template_form, whatsapp, workbench,
+};
 use crate::domain::validate::Input;
 
 /// Tarefas, notifications, the top bar, pauses, supervisors' actions, the
@@ -306,6 +308,59 @@ pub(super) fn whatsapp_routes(
         .or(send)
         .unify()
         .or(optin)
+        .unify()
+        .boxed()
+}
+
+/// Modelos HTML de e-mail (admins): list, new, edit, previews.
+pub(super) fn mail_template_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let cx = || cx.clone();
+    let list = p!("admin" / "modelos-email").and(warp::get()).and(cx()).and(query()).then(get!(
+        email_templates::list,
+        [],
+        [q]
+    ));
+    let new =
+        p!("admin" / "modelos-email" / "novo").and(warp::get()).and(cx()).then(get!(email_templates::new, [], []));
+    let create = p!("admin" / "modelos-email" / "novo")
+        .and(warp::post())
+        .and(cx())
+        .and(template_form())
+        .then(post!(email_templates::create, []));
+    let typed = p!("admin" / "modelos-email" / "previa")
+        .and(warp::post())
+        .and(cx())
+        .and(template_form())
+        .then(post!(email_templates::preview_typed, []));
+    let edit = p!("admin" / "modelos-email" / i64).and(warp::get()).and(cx()).and(query()).then(get!(
+        email_templates::edit,
+        [id],
+        [q]
+    ));
+    let update = p!("admin" / "modelos-email" / i64)
+        .and(warp::post())
+        .and(cx())
+        .and(template_form())
+        .then(post!(email_templates::update, [id]));
+    let preview = p!("admin" / "modelos-email" / i64 / "previa").and(warp::get()).and(cx()).then(get!(
+        email_templates::preview,
+        [id],
+        []
+    ));
+    list.or(new)
+        .unify()
+        .or(create)
+        .unify()
+        .or(typed)
+        .unify()
+        .or(edit)
+        .unify()
+        .or(update)
+        .unify()
+        .or(preview)
         .unify()
         .boxed()
 }

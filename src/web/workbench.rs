@@ -201,19 +201,20 @@ fn start_templates(
 }
 
 /// The queues `user` may start a conversation in: active, of their teams
-/// (administrators: all).
+/// (administrators: all), with their channel.
 fn outbound_queues(
     db: &rusqlite::Connection,
     user: &crate::domain::users::User,
-) -> AppResult<Vec<(i64, String, bool)>> {
+) -> AppResult<Vec<(i64, String, bool, String)>> {
     // A WhatsApp number kept for conversations agents start comes first.
     let mut stmt = db.prepare_cached(
-        "SELECT q.id, t.name || ' · ' || q.name, coalesce(w.reserved_outbound, 0) FROM queues q
+        "SELECT q.id, t.name || ' · ' || q.name, coalesce(w.reserved_outbound, 0), q.channel FROM queues q
          JOIN teams t ON t.id = q.team_id LEFT JOIN whatsapp_numbers w ON w.queue_id = q.id AND q.channel = 'whatsapp'
          WHERE q.active = 1 AND (?1 OR q.team_id IN (SELECT team_id FROM user_teams WHERE user_id = ?2))
          ORDER BY t.name COLLATE NOCASE, coalesce(w.reserved_outbound, 0) DESC, q.name COLLATE NOCASE",
     )?;
-    let v = stmt.query_map(rusqlite::params![user.is_admin(), user.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let v = stmt
+        .query_map(rusqlite::params![user.is_admin(), user.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(v.collect::<Result<_, _>>()?)
 }
 
@@ -228,7 +229,7 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
     };
     let queue_id = values.get("queue_id").parse::<i64>().ok();
     let wants_template = error.is_some_and(|k| k.starts_with("wa.") && k != "wa.start_needs_phone");
-    let (contact, queues, step) = ctx
+    let (contact, queues, step, mail_templates) = ctx
         .state
         .db
         .read(move |db| {
@@ -238,12 +239,17 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
             };
             let queues = outbound_queues(db, &user)?;
             let step = match queue_id {
-                Some(q) if wants_template && queues.iter().any(|(id, _, _)| *id == q) => {
+                Some(q) if wants_template && queues.iter().any(|(id, ..)| *id == q) => {
                     start_templates(db, q, c.as_ref().map(|c| c.id))?
                 }
                 _ => None,
             };
-            Ok((c, queues, step))
+            let mail = if queues.iter().any(|(.., ch)| ch == "email") {
+                crate::domain::email::templates::choices(db)?
+            } else {
+                vec![]
+            };
+            Ok((c, queues, step, mail))
         })
         .await?;
     let step = step.map(|(list, optin_given)| {
@@ -254,7 +260,23 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
             keep.iter().filter(|k| !values.get(k).is_empty()).map(|k| (*k, values.get(k).to_string())).collect();
         views::whatsapp::picker(ctx.loc, ctx.csrf(), "/atendimentos/novo", &choices, &hidden, !optin_given)
     });
-    let body = views::workbench::outbound(ctx.loc, ctx.csrf(), contact.as_ref(), &queues, values, error, step);
+    let mail = queues.iter().any(|(.., ch)| ch == "email").then(|| {
+        views::email_templates::extras(
+            ctx.loc,
+            &mail_templates,
+            &[],
+            [values.get("cc"), values.get("bcc"), values.get("modelo")],
+        )
+    });
+    let body = views::workbench::outbound(
+        ctx.loc,
+        ctx.csrf(),
+        contact.as_ref(),
+        &queues,
+        values,
+        error,
+        views::workbench::OutboundParts { step, mail },
+    );
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(ctx.page_status(status, ctx.t("outbound.title"), "/atendimentos", body))
 }
@@ -283,7 +305,13 @@ pub async fn outbound_start(ctx: Ctx, input: Input) -> AppResult<Response> {
     };
     let text = Some(input.raw("text").to_string());
     let wa = conv::WaStart { template: super::whatsapp::template_choice(&input)?, optin: input.checked("optin") };
-    match conv::start_outbound(&ctx.state, &user, target, queue, text, wa).await {
+    let mail =
+        match crate::domain::email::outgoing::Extras::parse(input.get("cc"), input.get("bcc"), input.get("modelo")) {
+            Ok(m) => m,
+            Err(AppError::BadRequest(k)) => return outbound_page(&ctx, &input, Some(k)).await,
+            Err(e) => return Err(e),
+        };
+    match conv::start_outbound(&ctx.state, &user, target, queue, text, wa, mail).await {
         Ok(id) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(k) | AppError::Conflict(k)) => outbound_page(&ctx, &input, Some(k)).await,
         Err(e) => Err(e),

@@ -193,6 +193,13 @@ fn workbench(
         reasons: conv::closing_reasons(db)?,
         file_limit_mb: (attachments::limits(db)?.file >> 20) as i64,
         wa: wa_pane(db, c)?,
+        mail: match c.channel.as_str() {
+            "email" => Some(views::desk::MailPane {
+                templates: crate::domain::email::templates::choices(db)?,
+                copied: crate::domain::email::outgoing::copied(db, c.id)?,
+            }),
+            _ => None,
+        },
     })
 }
 

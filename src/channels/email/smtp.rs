@@ -87,6 +87,11 @@ pub fn build(o: &Outgoing, files: Vec<(Vec<u8>, String, String)>) -> Result<Mess
     for c in &o.cc {
         b = b.cc(mailbox("", c)?);
     }
+    // Blind copies reach the envelope only: lettre drops the Bcc header
+    // from what it sends.
+    for c in &o.bcc {
+        b = b.bcc(mailbox("", c)?);
+    }
     if !o.in_reply_to.is_empty() {
         b = b.in_reply_to(format!("<{}>", o.in_reply_to));
     }
@@ -149,4 +154,30 @@ pub async fn check(a: &SmtpAccess) -> Result<(), Failure> {
 
 fn short(e: &impl std::fmt::Display) -> String {
     e.to_string().chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blind_copies_are_in_the_envelope_but_in_no_header() {
+        let o = Outgoing {
+            message_id: "a.1@empresa.com.br".into(),
+            from: "suporte@empresa.com.br".into(),
+            to: "cliente@exemplo.com.br".into(),
+            cc: vec!["copia@exemplo.com.br".into()],
+            bcc: vec!["oculta@exemplo.com.br".into()],
+            subject: "Re: Pedido [#7]".into(),
+            text: "Olá".into(),
+            html: "<p>Olá</p>".into(),
+            ..Default::default()
+        };
+        let m = build(&o, vec![]).expect("builds");
+        let to: Vec<String> = m.envelope().to().iter().map(|a| a.to_string()).collect();
+        assert!(to.contains(&"oculta@exemplo.com.br".to_string()), "{to:?}");
+        let raw = String::from_utf8_lossy(&m.formatted()).to_string();
+        assert!(!raw.to_ascii_lowercase().contains("oculta@"), "{raw}");
+        assert!(raw.contains("Cc: copia@exemplo.com.br"), "{raw}");
+    }
 }

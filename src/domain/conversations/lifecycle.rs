@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::*;
 use crate::app::AppState;
+use crate::domain::email::outgoing::Extras;
 use crate::domain::routing;
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
@@ -11,6 +12,12 @@ use crate::events::Change;
 
 /// An agent's reply.
 pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResult<i64> {
+    send_with(state, user, id, text, Extras::default()).await
+}
+
+/// An agent's reply with what an e-mail may carry besides its text (people
+/// in copy or blind copy, the template); other channels refuse those.
+pub async fn send_with(state: &AppState, user: &User, id: i64, text: &str, extras: Extras) -> AppResult<i64> {
     let text = check_text(text)?;
     let user = user.clone();
     apply(state, move |conn, now| {
@@ -18,11 +25,14 @@ pub async fn send(state: &AppState, user: &User, id: i64, text: &str) -> AppResu
         if c.status != "assigned" || c.agent_id != Some(user.id) {
             return Err(AppError::Conflict("conv.not_yours"));
         }
+        if c.channel != "email" && !extras.is_plain() {
+            return Err(AppError::BadRequest("mail.extras_email_only"));
+        }
         ensure_queue_connected(conn, c.queue_id)?;
         let mid = insert_message(conn, id, "out", Some(user.id), &user.name, &text, now)?;
         match c.channel.as_str() {
             "whatsapp" => crate::domain::outbox::enqueue_whatsapp_text(conn, id, c.queue_id, mid, &text, now)?,
-            "email" => crate::domain::email::outgoing::enqueue_reply(conn, id, c.queue_id, mid, &text, now)?,
+            "email" => crate::domain::email::outgoing::enqueue_reply(conn, id, c.queue_id, mid, &text, &extras, now)?,
             _ => {}
         }
         conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;

@@ -22,8 +22,9 @@ pub struct WaStart {
 /// Starts a conversation from our side ("Iniciar conversa") with a contact in
 /// one of `user`'s queues: it opens assigned to `user`, with `text` as the
 /// first message when given (on WhatsApp: free text while the contact's
-/// window is open, else the template of `wa`). Needs the "open new
-/// conversations" permission.
+/// window is open, else the template of `wa`; by e-mail: with the copies
+/// and the HTML template of `mail`, the template's subject naming the
+/// conversation). Needs the "open new conversations" permission.
 pub async fn start_outbound(
     state: &AppState,
     user: &User,
@@ -31,6 +32,7 @@ pub async fn start_outbound(
     queue_id: i64,
     text: Option<String>,
     wa: WaStart,
+    mail: crate::domain::email::outgoing::Extras,
 ) -> AppResult<i64> {
     if !user.can(crate::domain::users::Permission::OpenConversations) {
         return Err(AppError::Forbidden);
@@ -51,6 +53,11 @@ pub async fn start_outbound(
             return Err(AppError::BadRequest("outbound.bad_queue"));
         }
         ensure_queue_connected(conn, queue_id)?;
+        let channel: String =
+            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
+        if channel != "email" && !mail.is_plain() {
+            return Err(AppError::BadRequest("mail.extras_email_only"));
+        }
         let contact = crate::domain::contacts::resolve_target(conn, &user, &contact, now)?;
         let open: Option<i64> = conn
             .prepare_cached(
@@ -62,8 +69,6 @@ pub async fn start_outbound(
         if open.is_some() {
             return Err(AppError::Conflict("conv.contact_has_open"));
         }
-        let channel: String =
-            conn.prepare_cached("SELECT channel FROM queues WHERE id = ?1")?.query_row([queue_id], |r| r.get(0))?;
         let subject: String = match &wa.template {
             Some(_) if channel == "whatsapp" => String::new(),
             _ => text.as_deref().unwrap_or("").chars().take(80).collect(),
@@ -91,7 +96,7 @@ pub async fn start_outbound(
         } else if let Some(t) = &text {
             let mid = insert_message(conn, id, "out", Some(user.id), &user.name, t, now)?;
             if channel == "email" {
-                crate::domain::email::outgoing::enqueue_reply(conn, id, queue_id, mid, t, now)?;
+                crate::domain::email::outgoing::enqueue_reply(conn, id, queue_id, mid, t, &mail, now)?;
             }
             conn.prepare_cached("UPDATE conversations SET agent_read_id = ?1 WHERE id = ?2")?.execute([mid, id])?;
         }

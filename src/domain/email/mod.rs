@@ -4,7 +4,9 @@
 //! who may join one). The network side (IMAP, parsing) is in
 //! `channels::email`.
 
+pub mod html;
 pub mod outgoing;
+pub mod templates;
 pub mod thread;
 
 use rusqlite::{Connection, OptionalExtension, params};

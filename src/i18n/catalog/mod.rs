@@ -4,6 +4,7 @@
 mod base;
 mod desk;
 mod email;
+mod email_templates;
 mod faults;
 mod forms;
 mod routing;
@@ -18,6 +19,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     base::ENTRIES,
     desk::ENTRIES,
     email::ENTRIES,
+    email_templates::ENTRIES,
     faults::ENTRIES,
     forms::ENTRIES,
     routing::ENTRIES,
