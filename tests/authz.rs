@@ -461,6 +461,7 @@ async fn a_task_line_in_a_conversation_names_no_title_a_teammate_may_not_open() 
         conversation_id: Some(c),
         contact_id: None,
         notify: true,
+        email_template: None,
     };
     let id = tasks::create(&app.state, &ana, atende::i18n::Locale::PtBr, f).await.unwrap();
     // Ana reads the line and her task beside it.

@@ -29,6 +29,7 @@ fn form(title: &str, due_at: i64, assign: Assign, conversation_id: Option<i64>) 
         conversation_id,
         contact_id: None,
         notify: true,
+        email_template: None,
     }
 }
 

@@ -156,6 +156,8 @@ pub struct FormView<'a> {
     pub conversation: Option<(i64, String)>,
     /// Contact the task is created for (shown, and sent along).
     pub contact: Option<(i64, String)>,
+    /// Active e-mail templates: (id, name, is default).
+    pub email_templates: &'a [(i64, String, bool)],
     /// Quick picks of the due control: (code, date, time) they fill in.
     pub picks: &'a [(&'static str, String, String)],
     /// The business time zone's name (the due control's hint).
@@ -222,6 +224,12 @@ pub fn form(loc: Locale, csrf: &str, title: &str, v: &FormView) -> Markup {
                 p.muted { (t(loc, "task.for_contact")) " " strong { (name) } }
             }
             (forms::select(loc, "kind", t(loc, "task.kind"), &kinds, &val("kind"), v.errs, None))
+            @if !v.email_templates.is_empty() {
+                (forms::select(loc, "email_template_id", t(loc, "task.email_template"),
+                    &v.email_templates.iter().map(|(i, n, _)| (i.to_string(), n.clone())).collect::<Vec<_>>(),
+                    &val("email_template_id"), v.errs, Some("—")))
+                p.hint { (t(loc, "task.email_template.hint")) }
+            }
             (forms::input(loc, "title", t(loc, "task.title"), &val("title"), v.errs, forms::Opts { required: true, max: Some(120), ..Default::default() }))
             div.field.has-error[v.errs.get("description").is_some()] {
                 label for="f-description" { (t(loc, "task.description")) }
@@ -271,6 +279,7 @@ pub fn values_of(task: &Task, logins: &[(String, String)], tz: &TimeZone) -> Inp
         ("agent", login),
         ("team_id", task.team_id.map(|i| i.to_string()).unwrap_or_default()),
         ("notify", if task.notify { "1".into() } else { String::new() }),
+        ("email_template_id", task.email_template.as_ref().map(|(i, _)| i.to_string()).unwrap_or_default()),
     ])
 }
 
@@ -285,6 +294,7 @@ pub fn detail(loc: Locale, csrf: &str, task: &Task, me: i64, now: i64, tz: &Time
         section.card class=(row_class(task, now)) {
             dl.details {
                 dt { (t(loc, "task.kind")) } dd { (t(loc, kind_key(&task.kind))) }
+                @if let Some((_, name)) = &task.email_template { dt { (t(loc, "task.email_template")) } dd #task-template { (name) } }
                 dt { (t(loc, "f.status")) } dd { (t(loc, status_key(task))) @if task.overdue(now) { " " span.badge.badge-danger { (t(loc, "task.overdue")) } } }
                 dt { (t(loc, "task.due")) } dd { (datetime(task.due_at, tz)) }
                 @if let Some(a) = &task.assignee_name { dt { (t(loc, "task.assignee")) } dd { (a) } }

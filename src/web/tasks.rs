@@ -121,11 +121,12 @@ async fn form_page(
     origin: Origin,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let (teams, logins, conv_name, contact_name) = ctx
+    let (teams, logins, conv_name, contact_name, email_templates) = ctx
         .state
         .db
         .read(move |c| {
             let (teams, logins, _) = teams_and_agents(c)?;
+            let templates = crate::domain::email::templates::choices(c)?;
             let name = match origin.conversation {
                 Some(id) => Some((id, conv::visible(c, &user, id)?.contact_name)),
                 None => None,
@@ -134,7 +135,7 @@ async fn form_page(
                 Some(id) => Some((id, crate::domain::contacts::visible(c, &user, id)?.label())),
                 None => None,
             };
-            Ok((teams, logins, name, contact))
+            Ok((teams, logins, name, contact, templates))
         })
         .await?;
     let cancel = origin.back().unwrap_or_else(|| "/tarefas".into());
@@ -152,6 +153,7 @@ async fn form_page(
         cancel,
         conversation: conv_name,
         contact: contact_name,
+        email_templates: &email_templates,
     };
     let body = views::tasks::form(ctx.loc, ctx.csrf(), ctx.t(title), &v);
     let mut r = ctx.page(ctx.t(title), "/tarefas", body);
@@ -298,9 +300,15 @@ pub async fn start(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
             Err(e) => return Err(e),
         }
     }
-    Ok(redirect(&match t.conversation_id {
-        Some(c) => format!("/atendimentos/{c}"),
-        None => format!("/tarefas/{id}"),
+    // An e-mail activity for a contact with no conversation yet starts one,
+    // with its template chosen.
+    Ok(redirect(&match (t.conversation_id, t.kind.as_str(), t.contact_id) {
+        (Some(c), _, _) => format!("/atendimentos/{c}"),
+        (None, "email", Some(k)) => match &t.email_template {
+            Some((tid, _)) => format!("/atendimentos/novo?contato={k}&modelo={tid}"),
+            None => format!("/atendimentos/novo?contato={k}"),
+        },
+        (None, _, _) => format!("/tarefas/{id}"),
     }))
 }
 

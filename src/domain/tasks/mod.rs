@@ -12,13 +12,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 mod due;
 mod firing;
+mod form;
 
 pub use due::*;
 pub use firing::*;
+pub use form::*;
 
 use super::conversations as conv;
 use super::users::{Permission, Role, User};
-use super::validate::{self, FormErrors, Input};
+use super::validate::FormErrors;
 use crate::app::AppState;
 use crate::domain::Actor;
 use crate::error::{AppError, AppResult};
@@ -69,6 +71,8 @@ pub struct Task {
     pub done_how: Option<String>,
     /// Creator.
     pub created_by: i64,
+    /// An e-mail activity's template: (id, name).
+    pub email_template: Option<(i64, String)>,
 }
 
 impl Task {
@@ -80,9 +84,9 @@ impl Task {
 
 const SELECT: &str = "SELECT t.id, t.kind, t.title, t.description, t.due_at, t.assignee_id, a.name, t.team_id, tm.name,
     t.contact_id, coalesce(nullif(k.name, ''), nullif(k.email, ''), nullif(k.phone, '')), t.conversation_id, t.notify,
-    t.status, t.done_how, t.created_by
+    t.status, t.done_how, t.created_by, t.email_template_id, et.name
     FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN teams tm ON tm.id = t.team_id
-    LEFT JOIN contacts k ON k.id = t.contact_id";
+    LEFT JOIN contacts k ON k.id = t.contact_id LEFT JOIN email_templates et ON et.id = t.email_template_id";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Task> {
     Ok(Task {
@@ -102,6 +106,10 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Task> {
         status: r.get(13)?,
         done_how: r.get(14)?,
         created_by: r.get(15)?,
+        email_template: match (r.get::<_, Option<i64>>(16)?, r.get::<_, Option<String>>(17)?) {
+            (Some(id), Some(name)) => Some((id, name)),
+            _ => None,
+        },
     })
 }
 
@@ -130,76 +138,6 @@ pub fn visible(conn: &Connection, user: &User, id: i64) -> AppResult<Task> {
     match load(conn, id)? {
         Some(t) if may_see(user, &t) => Ok(t),
         _ => Err(AppError::NotFound),
-    }
-}
-
-/// Who the task is for.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Assign {
-    /// The creator.
-    Me,
-    /// Another agent, by login.
-    Agent(String),
-    /// A team (na fila for all its members).
-    Team(i64),
-}
-
-/// A validated task form.
-#[derive(Clone, Debug)]
-pub struct Form {
-    /// Type.
-    pub kind: String,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Due, unix seconds.
-    pub due_at: i64,
-    /// Assignee.
-    pub assign: Assign,
-    /// Linked conversation.
-    pub conversation_id: Option<i64>,
-    /// Linked contact (from the contact page; a conversation brings its own).
-    pub contact_id: Option<i64>,
-    /// Browser notification.
-    pub notify: bool,
-}
-
-/// Reads and checks the task form.
-pub fn parse(input: &Input, now: i64, tz: &TimeZone) -> Result<Form, FormErrors> {
-    let mut errs = FormErrors::default();
-    let kind = validate::choice(input, "kind", KINDS, &mut errs).to_string();
-    let title = validate::text(input, "title", true, MAX_TITLE, &mut errs);
-    let description = validate::text(input, "description", false, MAX_DESCRIPTION, &mut errs);
-    let due_at = due::parse_due(input, now, tz, &mut errs);
-    let assign = match input.get("assign") {
-        "" | "me" => Assign::Me,
-        "agent" => match input.get("agent") {
-            "" => {
-                errs.add("agent", "task.agent_required");
-                Assign::Me
-            }
-            login => Assign::Agent(login.to_string()),
-        },
-        "team" => match input.get("team_id").parse::<i64>() {
-            Ok(id) if id > 0 => Assign::Team(id),
-            _ => {
-                errs.add("team_id", "task.team_required");
-                Assign::Me
-            }
-        },
-        _ => {
-            errs.add("assign", "val.invalid_choice");
-            Assign::Me
-        }
-    };
-    let conversation_id = validate::opt_id(input, "conversation_id", &mut errs);
-    let contact_id = validate::opt_id(input, "contact_id", &mut errs);
-    let notify = input.checked("notify");
-    if errs.is_empty() {
-        Ok(Form { kind, title, description, due_at, assign, conversation_id, contact_id, notify })
-    } else {
-        Err(errs)
     }
 }
 
@@ -271,6 +209,7 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
         .db
         .write(move |conn| {
             let (assignee, team, status) = resolve(conn, &user, &f.assign)?;
+            let template = email_template(conn, &f)?;
             let c = match f.conversation_id {
                 Some(cid) => Some(conv::visible(conn, &user, cid)?),
                 None => None,
@@ -282,8 +221,8 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
             };
             conn.prepare_cached(
                 "INSERT INTO tasks (kind, title, description, due_at, assignee_id, team_id, contact_id, conversation_id,
-                   notify, status, created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                   notify, status, created_by, created_at, updated_at, email_template_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
             )?
             .execute(params![
                 f.kind,
@@ -297,7 +236,8 @@ pub async fn create(state: &AppState, user: &User, loc: Locale, f: Form) -> AppR
                 f.notify,
                 status,
                 user.id,
-                now
+                now,
+                template
             ])?;
             let id = conn.last_insert_rowid();
             let mut changes = list_changes(conn, assignee, team)?;
@@ -328,39 +268,51 @@ pub async fn update(state: &AppState, user: &User, loc: Locale, id: i64, f: Form
     let user = user.clone();
     let now = state.now();
     let tz = state.settings().tz();
-    let changes =
-        state
-            .db
-            .write(move |conn| {
-                let old = visible(conn, &user, id)?;
-                let (assignee, team, status) = resolve(conn, &user, &f.assign)?;
-                let status = if old.status == "done" { "done" } else { status };
-                conn.prepare_cached(
+    let changes = state
+        .db
+        .write(move |conn| {
+            let old = visible(conn, &user, id)?;
+            let (assignee, team, status) = resolve(conn, &user, &f.assign)?;
+            let template = email_template(conn, &f)?;
+            let status = if old.status == "done" { "done" } else { status };
+            conn.prepare_cached(
                 "UPDATE tasks SET kind = ?1, title = ?2, description = ?3, due_at = ?4, assignee_id = ?5, team_id = ?6,
                    notify = ?7, status = ?8, updated_at = ?9,
-                   fired_at = CASE WHEN due_at = ?4 THEN fired_at ELSE NULL END
+                   fired_at = CASE WHEN due_at = ?4 THEN fired_at ELSE NULL END, email_template_id = ?11
                  WHERE id = ?10",
             )?
-            .execute(params![f.kind, f.title, f.description, f.due_at, assignee, team, f.notify, status, now, id])?;
-                let mut changes = list_changes(conn, old.assignee_id, old.team_id)?;
-                changes.extend(list_changes(conn, assignee, team)?);
-                if old.due_at != f.due_at {
-                    changes.extend(withdraw_notifications(conn, id)?);
-                    if let Some(cid) = old.conversation_id
-                        && let Some(c) = conv::load(conn, cid)?
-                    {
-                        let text = format!(
-                            "{} · {} {}",
-                            t(loc, "forms.task.note_due_changed"),
-                            t(loc, "task.due"),
-                            due_text(f.due_at, &tz)
-                        );
-                        changes.extend(conv::system_note(conn, &c, &text, &user, now)?);
-                    }
+            .execute(params![
+                f.kind,
+                f.title,
+                f.description,
+                f.due_at,
+                assignee,
+                team,
+                f.notify,
+                status,
+                now,
+                id,
+                template
+            ])?;
+            let mut changes = list_changes(conn, old.assignee_id, old.team_id)?;
+            changes.extend(list_changes(conn, assignee, team)?);
+            if old.due_at != f.due_at {
+                changes.extend(withdraw_notifications(conn, id)?);
+                if let Some(cid) = old.conversation_id
+                    && let Some(c) = conv::load(conn, cid)?
+                {
+                    let text = format!(
+                        "{} · {} {}",
+                        t(loc, "forms.task.note_due_changed"),
+                        t(loc, "task.due"),
+                        due_text(f.due_at, &tz)
+                    );
+                    changes.extend(conv::system_note(conn, &c, &text, &user, now)?);
                 }
-                Ok(events::unique(changes))
-            })
-            .await?;
+            }
+            Ok(events::unique(changes))
+        })
+        .await?;
     state.bus.publish(changes);
     Ok(())
 }
