@@ -148,6 +148,9 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     warp::serve(routes).incoming(listener).graceful(stopped(stop)).run().await;
     tracing::info!("shutting down");
+    // The mailboxes' IDLE sessions are dropped at once; they hold no run
+    // slot, so the drain below never waits for them.
+    state.email.stop();
     // The jobs' runs in flight end before the database closes.
     if !state.jobs.drain(std::time::Duration::from_secs(20)).await {
         tracing::warn!("a scheduled job was still running at shutdown");

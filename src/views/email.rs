@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use super::forms::{self, Opts};
 use crate::domain::email::{Mailbox, MailboxForm};
 use crate::domain::validate::FormErrors;
-use crate::i18n::{Locale, t};
+use crate::i18n::{Locale, t, tf};
 
 /// The card on an e-mail queue's register page leading to its mailbox.
 pub fn queue_card(loc: Locale, queue_id: i64, m: Option<&Mailbox>) -> Markup {
@@ -87,6 +87,11 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
             h2 { (t(loc, "mail.status")) " " (state_badge(loc, Some(m))) }
             @if !m.last_error.is_empty() { p.field-error #mail-last-error { (m.last_error) } }
             dl.details {
+                dt { (t(loc, "mail.receiving")) }
+                dd #mail-receiving {
+                    @if m.idle { (t(loc, "mail.receiving.idle")) }
+                    @else { (tf(loc, "mail.receiving.poll", &[&m.poll_secs.to_string()])) }
+                }
                 dt { (t(loc, "mail.synced_at")) }
                 dd #mail-synced { @match m.synced_at { Some(at) => (super::datetime(at, p.tz)), None => (t(loc, "mail.never")) } }
                 dt { (t(loc, "mail.position")) }

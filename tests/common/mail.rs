@@ -37,6 +37,24 @@ impl Drop for Dovecot {
     }
 }
 
+fn dovecot_bin() -> PathBuf {
+    ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("dovecot is not installed (tests/run.sh installs dovecot-imapd)")
+}
+
+fn launch(bin: &std::path::Path, dir: &std::path::Path) -> Child {
+    Command::new(bin)
+        .args(["-F", "-c"])
+        .arg(dir.join("dovecot.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dovecot starts")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -48,11 +66,7 @@ fn is_root() -> bool {
 impl Dovecot {
     /// Starts one with the desk's mailbox and two customers.
     pub fn start() -> Dovecot {
-        let bin = ["/usr/sbin/dovecot", "/usr/bin/dovecot"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-            .expect("dovecot is not installed (tests/run.sh installs dovecot-imapd)");
+        let bin = dovecot_bin();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let port = free_port();
@@ -98,21 +112,38 @@ impl Dovecot {
                 .status()
                 .unwrap();
         }
-        let child = Command::new(bin)
-            .args(["-F", "-c"])
-            .arg(d.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dovecot starts");
-        let dc = Dovecot { dir, port, child };
+        let child = launch(&bin, d);
+        let mut dc = Dovecot { dir, port, child };
+        dc.wait_ready(&bin);
+        dc
+    }
+
+    // Waits until it accepts connections; a start that lost the port to a
+    // dying predecessor (a restart) is tried again.
+    fn wait_ready(&mut self, bin: &std::path::Path) {
         let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let log = std::fs::read_to_string(dc.dir.path().join("dovecot.log")).unwrap_or_default();
-            assert!(t0.elapsed() < Duration::from_secs(15), "dovecot did not start: {log}");
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(15), "dovecot did not start: {}", self.log());
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                std::thread::sleep(Duration::from_millis(100));
+                self.child = launch(bin, self.dir.path());
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        dc
+    }
+
+    /// Stops it as a service manager would (SIGTERM, then waits): its
+    /// clients' sessions end; its mail stays.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port with the same mail.
+    pub fn restart(&mut self) {
+        let bin = dovecot_bin();
+        self.child = launch(&bin, self.dir.path());
+        self.wait_ready(&bin);
     }
 
     /// Dovecot's log so far (for failure messages).

@@ -33,7 +33,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(code: &'static str, detail: impl std::fmt::Display) -> Problem {
+    pub(super) fn new(code: &'static str, detail: impl std::fmt::Display) -> Problem {
         let d: String = detail.to_string().chars().take(300).collect();
         Problem { code, detail: d }
     }
@@ -45,7 +45,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
-async fn timed<T, E: std::fmt::Display>(
+/// Runs one IMAP step within [`TIMEOUT`]: its error, or silence, as a
+/// [`Problem`].
+pub(super) async fn timed<T, E: std::fmt::Display>(
     what: &str,
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, Problem> {
@@ -117,6 +119,12 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug>(
         Ok(Err(e)) => Err(Problem::new("unreachable", e)),
         Err(_) => Err(Problem::new("unreachable", "o servidor não se apresentou")),
     }
+}
+
+/// Whether the server offers IDLE (RFC 2177), asked after login: the
+/// capabilities a server lists before login may differ.
+pub async fn supports_idle(s: &mut ImapSession) -> Result<bool, Problem> {
+    Ok(timed("CAPABILITY", s.capabilities()).await?.has_str("IDLE"))
 }
 
 /// The folder's UIDVALIDITY once selected.

@@ -4,14 +4,18 @@
 //! neither misses nor repeats a message; a changed UIDVALIDITY reads the
 //! folder again and the Message-IDs keep it from making duplicates. The
 //! scheduler reads each mailbox at its own interval in its own task: one
-//! that fails or hangs does not hold the others.
+//! that fails or hangs does not hold the others. Where the server offers
+//! IMAP IDLE a watcher (see [`idle`]) asks for a read as soon as mail
+//! arrives; the interval stays as the safety net.
 
 pub mod deliver;
+pub mod idle;
 pub mod imap;
 pub mod parse;
 pub mod smtp;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::app::AppState;
@@ -19,6 +23,7 @@ use crate::domain::conversations::{self as conv, Stored};
 use crate::domain::email::{self, thread::Incoming};
 use crate::error::{AppError, AppResult};
 use crate::events::Change;
+pub use idle::Watching;
 use imap::Problem;
 
 /// How many messages are fetched and committed together.
@@ -36,11 +41,15 @@ pub struct SyncReport {
 }
 
 /// The mailboxes being read now and when each was last started, so the
-/// scheduler starts one read per mailbox at its interval.
+/// scheduler starts one read per mailbox at its interval; and the IDLE
+/// watchers, one per mailbox that can receive.
 #[derive(Default)]
 pub struct Runner {
     running: Mutex<HashSet<i64>>,
-    started: Mutex<HashMap<i64, i64>>,
+    // Shared with the watchers, whose only effect is to clear an entry here.
+    started: Arc<Mutex<HashMap<i64, i64>>>,
+    watchers: Mutex<HashMap<i64, idle::Watcher>>,
+    stopped: AtomicBool,
 }
 
 impl Runner {
@@ -61,19 +70,72 @@ impl Runner {
     }
 
     /// Makes the next scheduler tick read this mailbox (after its settings
-    /// changed, or when an admin asks).
+    /// changed, when an admin asks, or when its server announced mail).
     pub fn wake(&self, queue_id: i64) {
-        if let Ok(mut s) = self.started.lock() {
-            s.remove(&queue_id);
+        forget(&self.started, queue_id);
+    }
+
+    /// Whether no read of this mailbox is running or due now (it was read and
+    /// nothing asked for another since).
+    pub fn quiet(&self, queue_id: i64) -> bool {
+        let running = self.running.lock().map(|r| r.contains(&queue_id)).unwrap_or(true);
+        !running && self.started.lock().map(|s| s.contains_key(&queue_id)).unwrap_or(false)
+    }
+
+    /// Keeps one IDLE watcher per mailbox in `boxes`: a new mailbox gets
+    /// one, a mailbox whose server, login, password or folder changed gets
+    /// a new one, and one no longer listed (deactivated, unset) loses its.
+    /// Nothing starts once [`Runner::stop`] was called.
+    pub fn watch(&self, boxes: &[email::ImapAccess]) {
+        let Ok(mut w) = self.watchers.lock() else { return };
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
         }
+        w.retain(|id, watcher| boxes.iter().any(|a| a.queue_id == *id && watcher.serves(a)));
+        for a in boxes {
+            w.entry(a.queue_id).or_insert_with(|| {
+                let (started, id) = (self.started.clone(), a.queue_id);
+                let wake: idle::Wake = Arc::new(move || forget(&started, id));
+                idle::Watcher::start(a.clone(), wake)
+            });
+        }
+    }
+
+    /// What the mailbox's IDLE watcher is doing (None: it has none).
+    pub fn watching(&self, queue_id: i64) -> Option<Watching> {
+        self.watchers.lock().ok()?.get(&queue_id).map(idle::Watcher::watching)
+    }
+
+    /// Whether the mailbox is in IDLE now: new mail is read as it arrives.
+    pub fn is_idle(&self, queue_id: i64) -> bool {
+        self.watching(queue_id) == Some(Watching::Idle)
+    }
+
+    /// Ends every watcher at once (their sessions are simply dropped) and
+    /// starts none after: the shutdown does not wait for them.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let gone: Vec<idle::Watcher> = match self.watchers.lock() {
+            Ok(mut w) => w.drain().map(|(_, v)| v).collect(),
+            Err(_) => return,
+        };
+        drop(gone);
     }
 }
 
-/// Starts a read of every mailbox whose interval has passed and that is not
-/// being read; returns how many were started. The scheduler calls this every
-/// second.
+fn forget(started: &Mutex<HashMap<i64, i64>>, queue_id: i64) {
+    if let Ok(mut s) = started.lock() {
+        s.remove(&queue_id);
+    }
+}
+
+/// Starts a read of every mailbox whose interval has passed, or that was
+/// woken, and that is not being read; returns how many were started. It
+/// also keeps the IDLE watchers in step with the mailboxes. The scheduler
+/// calls this every second.
 pub async fn poll_due(state: &Arc<AppState>) -> AppResult<usize> {
-    let boxes = state.db.read(email::receiving).await?;
+    let (boxes, access) = state.db.read(|c| Ok((email::receiving(c)?, email::imap_accesses(c)?))).await?;
+    state.email.watch(&access);
     let now = state.now();
     let mut n = 0;
     for (queue_id, interval, _) in boxes {

@@ -79,6 +79,9 @@ pub struct Mailbox {
     pub uidvalidity: Option<i64>,
     /// The last UID stored.
     pub last_uid: i64,
+    /// Whether the server holds the folder in IMAP IDLE for the desk now, so
+    /// mail is read as it arrives (not stored; only the admin's page fills it).
+    pub idle: bool,
 }
 
 impl Mailbox {
@@ -150,6 +153,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Mailbox> {
         uidvalidity: r.get(22)?,
         last_uid: r.get(23)?,
         plus_address: r.get(24)?,
+        idle: false,
     })
 }
 
@@ -165,10 +169,10 @@ pub fn mailbox(conn: &Connection, queue_id: i64) -> AppResult<Option<Mailbox>> {
 }
 
 /// The mailbox of an e-mail queue, creating its row the first time the admin
-/// opens it. NotFound for other queues.
+/// opens it, with whether it is in IDLE now. NotFound for other queues.
 pub async fn mailbox_for_admin(state: &AppState, queue_id: i64) -> AppResult<Mailbox> {
     let now = state.now();
-    state
+    let mut m = state
         .db
         .write(move |conn| {
             queue_name(conn, queue_id)?;
@@ -180,7 +184,9 @@ pub async fn mailbox_for_admin(state: &AppState, queue_id: i64) -> AppResult<Mai
                 .query_row([queue_id], from_row)
                 .map_err(Into::into)
         })
-        .await
+        .await?;
+    m.idle = state.email.is_idle(queue_id);
+    Ok(m)
 }
 
 /// The name of an e-mail queue (NotFound for any other).
@@ -191,26 +197,32 @@ pub fn queue_name(conn: &Connection, queue_id: i64) -> AppResult<String> {
         .ok_or(AppError::NotFound)
 }
 
+const ACCESS: &str = "SELECT m.queue_id, m.imap_host, m.imap_port, m.imap_tls, m.imap_user, m.imap_password, m.folder
+    FROM email_mailboxes m JOIN queues q ON q.id = m.queue_id
+    WHERE q.active = 1 AND q.channel = 'email' AND m.imap_host <> '' AND m.imap_user <> '' AND m.imap_password <> ''";
+
+fn access_row(r: &rusqlite::Row) -> rusqlite::Result<ImapAccess> {
+    Ok(ImapAccess {
+        queue_id: r.get(0)?,
+        host: r.get(1)?,
+        port: r.get::<_, i64>(2)?.clamp(1, 65535) as u16,
+        tls: r.get(3)?,
+        user: r.get(4)?,
+        password: r.get(5)?,
+        folder: r.get(6)?,
+    })
+}
+
 /// How to read the mailbox of an active e-mail queue that can receive.
 pub fn imap_access(conn: &Connection, queue_id: i64) -> AppResult<Option<ImapAccess>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT queue_id, imap_host, imap_port, imap_tls, imap_user, imap_password, folder FROM email_mailboxes m
-             WHERE queue_id = ?1 AND imap_host <> '' AND imap_user <> '' AND imap_password <> ''
-               AND EXISTS (SELECT 1 FROM queues q WHERE q.id = m.queue_id AND q.channel = 'email' AND q.active = 1)",
-        )?
-        .query_row([queue_id], |r| {
-            Ok(ImapAccess {
-                queue_id: r.get(0)?,
-                host: r.get(1)?,
-                port: r.get::<_, i64>(2)?.clamp(1, 65535) as u16,
-                tls: r.get(3)?,
-                user: r.get(4)?,
-                password: r.get(5)?,
-                folder: r.get(6)?,
-            })
-        })
-        .optional()?)
+    Ok(conn.prepare_cached(&format!("{ACCESS} AND m.queue_id = ?1"))?.query_row([queue_id], access_row).optional()?)
+}
+
+/// How to read every mailbox that can receive (the IDLE watchers' list).
+pub fn imap_accesses(conn: &Connection) -> AppResult<Vec<ImapAccess>> {
+    let mut st = conn.prepare_cached(&format!("{ACCESS} ORDER BY m.queue_id"))?;
+    let v = st.query_map([], access_row)?.collect::<Result<_, _>>()?;
+    Ok(v)
 }
 
 /// The active e-mail queues whose mailbox can be read, with their polling
