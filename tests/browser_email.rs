@@ -2,8 +2,10 @@
 //! customer's HTML e-mail read from Dovecot appears live in the open
 //! conversation, in a sandboxed frame where nothing of it runs and its web
 //! images (a tracking pixel on a local server that counts requests) load
-//! only after "Mostrar imagens"; the agent's reply reaches the customer's
-//! mailbox threaded; at 390 px the page does not scroll sideways.
+//! only after "Mostrar imagens"; the agent's replies reach the customer's
+//! mailbox threaded — wrapped in the default HTML template, in another one
+//! picked in the composer with a person in copy, and with a file attached;
+//! at 390 px the page does not scroll sideways.
 
 mod common;
 
@@ -51,7 +53,20 @@ async fn an_html_email_is_shown_safely_live_and_the_reply_reaches_the_customer()
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (q, _admin) = mailbox(&app, &dc, sink.port).await;
+    let (q, mut admin) = mailbox(&app, &dc, sink.port).await;
+    admin.get("/admin/modelos-email/novo").await;
+    let r = admin
+        .post(
+            "/admin/modelos-email/novo",
+            &[
+                ("name", "Loja"),
+                ("html", "<h2 style=\"color:#0a5\">Loja {{empresa}}</h2>{{conteudo}}"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loja = scalar(&app, "SELECT id FROM email_templates WHERE name = 'Loja'".into()).await;
     let t = scalar(&app, "SELECT id FROM teams LIMIT 1".into()).await;
     let a = app.user("ana@x.com", Role::Agent, &[t]).await;
     let ana = app.state.db.read(move |c| Ok(atende::domain::users::get(c, a)?.unwrap())).await.unwrap();
@@ -117,6 +132,45 @@ async fn an_html_email_is_shown_safely_live_and_the_reply_reaches_the_customer()
     assert_eq!(got.len(), 1);
     assert!(got[0].contains(&format!("Re: Pedido 123 [#{c}]")), "{}", got[0]);
     assert!(got[0].contains("In-Reply-To: <p2@exemplo.com.br>"), "{}", got[0]);
+    let html = |raw: &str| {
+        mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap().body_html(0).unwrap().to_string()
+    };
+    assert!(html(&got[0]).contains(&format!("Atendimento nº {c}")), "the default template: {}", got[0]);
+
+    // Another template and a person in copy, chosen in the composer.
+    b.click("#mail-extras > summary").await;
+    b.fill("f-cc", OTHER).await;
+    b.find("#f-modelo").await.select_by_value(&loja.to_string()).await.unwrap();
+    let area = b.find("#f-text").await;
+    area.send_keys("Segue a nota fiscal em seguida.\u{E007}").await.unwrap();
+    b.wait_text("#messages .msg-out", "Segue a nota fiscal").await;
+    b.wait_true("return document.getElementById('f-cc').value === '';", "the copy field empties once sent").await;
+    assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
+    let got = dc.messages(CUSTOMER).await;
+    assert_eq!(got.len(), 2);
+    assert!(html(&got[1]).contains("Loja Minha empresa") && html(&got[1]).contains("color:#0a5"), "{}", got[1]);
+    assert!(got[1].contains(&format!("Cc: {OTHER}")), "{}", got[1]);
+    assert_eq!(dc.messages(OTHER).await.len(), 1);
+
+    // A file, through the attach form: attached to an e-mail wrapped in
+    // the default template, still copied to the kept person.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("nota-fiscal.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").unwrap();
+    b.click("#attach > summary").await;
+    b.find("#f-file").await.send_keys(pdf.to_str().unwrap()).await.unwrap();
+    b.fill("f-caption", "Nota fiscal do pedido").await;
+    b.click("#attach-form button[type=submit]").await;
+    b.wait_text("#messages .msg-out", "nota-fiscal.pdf").await;
+    assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
+    let got = dc.messages(CUSTOMER).await;
+    assert_eq!(got.len(), 3);
+    let m = mail_parser::MessageParser::default().parse(got[2].as_bytes()).unwrap();
+    assert_eq!(m.attachment(0).and_then(|a| mail_parser::MimeHeaders::attachment_name(a)), Some("nota-fiscal.pdf"));
+    assert!(m.body_html(0).unwrap().contains(&format!("Atendimento nº {c}")), "{}", got[2]);
+    assert!(m.body_text(0).unwrap().contains("Nota fiscal do pedido"));
+    assert!(got[2].contains(&format!("Cc: {OTHER}")), "{}", got[2]);
+    assert!(got[2].contains(&format!("Re: Pedido 123 [#{c}]")), "threaded: {}", got[2]);
 
     // At phone width nothing scrolls sideways.
     b.c.set_window_size(390, 844).await.unwrap();

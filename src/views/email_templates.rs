@@ -142,20 +142,20 @@ pub fn extras(loc: Locale, templates: &[(i64, String, bool)], copied: &[String],
                     label for="f-bcc" { (t(loc, "mail.bcc")) }
                     input #f-bcc type="text" name="bcc" maxlength="1000" value=(bcc) autocomplete="off";
                 }
-            }
-            div.field {
-                label for="f-modelo" { (t(loc, "mail.template")) }
-                select #f-modelo name="modelo" {
-                    option value="" selected[pick.is_empty()] {
-                        @match default {
-                            Some((_, n, _)) => { (t(loc, "mail.template.default")) ": " (n) }
-                            None => (t(loc, "mail.template.plain")),
+                div.field {
+                    label for="f-modelo" { (t(loc, "mail.template")) }
+                    select #f-modelo name="modelo" {
+                        option value="" selected[pick.is_empty()] {
+                            @match default {
+                                Some((_, n, _)) => { (t(loc, "mail.template.default")) ": " (n) }
+                                None => (t(loc, "mail.template.plain")),
+                            }
                         }
+                        @for (id, n, d) in templates {
+                            @if !*d { option value=(id) selected[pick == id.to_string()] { (n) } }
+                        }
+                        @if default.is_some() { option value="0" selected[pick == "0"] { (t(loc, "mail.template.plain")) } }
                     }
-                    @for (id, n, d) in templates {
-                        @if !*d { option value=(id) selected[pick == id.to_string()] { (n) } }
-                    }
-                    @if default.is_some() { option value="0" selected[pick == "0"] { (t(loc, "mail.template.plain")) } }
                 }
             }
         }
