@@ -148,7 +148,14 @@ async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_co
 
     let mut ana = app.login("ana@x.com").await;
     let page = ana.get(&format!("/atendimentos/{c}")).await;
-    page.has(&["id=\"mail-extras\"", "name=\"cc\"", "name=\"bcc\"", "name=\"modelo\"", "Padrão: Padrão", "Promoção"]);
+    page.has(&[
+        "id=\"mail-extras\"",
+        "name=\"cc\"",
+        "name=\"bcc\"",
+        "name=\"modelo_email\"",
+        "Padrão: Padrão",
+        "Promoção",
+    ]);
 
     // 1. The default template, with a person added in copy and one in blind copy.
     let r = ana
@@ -178,7 +185,10 @@ async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_co
 
     // 2. Another template, chosen for this reply; the copy is kept, the blind one is not.
     let r = ana
-        .post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Temos novidades."), ("modelo", &promo.to_string())])
+        .post(
+            &format!("/atendimentos/{c}/mensagens"),
+            &[("text", "Temos novidades."), ("modelo_email", &promo.to_string())],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
@@ -193,7 +203,7 @@ async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_co
     assert!(!taken.to.iter().any(|t| t.starts_with("gerente@")), "{:?}", taken.to);
 
     // 3. No template: the plain wrapper.
-    ana.post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Só texto."), ("modelo", "0")]).await;
+    ana.post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Só texto."), ("modelo_email", "0")]).await;
     assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
     let got = dc.messages(CUSTOMER).await;
     let html = parse(&got[2]).body_html(0).unwrap().to_string();
@@ -205,7 +215,7 @@ async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_co
     for (field, value, says) in [
         ("cc", "fulano@", "endereço inválido em Cc ou Cco"),
         ("bcc", "a@b.com\r\nBcc: x@y.com", "endereço inválido em Cc ou Cco"),
-        ("modelo", "999", "não existe ou foi desativado"),
+        ("modelo_email", "999", "não existe ou foi desativado"),
     ] {
         let r = ana.post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Oi"), (field, value)]).await;
         assert_eq!(r.status, 422, "{field}: {}", r.body);
@@ -215,7 +225,9 @@ async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_co
     assert_eq!(scalar(&app, "SELECT count(*) FROM outbox WHERE state = 'pending'".into()).await, 0);
     // A deactivated template is refused too.
     exec(&app, format!("UPDATE email_templates SET active = 0 WHERE id = {promo}")).await;
-    let r = ana.post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Oi"), ("modelo", &promo.to_string())]).await;
+    let r = ana
+        .post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Oi"), ("modelo_email", &promo.to_string())])
+        .await;
     assert_eq!(r.status, 422);
 }
 
@@ -289,7 +301,7 @@ async fn an_email_activity_starts_its_conversation_with_its_template_whose_subje
     // Iniciar opens "Iniciar conversa" for the contact with the template chosen.
     let r = admin.post(&format!("/tarefas/{task}/iniciar"), &[]).await;
     assert_eq!(r.status, 303);
-    assert_eq!(r.location(), format!("/atendimentos/novo?contato={contact}&modelo={tid}"));
+    assert_eq!(r.location(), format!("/atendimentos/novo?contato={contact}&modelo_email={tid}"));
     let page = admin.get(r.location()).await;
     page.has(&["id=\"outbound-mail\"", &format!("<option value=\"{tid}\" selected>Lembrete</option>")]);
     let r = admin
@@ -299,7 +311,7 @@ async fn an_email_activity_starts_its_conversation_with_its_template_whose_subje
                 ("contato", &contact.to_string()),
                 ("queue_id", &q.to_string()),
                 ("text", "Sua consulta é amanhã às 10h."),
-                ("modelo", &tid.to_string()),
+                ("modelo_email", &tid.to_string()),
             ],
         )
         .await;

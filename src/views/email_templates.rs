@@ -144,7 +144,7 @@ pub fn extras(loc: Locale, templates: &[(i64, String, bool)], copied: &[String],
                 }
                 div.field {
                     label for="f-modelo" { (t(loc, "mail.template")) }
-                    select #f-modelo name="modelo" {
+                    select #f-modelo name="modelo_email" {
                         option value="" selected[pick.is_empty()] {
                             @match default {
                                 Some((_, n, _)) => { (t(loc, "mail.template.default")) ": " (n) }

@@ -62,8 +62,11 @@ pub async fn send(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
     let r = match input.get("mode") {
         "note" => conv::note(&ctx.state, &user, id, input.raw("text")).await,
         "" | "reply" => {
-            match crate::domain::email::outgoing::Extras::parse(input.get("cc"), input.get("bcc"), input.get("modelo"))
-            {
+            match crate::domain::email::outgoing::Extras::parse(
+                input.get("cc"),
+                input.get("bcc"),
+                input.get("modelo_email"),
+            ) {
                 Ok(extras) => conv::send_with(&ctx.state, &user, id, input.raw("text"), extras).await,
                 Err(e) => Err(e),
             }

@@ -305,7 +305,7 @@ pub async fn start(ctx: Ctx, id: i64, _input: Input) -> AppResult<Response> {
     Ok(redirect(&match (t.conversation_id, t.kind.as_str(), t.contact_id) {
         (Some(c), _, _) => format!("/atendimentos/{c}"),
         (None, "email", Some(k)) => match &t.email_template {
-            Some((tid, _)) => format!("/atendimentos/novo?contato={k}&modelo={tid}"),
+            Some((tid, _)) => format!("/atendimentos/novo?contato={k}&modelo_email={tid}"),
             None => format!("/atendimentos/novo?contato={k}"),
         },
         (None, _, _) => format!("/tarefas/{id}"),

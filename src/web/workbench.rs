@@ -265,7 +265,7 @@ async fn outbound_page(ctx: &Ctx, values: &Input, error: Option<&'static str>) -
             ctx.loc,
             &mail_templates,
             &[],
-            [values.get("cc"), values.get("bcc"), values.get("modelo")],
+            [values.get("cc"), values.get("bcc"), values.get("modelo_email")],
         )
     });
     let body = views::workbench::outbound(
@@ -305,12 +305,15 @@ pub async fn outbound_start(ctx: Ctx, input: Input) -> AppResult<Response> {
     };
     let text = Some(input.raw("text").to_string());
     let wa = conv::WaStart { template: super::whatsapp::template_choice(&input)?, optin: input.checked("optin") };
-    let mail =
-        match crate::domain::email::outgoing::Extras::parse(input.get("cc"), input.get("bcc"), input.get("modelo")) {
-            Ok(m) => m,
-            Err(AppError::BadRequest(k)) => return outbound_page(&ctx, &input, Some(k)).await,
-            Err(e) => return Err(e),
-        };
+    let mail = match crate::domain::email::outgoing::Extras::parse(
+        input.get("cc"),
+        input.get("bcc"),
+        input.get("modelo_email"),
+    ) {
+        Ok(m) => m,
+        Err(AppError::BadRequest(k)) => return outbound_page(&ctx, &input, Some(k)).await,
+        Err(e) => return Err(e),
+    };
     match conv::start_outbound(&ctx.state, &user, target, queue, text, wa, mail).await {
         Ok(id) => Ok(redirect(&format!("/atendimentos/{id}"))),
         Err(AppError::BadRequest(k) | AppError::Conflict(k)) => outbound_page(&ctx, &input, Some(k)).await,
