@@ -109,6 +109,36 @@ fn mailbox_state(c: &rusqlite::Connection, queue: i64) -> String {
     .unwrap_or_else(|e| format!("({e})"))
 }
 
+/// The memory a mailbox's UID listing holds, as the sync asks for it
+/// (`UID FETCH 1:* (UID RFC822.SIZE)`): growth of this process's anonymous
+/// RSS while the responses are kept (the sync collects them before keeping
+/// just UID and size), and while only (UID, size) is kept as they stream in.
+/// Returns (kept MB, streamed MB, responses).
+async fn listing_memory(port: u16) -> R<(f64, f64, usize)> {
+    use futures_util::TryStreamExt;
+    let me = std::process::id();
+    let mut s = dovecot::session(port, DESK, MAIL_PW).await?;
+    s.select("INBOX").await.map_err(err)?;
+    let before = mb(me, "RssAnon:");
+    let pairs: Vec<(u32, u32)> = s
+        .uid_fetch("1:*", "(UID RFC822.SIZE)")
+        .await
+        .map_err(err)?
+        .try_filter_map(|f| async move { Ok(f.uid.zip(f.size)) })
+        .try_collect()
+        .await
+        .map_err(err)?;
+    let streamed = mb(me, "RssAnon:") - before;
+    let before = mb(me, "RssAnon:");
+    let kept: Vec<_> =
+        s.uid_fetch("1:*", "(UID RFC822.SIZE)").await.map_err(err)?.try_collect::<Vec<_>>().await.map_err(err)?;
+    let held = mb(me, "RssAnon:") - before;
+    let n = kept.len().max(pairs.len());
+    drop(kept);
+    let _ = s.logout().await;
+    Ok((held, streamed, n))
+}
+
 /// Section 1.
 pub async fn bench(sum: &mut Summary, root: &Path) -> R<()> {
     let data = root.join("ingest");
@@ -294,6 +324,14 @@ pub async fn bench(sum: &mut Summary, root: &Path) -> R<()> {
     );
     for l in &first {
         println!("  log: {l}");
+    }
+    // Where the peak comes from: the UID listing of the first read.
+    match listing_memory(dc.port).await {
+        Ok((held, streamed, n)) => println!(
+            "mail_ingest_uid_listing responses={n} rss_anon_growth_mb_kept={held:.1} \
+             rss_anon_growth_mb_uid_and_size_only={streamed:.1} (this process, async-imap as the server uses it)"
+        ),
+        Err(e) => println!("mail_ingest_uid_listing not measured: {e}"),
     }
     if !ok {
         sum.fail(

@@ -5,7 +5,8 @@
 //! ones that must go), Office conditional comments and XML, style sheets,
 //! scripts, event handlers, `javascript:` links, frames, forms, SVG, remote
 //! and `data:` images, entities and long paragraphs. Median and p95 over a
-//! bounded number of runs (target: under [`TARGET_MS`]); then the whole
+//! bounded number of runs (target: under [`TARGET_MS`], judged on each);
+//! ammonia's default cleaner on the same body for comparison; then the whole
 //! parse of an e-mail carrying that body (quoted-printable, with a text
 //! part), for comparison.
 
@@ -155,12 +156,14 @@ pub fn bench(sum: &mut Summary) -> R<()> {
     let n = v.len();
     let (p50, p95) = (pct(&mut v, 50.0), pct(&mut v, 95.0));
     let (min, max) = (v.first().copied().unwrap_or(f64::NAN), v.last().copied().unwrap_or(f64::NAN));
-    let ok = p50 < TARGET_MS && p95 < TARGET_MS;
+    let (ok, ok95) = (p50 < TARGET_MS, p95 < TARGET_MS);
     println!(
         "mail_sanitize_1mb runs={n} median_ms={p50:.2} p95_ms={p95:.2} min_ms={min:.2} max_ms={max:.2} \
-         mb_per_s={:.0} target=<{TARGET_MS:.0}ms {}",
+         mb_per_s={:.0} target=<{TARGET_MS:.0}ms median {} p95 {} load_avg=[{}]",
         html.len() as f64 / 1048576.0 / (p50 / 1000.0),
-        verdict(ok)
+        verdict(ok),
+        verdict(ok95),
+        crate::loadavg()
     );
 
     // The same body through ammonia's default cleaner (no extra tags, no
@@ -194,7 +197,13 @@ pub fn bench(sum: &mut Summary) -> R<()> {
         m.text.chars().count(),
         m.html.len()
     );
-    sum.add("mail_sanitize_1mb_ms", format!("median {p50:.2} p95 {p95:.2}"), &format!("< {TARGET_MS:.0}"), verdict(ok));
+    sum.add("mail_sanitize_1mb_ms", format!("median {p50:.2}"), &format!("< {TARGET_MS:.0}"), verdict(ok));
+    sum.add(
+        "mail_sanitize_1mb_p95_ms",
+        format!("{p95:.2} (max {max:.2})"),
+        &format!("< {TARGET_MS:.0}"),
+        verdict(ok95),
+    );
     sum.add("mail_parse_1mb_email_ms", format!("median {q50:.2} p95 {q95:.2}"), "", "");
     Ok(())
 }
