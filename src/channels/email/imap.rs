@@ -136,10 +136,17 @@ pub async fn select(s: &mut ImapSession, folder: &str) -> Result<u32, Problem> {
 /// The UIDs above `after` with their sizes, in order.
 pub async fn list_after(s: &mut ImapSession, after: u32) -> Result<Vec<(u32, u64)>, Problem> {
     let set = format!("{}:*", after.saturating_add(1));
-    let fetched: Vec<_> =
-        timed("FETCH", async { s.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await }).await?;
-    let mut v: Vec<(u32, u64)> =
-        fetched.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64))).filter(|(u, _)| *u > after).collect();
+    // Each reply is reduced to (UID, size) as it arrives: a first read of a
+    // big folder never holds its whole listing's responses at once.
+    let fetched: Vec<Option<(u32, u64)>> = timed("FETCH", async {
+        s.uid_fetch(&set, "(UID RFC822.SIZE)")
+            .await?
+            .map_ok(|f| f.uid.map(|u| (u, f.size.unwrap_or(0) as u64)))
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    let mut v: Vec<(u32, u64)> = fetched.into_iter().flatten().filter(|(u, _)| *u > after).collect();
     v.sort_unstable();
     v.dedup_by_key(|(u, _)| *u);
     Ok(v)
@@ -153,16 +160,20 @@ pub async fn fetch(s: &mut ImapSession, uids: &[u32], headers_only: bool) -> Res
     }
     let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let what = if headers_only { "(UID BODY.PEEK[HEADER])" } else { "(UID BODY.PEEK[])" };
-    let fetched: Vec<_> =
-        timed("FETCH", async { s.uid_fetch(&set, what).await?.try_collect::<Vec<_>>().await }).await?;
-    let mut out: Vec<(u32, Vec<u8>)> = fetched
-        .iter()
-        .filter_map(|f| {
-            let uid = f.uid?;
-            let bytes = if headers_only { f.header() } else { f.body() }?;
-            Some((uid, bytes.to_vec()))
-        })
-        .collect();
+    // Copied out of each reply as it arrives, so a batch is held once.
+    let fetched: Vec<Option<(u32, Vec<u8>)>> = timed("FETCH", async {
+        s.uid_fetch(&set, what)
+            .await?
+            .map_ok(|f| {
+                let uid = f.uid?;
+                let bytes = if headers_only { f.header() } else { f.body() }?;
+                Some((uid, bytes.to_vec()))
+            })
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    let mut out: Vec<(u32, Vec<u8>)> = fetched.into_iter().flatten().collect();
     out.sort_unstable_by_key(|(u, _)| *u);
     Ok(out)
 }
