@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use atende::channels::email::deliver::PER_RUN;
 use atende::db;
-use atende::domain::email::outgoing::enqueue_reply;
+use atende::domain::email::outgoing::{Extras, enqueue_reply};
 use atende::domain::outbox::RECONCILE_SECS;
 use rusqlite::params;
 
@@ -107,7 +107,8 @@ fn seed(path: &Path, queue: i64, agent: i64, smtp_port: u16) -> R<()> {
             );
             msg.execute(params![cid, "out", agent, "Agente 000", reply, now - 60]).map_err(err)?;
             let mid = tx.last_insert_rowid();
-            enqueue_reply(&tx, cid, queue, mid, &reply, now - 60).map_err(|e| format!("enqueue_reply: {e}"))?;
+            enqueue_reply(&tx, cid, queue, mid, &reply, &Extras::default(), now - 60)
+                .map_err(|e| format!("enqueue_reply: {e}"))?;
             read.execute(params![mid, cid]).map_err(err)?;
         }
     }
