@@ -11,36 +11,15 @@ mod common;
 use atende::channels::email::deliver;
 use atende::domain::conversations as conv;
 use atende::domain::outbox;
-use atende::domain::users::Role;
 use common::TestApp;
 use common::mail::*;
-
-async fn served(app: &TestApp, dc: &Dovecot, sink: &SmtpSink) -> (i64, i64, atende::domain::users::User) {
-    let (q, _admin) = mailbox(app, dc, sink.port).await;
-    let t = scalar(app, "SELECT id FROM teams LIMIT 1".into()).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = app.state.db.read(move |c| Ok(atende::domain::users::get(c, a)?.unwrap())).await.unwrap();
-    let first = email(
-        "José da Silva <cliente@exemplo.com.br>",
-        DESK,
-        "Troca de produto",
-        "t1@exemplo.com.br",
-        "Cc: outra@exemplo.com.br\n",
-        "Quero trocar o produto.",
-    );
-    dc.deliver(DESK, &first).await;
-    sync(app, q).await;
-    let c = scalar(app, format!("SELECT id FROM conversations WHERE queue_id = {q}")).await;
-    conv::claim(&app.state, &ana, c).await.unwrap();
-    (q, c, ana)
-}
 
 #[tokio::test]
 async fn a_reply_arrives_threaded_in_the_customers_mailbox_and_their_answer_joins_the_conversation() {
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (q, c, _ana) = served(&app, &dc, &sink).await;
+    let (q, c, _ana) = served(&app, &dc, &sink, "Cc: outra@exemplo.com.br\n", "Quero trocar o produto.").await;
     let mut ana = app.login("ana@x.com").await;
     let r = ana.post(&format!("/atendimentos/{c}/mensagens"), &[("text", "Olá José, pode trazer na loja.")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -96,7 +75,7 @@ async fn refusals_are_retried_or_shown_and_a_restart_mid_send_never_sends_twice(
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (q, c, ana) = served(&app, &dc, &sink).await;
+    let (q, c, ana) = served(&app, &dc, &sink, "Cc: outra@exemplo.com.br\n", "Quero trocar o produto.").await;
     // A temporary refusal: retried after a backoff, then sent once.
     sink.refuse_next.lock().unwrap().push_back(451);
     conv::send(&app.state, &ana, c, "Primeira").await.unwrap();
@@ -152,7 +131,7 @@ async fn a_file_travels_attached_and_a_queue_without_smtp_refuses_to_send() {
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (q, c, _ana) = served(&app, &dc, &sink).await;
+    let (q, c, _ana) = served(&app, &dc, &sink, "Cc: outra@exemplo.com.br\n", "Quero trocar o produto.").await;
     let mut ana = app.login("ana@x.com").await;
     let r = ana
         .post_multipart(
@@ -184,7 +163,7 @@ async fn a_signed_plus_address_finds_the_conversation_whatever_the_subject() {
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (q, c, ana) = served(&app, &dc, &sink).await;
+    let (q, c, ana) = served(&app, &dc, &sink, "Cc: outra@exemplo.com.br\n", "Quero trocar o produto.").await;
     // Turned on from the mailbox page.
     let mut admin = app.login("admin@empresa.com").await;
     let (port, smtp) = (dc.port.to_string(), sink.port.to_string());

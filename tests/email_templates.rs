@@ -9,7 +9,6 @@
 mod common;
 
 use atende::channels::email::deliver;
-use atende::domain::conversations as conv;
 use atende::domain::users::Role;
 use common::mail::*;
 use common::{Client, TestApp};
@@ -113,26 +112,12 @@ async fn the_register_sanitises_checks_placeholders_keeps_one_default_and_previe
     assert!(r.status == 403 || r.status == 404, "{}", r.status);
 }
 
-async fn served(app: &TestApp, dc: &Dovecot, sink: &SmtpSink) -> (i64, i64, atende::domain::users::User) {
-    let (q, _admin) = mailbox(app, dc, sink.port).await;
-    let t = scalar(app, "SELECT id FROM teams LIMIT 1".into()).await;
-    let a = app.user("ana@x.com", Role::Agent, &[t]).await;
-    let ana = app.state.db.read(move |c| Ok(atende::domain::users::get(c, a)?.unwrap())).await.unwrap();
-    let first =
-        email("José da Silva <cliente@exemplo.com.br>", DESK, "Troca de produto", "t1@exemplo.com.br", "", "Oi.");
-    dc.deliver(DESK, &first).await;
-    sync(app, q).await;
-    let c = scalar(app, format!("SELECT id FROM conversations WHERE queue_id = {q}")).await;
-    conv::claim(&app.state, &ana, c).await.unwrap();
-    (q, c, ana)
-}
-
 #[tokio::test]
 async fn the_default_template_wraps_a_reply_another_or_none_can_be_chosen_and_copies_reach_their_people() {
     let dc = Dovecot::start();
     let sink = SmtpSink::start(dc.port).await;
     let app = TestApp::new().await;
-    let (_q, c, _ana) = served(&app, &dc, &sink).await;
+    let (_q, c, _ana) = served(&app, &dc, &sink, "", "Oi.").await;
     let mut admin = app.login("admin@empresa.com").await;
     let r = new_template(
         &mut admin,

@@ -18,6 +18,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_atende");
 pub const BIN_ENV: &str = "ATENDE_BENCH_BIN";
 
 pub mod http;
+pub mod outbox;
 pub mod seed;
 
 pub type R<T> = Result<T, String>;

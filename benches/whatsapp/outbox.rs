@@ -20,6 +20,7 @@ use atende::db;
 use atende::domain::outbox::{RECONCILE_SECS, whatsapp_text};
 use rusqlite::params;
 
+use crate::common::outbox::{sending, show, span, states};
 use crate::common::seed::seed_base;
 use crate::common::{POLL, R, READY_LIMIT, Server, Summary, err, now_secs, verdict};
 use crate::fake::{Fake, unix_ms};
@@ -103,41 +104,12 @@ fn seed(path: &Path, queue: i64, agent: i64, graph: std::net::SocketAddr) -> R<(
     Ok(())
 }
 
-/// Outbox rows per state.
-fn states(path: &Path) -> R<HashMap<String, i64>> {
-    let c = db::open_ro(path).map_err(err)?;
-    let mut st = c.prepare("SELECT state, count(*) FROM outbox GROUP BY state").map_err(err)?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
-    rows.collect::<Result<_, _>>().map_err(err)
-}
-
-/// Rows left `sending`: (id, next_at).
-fn sending(path: &Path) -> R<Vec<(i64, i64)>> {
-    let c = db::open_ro(path).map_err(err)?;
-    let mut st = c.prepare("SELECT id, next_at FROM outbox WHERE state = 'sending'").map_err(err)?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
-    rows.collect::<Result<_, _>>().map_err(err)
-}
-
 /// Every outbox row's id.
 fn outbox_ids(path: &Path) -> R<Vec<i64>> {
     let c = db::open_ro(path).map_err(err)?;
     let mut st = c.prepare("SELECT id FROM outbox").map_err(err)?;
     let rows = st.query_map([], |r| r.get(0)).map_err(err)?;
     rows.collect::<Result<_, _>>().map_err(err)
-}
-
-fn show(m: &HashMap<String, i64>) -> String {
-    let mut v: Vec<_> = m.iter().map(|(k, n)| format!("{k}={n}")).collect();
-    v.sort();
-    v.join(" ")
-}
-
-/// (min, max, first, last) of RSS samples.
-fn span(v: &[f64]) -> (f64, f64, f64, f64) {
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, max, v.first().copied().unwrap_or(f64::NAN), v.last().copied().unwrap_or(f64::NAN))
 }
 
 /// Section 2.

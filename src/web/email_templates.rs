@@ -66,11 +66,7 @@ pub async fn update(ctx: Ctx, id: i64, input: Input) -> AppResult<Response> {
 fn preview_of(ctx: &Ctx, t: &templates::Template) -> Response {
     let vars =
         templates::sample(&ctx.state.settings().business_name, &ctx.user().map(|u| u.name.clone()).unwrap_or_default());
-    let (subject, doc) = templates::render(t, &vars);
-    let body = match doc.find("<body>") {
-        Some(i) => doc[i + 6..].trim_end_matches("</body></html>").to_string(),
-        None => doc,
-    };
+    let (subject, body) = templates::render_body(t, &vars);
     let head = if subject.is_empty() {
         String::new()
     } else {

@@ -372,3 +372,26 @@ pub fn form<'a>(port: &'a str, password: &'a str, smtp_port: &'a str) -> Vec<(&'
 pub async fn sync(app: &TestApp, q: i64) -> SyncReport {
     atende::channels::email::sync(&app.state, q).await.unwrap()
 }
+
+/// An e-mail queue on `dc` sending through `sink`, an agent (ana@x.com) of
+/// its team, and a first e-mail from the customer (with `extra` headers and
+/// `body`) read and claimed by her: (queue, conversation, agent).
+pub async fn served(
+    app: &TestApp,
+    dc: &Dovecot,
+    sink: &SmtpSink,
+    extra: &str,
+    body: &str,
+) -> (i64, i64, atende::domain::users::User) {
+    let (q, _admin) = mailbox(app, dc, sink.port).await;
+    let t = scalar(app, "SELECT id FROM teams LIMIT 1".into()).await;
+    let a = app.user("ana@x.com", atende::domain::users::Role::Agent, &[t]).await;
+    let ana = app.state.db.read(move |c| Ok(atende::domain::users::get(c, a)?.unwrap())).await.unwrap();
+    let first =
+        email("José da Silva <cliente@exemplo.com.br>", DESK, "Troca de produto", "t1@exemplo.com.br", extra, body);
+    dc.deliver(DESK, &first).await;
+    sync(app, q).await;
+    let c = scalar(app, format!("SELECT id FROM conversations WHERE queue_id = {q}")).await;
+    atende::domain::conversations::claim(&app.state, &ana, c).await.unwrap();
+    (q, c, ana)
+}

@@ -187,9 +187,16 @@ pub fn document(body: &str) -> String {
 /// with `t`. The filled body is sanitised again, so nothing a value carries
 /// can add markup.
 pub fn render(t: &Template, vars: &Vars) -> (String, String) {
+    let (subject, body) = render_body(t, vars);
+    (subject, document(&body))
+}
+
+/// [`render`] without the document around the body (the preview puts it in
+/// a frame's document of its own).
+pub fn render_body(t: &Template, vars: &Vars) -> (String, String) {
     let subject = fill(&t.subject, vars, false).trim().chars().take(MAX_SUBJECT).collect();
     let (body, _) = sanitize_html(&fill(&t.html, vars, true));
-    (subject, document(&body))
+    (subject, body)
 }
 
 /// The plain wrapper of a reply sent with no template.
