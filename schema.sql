@@ -787,3 +787,7 @@ ALTER TABLE tasks ADD COLUMN email_template_id INTEGER REFERENCES email_template
 
 -- Who an agent's e-mail went to in blind copy (never shown to the customer).
 ALTER TABLE email_messages ADD COLUMN bcc_addrs TEXT NOT NULL DEFAULT '';
+
+-- When the channel was handed an outbox row (NULL: taken by a delivery run,
+-- not started; a restart sends it normally).
+ALTER TABLE outbox ADD COLUMN started_at INTEGER;

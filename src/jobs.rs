@@ -233,6 +233,11 @@ fn delivered(sent_label: &str, sent: usize, retried: usize, failed: usize) -> St
 /// Starts the scheduler with every named job.
 pub async fn start(state: &Arc<AppState>) -> AppResult<JobScheduler> {
     let sched = JobScheduler::new().await.map_err(AppError::internal)?;
+    // What a crash left half-sent is settled before any run starts.
+    let unconfirmed = crate::channels::email::deliver::recover(state).await?;
+    if unconfirmed > 0 {
+        tracing::warn!(unconfirmed, "e-mails whose sending a restart interrupted are marked unconfirmed");
+    }
     let jobs = [
         add(state, "tasks.due", "* * * * * *", |s| async move {
             let n = crate::domain::tasks::fire_due(&s).await?;

@@ -4,7 +4,8 @@
 //! (Message-ID, In-Reply-To, References, "Re: … [#id]"), with the people in
 //! copy, the signature, an HTML alternative and files; a temporary refusal
 //! retried with backoff and sent once; a permanent one and a bounce shown
-//! on the message; an e-mail left "sending" by a restart never sent twice.
+//! on the message; an e-mail a restart interrupted sent once if it never
+//! reached the server, shown unconfirmed (never sent twice) if it may have.
 
 mod common;
 
@@ -66,6 +67,31 @@ async fn a_reply_arrives_threaded_in_the_customers_mailbox_and_their_answer_join
     );
 }
 
+#[tokio::test]
+async fn replies_written_together_leave_in_one_run_in_order_over_one_connection() {
+    let dc = Dovecot::start();
+    let sink = SmtpSink::start(dc.port).await;
+    let app = TestApp::new().await;
+    let (_q, c, ana) = served(&app, &dc, &sink, "", "Quero trocar o produto.").await;
+    for i in 1..=5 {
+        conv::send(&app.state, &ana, c, &format!("Resposta número {i}")).await.unwrap();
+    }
+    let before = sink.connections.load(std::sync::atomic::Ordering::SeqCst);
+    let run = deliver::run(&app.state).await.unwrap();
+    assert_eq!((run.sent, run.retried, run.failed), (5, 0, 0));
+    assert_eq!(deliver::run(&app.state).await.unwrap(), deliver::Run::default(), "never twice");
+    assert_eq!(sink.connections.load(std::sync::atomic::Ordering::SeqCst) - before, 1, "the connection is reused");
+    let got = dc.messages(CUSTOMER).await;
+    let order: Vec<usize> = got
+        .iter()
+        .filter_map(|raw| {
+            let text = mail_parser::MessageParser::default().parse(raw.as_bytes())?.body_text(0)?.to_string();
+            (1..=5).find(|i| text.contains(&format!("Resposta número {i}")))
+        })
+        .collect();
+    assert_eq!(order, vec![1, 2, 3, 4, 5], "one conversation's replies go out in the order written");
+}
+
 async fn text_of(app: &TestApp, c: i64) -> String {
     text(app, format!("SELECT o.state FROM outbox o JOIN messages m ON m.id = o.message_id WHERE m.conversation_id = {c} ORDER BY o.id DESC LIMIT 1")).await
 }
@@ -93,18 +119,55 @@ async fn refusals_are_retried_or_shown_and_a_restart_mid_send_never_sends_twice(
     assert_eq!(text_of(&app, c).await, "failed");
     let mut page = app.login("ana@x.com").await;
     page.get(&format!("/atendimentos/{c}")).await.has(&["sink refuses this one"]);
-    // Taken for sending, then the server restarts before the outcome is
-    // stored: after the reconcile time it is shown as not confirmed, and
-    // the SMTP server never sees it a second time.
+    // Taken by a run that dies before its SMTP transaction begins: the
+    // restart sends it normally, once.
     conv::send(&app.state, &ana, c, "Terceira").await.unwrap();
     let now = app.state.now();
-    let taken = app.state.db.write(move |db| outbox::take_due(db, "email", now, 10)).await.unwrap();
+    let taken = app.state.db.write(move |db| outbox::claim(db, "email", q, now, 10)).await.unwrap();
     assert_eq!(taken.len(), 1);
+    assert_eq!(deliver::run(&app.state).await.unwrap(), deliver::Run::default(), "taken by the other run");
+    assert_eq!(deliver::recover(&app.state).await.unwrap(), 0);
+    assert_eq!(deliver::run(&app.state).await.unwrap().sent, 1);
+    assert_eq!(sink.count(), 2);
+    assert_eq!(text_of(&app, c).await, "sent");
+    // Taken and handed to the server, then the restart comes before the
+    // outcome is stored: it is shown as not confirmed at once, and the SMTP
+    // server never sees it a second time.
+    conv::send(&app.state, &ana, c, "Quarta").await.unwrap();
+    let now = app.state.now();
+    let id = app
+        .state
+        .db
+        .write(move |db| {
+            let taken = outbox::claim(db, "email", q, now, 10)?;
+            assert_eq!(taken.len(), 1);
+            assert!(outbox::start(db, taken[0].id, now)?);
+            Ok(taken[0].id)
+        })
+        .await
+        .unwrap();
     app.state.clock.advance(outbox::RECONCILE_SECS + 1);
-    let r = deliver::run(&app.state).await.unwrap();
-    assert_eq!((r.sent, r.failed), (0, 1));
-    assert_eq!(sink.count(), 1);
+    assert_eq!(deliver::run(&app.state).await.unwrap().failed, 1, "past its time even without a restart");
+    assert_eq!(sink.count(), 2);
+    assert_eq!(text_of(&app, c).await, "failed");
     page.get(&format!("/atendimentos/{c}")).await.has(&["envio não confirmado"]);
+    // The same at a restart, before its time has passed.
+    conv::send(&app.state, &ana, c, "Quinta").await.unwrap();
+    let now = app.state.now();
+    app.state
+        .db
+        .write(move |db| {
+            let taken = outbox::claim(db, "email", q, now, 10)?;
+            assert!(taken.len() == 1 && taken[0].id != id);
+            outbox::start(db, taken[0].id, now).map(|_| ())
+        })
+        .await
+        .unwrap();
+    assert_eq!(deliver::run(&app.state).await.unwrap(), deliver::Run::default());
+    assert_eq!(deliver::recover(&app.state).await.unwrap(), 1);
+    assert_eq!(deliver::run(&app.state).await.unwrap(), deliver::Run::default(), "never twice");
+    assert_eq!(sink.count(), 2);
+    assert_eq!(text_of(&app, c).await, "failed");
     // A bounce for our first reply: that message shows it failed, and the
     // report makes no conversation of its own.
     let first_id = text(&app, "SELECT e.rfc_id FROM email_messages e JOIN messages m ON m.id = e.message_id WHERE m.kind = 'out' ORDER BY m.id LIMIT 1".into()).await;

@@ -11,6 +11,12 @@
 //! echoes our row id back on its status callbacks, so a message that did go
 //! out is recognised; only after [`RECONCILE_SECS`] without any sign is it
 //! sent again.
+//!
+//! E-mail gives no such sign, so its rows are taken in two steps: [`claim`]
+//! (taken by a run) and [`start`] (the SMTP transaction begins). A crash
+//! between the two loses nothing: the row is sent after the restart. A row
+//! started and never recorded is marked unconfirmed instead
+//! ([`abandon_unconfirmed`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -286,26 +292,115 @@ pub fn retry(
     change_for(conn, outbox_id)
 }
 
-/// Rows of `channel` taken for sending whose outcome was never recorded (a
-/// restart in the middle) and whose reconcile time has passed: for a channel
-/// that reports no status, such a message may have gone out, so it is marked
-/// failed with `reason` (a catalog key the desk shows) instead of being sent
-/// a second time. Returns how many, and the live changes.
+/// How long a row a delivery run took may wait for its turn before it is
+/// due again (a run gives back what it did not start well before this).
+pub const CLAIM_SECS: i64 = 120;
+
+/// The queues of `channel` with rows due now.
+pub fn due_queues(conn: &Connection, channel: &str, now: i64) -> AppResult<Vec<i64>> {
+    let v = conn
+        .prepare_cached(
+            "SELECT DISTINCT queue_id FROM outbox WHERE state = 'pending' AND next_at <= ?2 AND channel = ?1",
+        )?
+        .query_map(params![channel, now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// Takes up to `limit` of one queue's rows due now, oldest first and one
+/// per conversation (so a customer's replies go out in order), for a
+/// delivery run: they become `sending` with no `started_at` (taken, not yet
+/// handed to the channel; [`start`] marks that) and are not due again for
+/// [`CLAIM_SECS`]. The caller commits before it sends.
+pub fn claim(conn: &Connection, channel: &str, queue_id: i64, now: i64, limit: usize) -> AppResult<Vec<Item>> {
+    let items: Vec<Item> = conn
+        .prepare_cached(
+            "SELECT o.id, o.message_id, o.conversation_id, o.queue_id, o.channel, o.recipient, o.payload, o.attempts,
+               o.attachment_id
+             FROM (SELECT o.*, m.conversation_id,
+                     row_number() OVER (PARTITION BY m.conversation_id ORDER BY o.next_at, o.id) AS rn
+                   FROM outbox o JOIN messages m ON m.id = o.message_id
+                   WHERE o.state = 'pending' AND o.next_at <= ?3 AND o.channel = ?1 AND o.queue_id = ?2) o
+             WHERE o.rn = 1 ORDER BY o.next_at, o.id LIMIT ?4",
+        )?
+        .query_map(params![channel, queue_id, now, limit as i64], |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                message_id: r.get(1)?,
+                conversation_id: r.get(2)?,
+                queue_id: r.get(3)?,
+                channel: r.get(4)?,
+                recipient: r.get(5)?,
+                payload: r.get(6)?,
+                attempts: r.get(7)?,
+                attachment_id: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut up = conn.prepare_cached(
+        "UPDATE outbox SET state = 'sending', started_at = NULL, next_at = ?2, updated_at = ?3 WHERE id = ?1",
+    )?;
+    for i in &items {
+        up.execute(params![i.id, now + CLAIM_SECS, now])?;
+    }
+    Ok(items)
+}
+
+/// The channel is being handed a row [`claim`] took: from now on a crash
+/// leaves it unconfirmed, never sent again. False when the row is no longer
+/// the caller's to send (given back meanwhile).
+pub fn start(conn: &Connection, outbox_id: i64, now: i64) -> AppResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbox SET started_at = ?2, attempts = attempts + 1, next_at = ?2 + ?3, updated_at = ?2
+             WHERE id = ?1 AND state = 'sending' AND started_at IS NULL",
+        )?
+        .execute(params![outbox_id, now, RECONCILE_SECS])?;
+    Ok(n == 1)
+}
+
+/// Gives back rows a run took and did not start: due again now, no attempt
+/// counted.
+pub fn release(conn: &Connection, ids: &[i64], now: i64) -> AppResult<()> {
+    let mut up = conn.prepare_cached(
+        "UPDATE outbox SET state = 'pending', next_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND state = 'sending' AND started_at IS NULL",
+    )?;
+    for id in ids {
+        up.execute(params![id, now])?;
+    }
+    Ok(())
+}
+
+/// Rows of `channel` left `sending` past their time, for a channel that
+/// reports no status (e-mail): one never handed to the channel goes back to
+/// `pending` (sent normally); one whose transaction had begun may have gone
+/// out, so it is marked failed with `reason` (a catalog key the desk shows)
+/// instead of being sent a second time. With `all`, every such row, however
+/// recent: what a restart finds was left by the process before it, which
+/// will never record an outcome. Returns how many failed, and the live
+/// changes.
 pub fn abandon_unconfirmed(
     conn: &Connection,
     channel: &str,
     reason: &str,
     now: i64,
+    all: bool,
 ) -> AppResult<(usize, Vec<Change>)> {
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT id FROM outbox WHERE channel = ?1 AND state = 'sending' AND next_at <= ?2")?
-        .query_map(params![channel, now], |r| r.get(0))?
+    let rows: Vec<(i64, bool)> = conn
+        .prepare_cached(
+            "SELECT id, started_at IS NOT NULL FROM outbox
+             WHERE channel = ?1 AND state = 'sending' AND (?3 OR next_at <= ?2)",
+        )?
+        .query_map(params![channel, now, all], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let (begun, never): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, begun)| *begun);
+    release(conn, &never.into_iter().map(|(id, _)| id).collect::<Vec<_>>(), now)?;
     let mut changes = Vec::new();
-    for id in &ids {
+    for (id, _) in &begun {
         changes.extend(failed(conn, *id, reason, now)?);
     }
-    Ok((ids.len(), changes))
+    Ok((begun.len(), changes))
 }
 
 /// The channel refused the message for good.

@@ -209,6 +209,8 @@ pub struct SmtpSink {
     pub taken: std::sync::Arc<std::sync::Mutex<Vec<Taken>>>,
     /// Codes to answer the next DATA commands with, first first.
     pub refuse_next: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+    /// Connections it accepted.
+    pub connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SmtpSink {
@@ -220,8 +222,11 @@ impl SmtpSink {
         let taken: std::sync::Arc<std::sync::Mutex<Vec<Taken>>> = Default::default();
         let refuse_next: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>> = Default::default();
         let (t2, r2) = (taken.clone(), refuse_next.clone());
+        let connections: std::sync::Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let c2 = connections.clone();
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
+                c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let (t3, r3) = (t2.clone(), r2.clone());
                 tokio::spawn(async move {
                     let (rd, mut wr) = sock.into_split();
@@ -290,7 +295,7 @@ impl SmtpSink {
                 });
             }
         });
-        SmtpSink { port, taken, refuse_next }
+        SmtpSink { port, taken, refuse_next, connections }
     }
 
     /// How many e-mails it took.

@@ -50,6 +50,8 @@ pub struct Runner {
     started: Arc<Mutex<HashMap<i64, i64>>>,
     watchers: Mutex<HashMap<i64, idle::Watcher>>,
     stopped: AtomicBool,
+    // Queues whose outbox a delivery run is sending now (one run each).
+    delivering: Mutex<HashSet<i64>>,
 }
 
 impl Runner {
@@ -67,6 +69,24 @@ impl Runner {
         if let Ok(mut r) = self.running.lock() {
             r.remove(&queue_id);
         }
+    }
+
+    /// Whether a delivery run may send this queue's e-mails now (none is):
+    /// true reserves the queue until [`Runner::end_delivery`].
+    pub fn begin_delivery(&self, queue_id: i64) -> bool {
+        !self.stopping() && self.delivering.lock().map(|mut d| d.insert(queue_id)).unwrap_or(false)
+    }
+
+    /// The delivery run of this queue ended.
+    pub fn end_delivery(&self, queue_id: i64) {
+        if let Ok(mut d) = self.delivering.lock() {
+            d.remove(&queue_id);
+        }
+    }
+
+    /// Whether the server is shutting down (no new e-mail is handed over).
+    pub fn stopping(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
     }
 
     /// Makes the next scheduler tick read this mailbox (after its settings

@@ -114,7 +114,12 @@ pub fn build(o: &Outgoing, files: Vec<(Vec<u8>, String, String)>) -> Result<Mess
     built.map_err(|e| Failure::Fatal(format!("e-mail inválido: {e}")))
 }
 
-fn transport(a: &SmtpAccess) -> Result<AsyncSmtpTransport<Tokio1Executor>, Failure> {
+/// A queue's connection to its SMTP server: a small pool, so a run of
+/// replies reuses its connections instead of opening one per e-mail.
+pub type Client = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The client for a queue's server (no connection is opened yet).
+pub fn client(a: &SmtpAccess) -> Result<Client, Failure> {
     let params = || TlsParameters::new(a.host.clone()).map_err(|e| Failure::Fatal(format!("TLS: {e}")));
     let mut t =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(a.host.clone()).port(a.port).timeout(Some(TIMEOUT));
@@ -130,8 +135,7 @@ fn transport(a: &SmtpAccess) -> Result<AsyncSmtpTransport<Tokio1Executor>, Failu
 }
 
 /// Hands the e-mail to the server.
-pub async fn send(a: &SmtpAccess, m: Message) -> Result<(), Failure> {
-    let t = transport(a)?;
+pub async fn send(t: &Client, m: Message) -> Result<(), Failure> {
     match tokio::time::timeout(TIMEOUT, t.send(m)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) if e.is_permanent() => Err(Failure::Fatal(short(&e))),
@@ -143,7 +147,7 @@ pub async fn send(a: &SmtpAccess, m: Message) -> Result<(), Failure> {
 /// Connects to the server (and logs in, when a login is set) without
 /// sending anything: what "Testar conexão" reports.
 pub async fn check(a: &SmtpAccess) -> Result<(), Failure> {
-    let t = transport(a)?;
+    let t = client(a)?;
     match tokio::time::timeout(TIMEOUT, t.test_connection()).await {
         Ok(Ok(true)) => Ok(()),
         Ok(Ok(false)) => Err(Failure::Retry("o servidor SMTP não respondeu como esperado".into())),
