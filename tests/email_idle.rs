@@ -79,6 +79,8 @@ async fn new_mail_is_read_as_it_arrives_without_waiting_for_the_interval() {
     )
     .await;
     admin.get(&page).await.has(&["Recebimento imediato (IDLE)"]).lacks(&["Verificação a cada"]);
+    // The queue's register page sums it up too.
+    admin.get(&format!("/admin/filas/{q}")).await.has(&["Recebimento imediato (IDLE)", "conectada"]);
     // An hour's interval and a clock that does not move: only the server's
     // announcement can bring this one in.
     dc.deliver(DESK, &email(OTHER, DESK, "Segundo", "i2@exemplo.com.br", "", "Chegou?")).await;
@@ -131,6 +133,7 @@ async fn a_server_that_goes_away_is_recorded_and_watched_again_once_back() {
         .get(&format!("/admin/filas/{q}/email"))
         .await
         .has(&["sem conexão com o servidor", "Verificação a cada 3600 s"]);
+    admin.get(&format!("/admin/filas/{q}")).await.has(&["sem conexão com o servidor", "Verificação a cada 3600 s"]);
 
     // Back up: the watcher logs in again after its wait (5 s, then 10 s…).
     dc.restart();

@@ -14,6 +14,10 @@ pub fn queue_card(loc: Locale, queue_id: i64, m: Option<&Mailbox>) -> Markup {
         section.card #mail-card {
             h2 { (t(loc, "mail.title")) " " (state_badge(loc, m)) }
             p.muted { (t(loc, "mail.card.hint")) }
+            @if let Some(m) = m.filter(|m| m.can_receive()) {
+                p #mail-card-receiving { (receiving(loc, m)) }
+                @if !m.last_error.is_empty() { p.field-error #mail-card-error { (m.last_error) } }
+            }
             p { a.btn href=(format!("/admin/filas/{queue_id}/email")) { (t(loc, "mail.card.open")) } }
         }
     }
@@ -31,6 +35,14 @@ fn state_badge(loc: Locale, m: Option<&Mailbox>) -> Markup {
         _ => ("badge-danger", "mail.state.unset"),
     };
     html! { span.badge.(class) #mail-state { (t(loc, key)) } }
+}
+
+/// How new mail is read: at once (IDLE) or every N seconds.
+fn receiving(loc: Locale, m: &Mailbox) -> Markup {
+    html! {
+        @if m.idle { (t(loc, "mail.receiving.idle")) }
+        @else { (tf(loc, "mail.receiving.poll", &[&m.poll_secs.to_string()])) }
+    }
 }
 
 fn tls_options(loc: Locale) -> Vec<(String, String)> {
@@ -88,10 +100,7 @@ pub fn page(loc: Locale, csrf: &str, p: Page, errs: &FormErrors) -> Markup {
             @if !m.last_error.is_empty() { p.field-error #mail-last-error { (m.last_error) } }
             dl.details {
                 dt { (t(loc, "mail.receiving")) }
-                dd #mail-receiving {
-                    @if m.idle { (t(loc, "mail.receiving.idle")) }
-                    @else { (tf(loc, "mail.receiving.poll", &[&m.poll_secs.to_string()])) }
-                }
+                dd #mail-receiving { (receiving(loc, m)) }
                 dt { (t(loc, "mail.synced_at")) }
                 dd #mail-synced { @match m.synced_at { Some(at) => (super::datetime(at, p.tz)), None => (t(loc, "mail.never")) } }
                 dt { (t(loc, "mail.position")) }

@@ -58,7 +58,7 @@ async fn render_form(
             Some(views::whatsapp::queue_card(ctx.loc, id, n.as_ref()))
         }
         ("filas", Some(id), Some(Value::Text(ch))) if ch == "email" => {
-            let m = ctx.state.db.read(move |c| crate::domain::email::mailbox(c, id)).await?;
+            let m = crate::domain::email::mailbox_now(&ctx.state, id).await?;
             Some(views::email::queue_card(ctx.loc, id, m.as_ref()))
         }
         ("filas", _, Some(Value::Text(ch))) => {

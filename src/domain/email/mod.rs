@@ -168,6 +168,16 @@ pub fn mailbox(conn: &Connection, queue_id: i64) -> AppResult<Option<Mailbox>> {
         .optional()?)
 }
 
+/// The mailbox of an active e-mail queue with whether it is in IDLE now
+/// (what the queue's register page sums up).
+pub async fn mailbox_now(state: &AppState, queue_id: i64) -> AppResult<Option<Mailbox>> {
+    let mut m = state.db.read(move |conn| mailbox(conn, queue_id)).await?;
+    if let Some(m) = m.as_mut() {
+        m.idle = state.email.is_idle(queue_id);
+    }
+    Ok(m)
+}
+
 /// The mailbox of an e-mail queue, creating its row the first time the admin
 /// opens it, with whether it is in IDLE now. NotFound for other queues.
 pub async fn mailbox_for_admin(state: &AppState, queue_id: i64) -> AppResult<Mailbox> {
