@@ -791,3 +791,70 @@ ALTER TABLE email_messages ADD COLUMN bcc_addrs TEXT NOT NULL DEFAULT '';
 -- When the channel was handed an outbox row (NULL: taken by a delivery run,
 -- not started; a restart sends it normally).
 ALTER TABLE outbox ADD COLUMN started_at INTEGER;
+
+-- v19 (issue 14): metrics recorded when things happen (see
+-- src/db/steps/0019_metrics.sql for what each column means).
+ALTER TABLE conversations ADD COLUMN cycle INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE conversations ADD COLUMN cycle_started_at INTEGER;
+-- In the queue since (NULL while someone has it or it is closed).
+ALTER TABLE conversations ADD COLUMN waiting_since INTEGER;
+-- Time waited in the queue in this cycle, summed over re-queues.
+ALTER TABLE conversations ADD COLUMN wait_secs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN first_assigned_at INTEGER;
+ALTER TABLE conversations ADD COLUMN first_response_at INTEGER;
+-- The oldest customer message no agent has answered yet.
+ALTER TABLE conversations ADD COLUMN awaiting_since INTEGER;
+-- When it was last finished or archived (kept across a reopen).
+ALTER TABLE conversations ADD COLUMN last_closed_at INTEGER;
+
+-- One row per fact, with the dimensions it counts under: the business day
+-- (yyyymmdd in the business time zone), queue, its team, agent (0: none)
+-- and channel; secs is the duration a fact measures (0 for a count).
+CREATE TABLE metric_facts (
+    id               INTEGER PRIMARY KEY,
+    conversation_id  INTEGER NOT NULL REFERENCES conversations(id),
+    kind             TEXT NOT NULL,
+    at               INTEGER NOT NULL,
+    day              INTEGER NOT NULL,
+    queue_id         INTEGER NOT NULL,
+    team_id          INTEGER NOT NULL,
+    agent_id         INTEGER NOT NULL DEFAULT 0,
+    channel          TEXT NOT NULL,
+    secs             INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX metric_facts_kind_day ON metric_facts(kind, day);
+CREATE INDEX metric_facts_conversation ON metric_facts(conversation_id);
+
+-- The day's rollup per queue, team, agent and channel: for each kind of
+-- fact how many (_n) and their total duration (_secs).
+CREATE TABLE metric_days (
+    day        INTEGER NOT NULL,
+    queue_id   INTEGER NOT NULL,
+    team_id    INTEGER NOT NULL,
+    agent_id   INTEGER NOT NULL,
+    channel    TEXT NOT NULL,
+    received_n INTEGER NOT NULL DEFAULT 0, received_secs INTEGER NOT NULL DEFAULT 0,
+    started_out_n INTEGER NOT NULL DEFAULT 0, started_out_secs INTEGER NOT NULL DEFAULT 0,
+    queued_n INTEGER NOT NULL DEFAULT 0, queued_secs INTEGER NOT NULL DEFAULT 0,
+    wait_n INTEGER NOT NULL DEFAULT 0, wait_secs INTEGER NOT NULL DEFAULT 0,
+    assigned_n INTEGER NOT NULL DEFAULT 0, assigned_secs INTEGER NOT NULL DEFAULT 0,
+    first_response_n INTEGER NOT NULL DEFAULT 0, first_response_secs INTEGER NOT NULL DEFAULT 0,
+    first_response_assign_n INTEGER NOT NULL DEFAULT 0, first_response_assign_secs INTEGER NOT NULL DEFAULT 0,
+    reply_n INTEGER NOT NULL DEFAULT 0, reply_secs INTEGER NOT NULL DEFAULT 0,
+    transfer_n INTEGER NOT NULL DEFAULT 0, transfer_secs INTEGER NOT NULL DEFAULT 0,
+    declined_n INTEGER NOT NULL DEFAULT 0, declined_secs INTEGER NOT NULL DEFAULT 0,
+    expired_n INTEGER NOT NULL DEFAULT 0, expired_secs INTEGER NOT NULL DEFAULT 0,
+    finished_n INTEGER NOT NULL DEFAULT 0, finished_secs INTEGER NOT NULL DEFAULT 0,
+    handle_n INTEGER NOT NULL DEFAULT 0, handle_secs INTEGER NOT NULL DEFAULT 0,
+    scripted_n INTEGER NOT NULL DEFAULT 0, scripted_secs INTEGER NOT NULL DEFAULT 0,
+    resolved_n INTEGER NOT NULL DEFAULT 0, resolved_secs INTEGER NOT NULL DEFAULT 0,
+    lost_queue_n INTEGER NOT NULL DEFAULT 0, lost_queue_secs INTEGER NOT NULL DEFAULT 0,
+    abandoned_n INTEGER NOT NULL DEFAULT 0, abandoned_secs INTEGER NOT NULL DEFAULT 0,
+    reopened_n INTEGER NOT NULL DEFAULT 0, reopened_secs INTEGER NOT NULL DEFAULT 0,
+    reopened_7d_n INTEGER NOT NULL DEFAULT 0, reopened_7d_secs INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, queue_id, team_id, agent_id, channel)
+) WITHOUT ROWID;
+
+-- A row means the metrics of the conversations that existed before v19 are
+-- still to be backfilled (never on a fresh database).
+CREATE TABLE metric_backfill (id INTEGER PRIMARY KEY CHECK (id = 1));

@@ -45,6 +45,11 @@ impl AppState {
         let db = tokio::task::spawn_blocking(move || Db::open_with(&path, DbOptions::default(), hooks))
             .await
             .map_err(AppError::internal)??;
+        // Metrics of conversations from before they were recorded, once,
+        // before anything is served.
+        if let Some(n) = db.write(crate::domain::metrics::replay::backfill_pending).await? {
+            tracing::info!(conversations = n, "metrics backfilled from the timelines");
+        }
         let s = db.read(settings::load).await?;
         // The phone library loads its metadata on first use (tens of
         // milliseconds): now, beside the rest of the start, not inside the

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod email;
+pub mod metrics;
 pub mod notifications;
 pub mod outbox;
 pub mod pauses;

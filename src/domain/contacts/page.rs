@@ -69,7 +69,7 @@ pub struct Detail {
 /// Conversation events shown on the timeline.
 const TIMELINE_EVENTS: &str =
     "'ev.created', 'ev.accepted', 'ev.claimed', 'ev.transferred_team', 'ev.transferred_agent',
-    'ev.finished', 'ev.archived', 'ev.reopened', 'ev.reopened_task'";
+    'ev.finished', 'ev.finished_resolved', 'ev.finished_unresolved', 'ev.archived', 'ev.reopened', 'ev.reopened_task'";
 
 /// Extra field values of a contact.
 pub fn values(conn: &Connection, id: i64) -> AppResult<Vec<(Field, String)>> {

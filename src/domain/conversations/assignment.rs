@@ -129,7 +129,13 @@ pub async fn expire_offers(state: &AppState) -> AppResult<usize> {
                 if let Some(agent) = c.agent_id {
                     changes.extend(routing::missed_offer(conn, agent, c.queue_id, now)?);
                 }
-                changes.extend(requeue_after_offer(conn, &c, now, "ev.offer_expired", None)?);
+                // The timeline names who let it expire (the missed offer
+                // counts for them).
+                let missed = match c.agent_id {
+                    Some(a) => crate::domain::users::get(conn, a)?,
+                    None => None,
+                };
+                changes.extend(requeue_after_offer(conn, &c, now, "ev.offer_expired", missed.as_ref())?);
             }
         }
         Ok((ids.len(), changes))

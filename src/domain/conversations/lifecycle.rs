@@ -133,7 +133,15 @@ pub async fn close(state: &AppState, user: &User, id: i64, archive: bool, script
             "UPDATE conversations SET status = ?1, closed_at = ?2, closing_reason_id = ?3, resolved = ?4 WHERE id = ?5",
         )?
         .execute(params![status, now, script.map(|s| s.reason_id), script.map(|s| s.resolved), id])?;
-        event(conn, id, if archive { "ev.archived" } else { "ev.finished" }, Some(&user), now)?;
+        // The timeline keeps the script's answer (the metrics' backfill
+        // reads it there).
+        let key = match (archive, script) {
+            (true, _) => "ev.archived",
+            (false, None) => "ev.finished",
+            (false, Some(s)) if s.resolved => "ev.finished_resolved",
+            (false, Some(_)) => "ev.finished_unresolved",
+        };
+        event(conn, id, key, Some(&user), now)?;
         let mut changes = vec![Change::queue(c.queue_id, id), Change::message(c.queue_id, id, c.agent_id)];
         changes.extend(release_agent(conn, &c, now)?);
         Ok(((), changes))

@@ -307,6 +307,7 @@ pub(crate) fn insert_message(
     )?
     .execute(params![conv, kind, author, name, body, now])?;
     let id = conn.last_insert_rowid();
+    crate::domain::metrics::on_message(conn, conv, kind, body, author, now)?;
     // A conversation created this second already says so: no second write
     // of its row (and its indexes) for each event and message.
     conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2 AND last_activity_at < ?1")?

@@ -228,6 +228,8 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("ev.offer_expired", "Oferta expirou sem resposta", "Offer expired unanswered"),
     ("ev.claimed", "Pego da fila", "Taken from the queue"),
     ("ev.finished", "Finalizado", "Finished"),
+    ("ev.finished_resolved", "Finalizado: resolvido", "Finished: resolved"),
+    ("ev.finished_unresolved", "Finalizado: não resolvido", "Finished: not resolved"),
     ("ev.archived", "Arquivado", "Archived"),
     ("ev.reopened", "Reaberto", "Reopened"),
     ("ev.transferred_team", "Transferido para outra equipe", "Transferred to another team"),
