@@ -81,13 +81,21 @@ async fn a_whatsapp_conversation_lives_in_the_browser_from_webhook_to_template()
     // A link button's parameter shows in its link as it is typed.
     let track = "#wa-picker details[data-template='rastreio']";
     b.click(&format!("{track} summary")).await;
-    b.find(&format!("{track} input[data-part='b']")).await.send_keys("BR123").await.unwrap();
+    // The field can be typed in only once the template has opened.
+    b.wait_true(
+        &format!(
+            "const i = document.querySelector(\"{track} input[data-part='b']\"); return !!i && i.offsetParent !== null;"
+        ),
+        "tracking template open",
+    )
+    .await;
+    b.type_in(&format!("{track} input[data-part='b']"), "BR123").await;
     b.wait_text(&format!("{track} .wa-tpl-preview"), "[Rastrear: https://loja.test/r/BR123]").await;
     let tpl = "#wa-picker details[data-template='pedido_pronto']";
     b.click(&format!("{tpl} summary")).await;
     b.wait_true(&format!("return document.querySelector(\"{tpl}\").open;"), "template open").await;
-    b.find(&format!("{tpl} input[data-param='1']")).await.send_keys("Maria").await.unwrap();
-    b.find(&format!("{tpl} input[data-param='2']")).await.send_keys("#123").await.unwrap();
+    b.type_in(&format!("{tpl} input[data-param='1']"), "Maria").await;
+    b.type_in(&format!("{tpl} input[data-param='2']"), "#123").await;
     b.wait_text(&format!("{tpl} .wa-tpl-preview"), "Olá Maria, seu pedido #123 está pronto.").await;
     b.click(&format!("{tpl} button[type=submit]")).await;
     b.wait_text("#messages .msg-out", "Olá Maria, seu pedido #123 está pronto.").await;

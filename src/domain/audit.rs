@@ -141,6 +141,7 @@ pub const ACTIONS: &[&str] = &[
     "storage.recovered",
     "restore.cli",
     "export.audit",
+    "export.metrics",
     "task.delete",
     "contact.merge",
     "quick_reply.create",

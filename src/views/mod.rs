@@ -10,6 +10,7 @@ pub mod desk;
 pub mod email;
 pub mod email_templates;
 pub mod forms;
+pub mod indicators;
 pub mod labels;
 pub mod layout;
 pub mod registers;

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod email;
 pub mod email_templates;
 pub mod health;
+pub mod indicators;
 pub mod live;
 pub mod multipart;
 pub mod pages;
@@ -426,6 +427,27 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .then(post!(widget::agent_typing, [id]))
         .boxed();
 
+    // -- Indicadores (supervisors and admins; each handler checks the scope)
+    let indicator_routes = warp::path("indicadores")
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(cx.clone())
+        .and(query())
+        .then(get!(indicators::page, [], [q]))
+        .or(warp::path!("indicadores.csv").and(warp::get()).and(cx.clone()).and(query()).then(get!(
+            indicators::csv,
+            [],
+            [q]
+        )))
+        .unify()
+        .or(warp::path!("indicadores" / "conversas").and(warp::get()).and(cx.clone()).and(query()).then(get!(
+            indicators::behind,
+            [],
+            [q]
+        )))
+        .unify()
+        .boxed();
+
     let task_routes = task_routes(&cx);
     let contact_routes = contact_routes(&cx);
     let workbench_routes = workbench_routes(&cx);
@@ -452,6 +474,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(register_routes)
         .unify()
         .or(widget_routes)
+        .unify()
+        .or(indicator_routes)
         .unify();
     finish(locale_state, routes)
 }

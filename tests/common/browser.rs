@@ -189,6 +189,16 @@ impl Browser {
         }
     }
 
+    /// Scrolls the field matching `css` into view, as a person would, and
+    /// types `value` into it (the composer's foot scrolls on its own, which
+    /// the driver does not always do for it).
+    pub async fn type_in(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        let arg = serde_json::to_value(&el).unwrap_or_default();
+        let _ = self.c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await;
+        el.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
     }

@@ -31,6 +31,7 @@
 //! - Days are business days in the business time zone at the moment of the
 //!   fact.
 
+pub mod query;
 pub mod replay;
 
 use rusqlite::{Connection, OptionalExtension, params};

@@ -7,6 +7,7 @@ mod email;
 mod email_templates;
 mod faults;
 mod forms;
+mod indicators;
 mod routing;
 mod security;
 mod wa_templates;
@@ -22,6 +23,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     email_templates::ENTRIES,
     faults::ENTRIES,
     forms::ENTRIES,
+    indicators::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
     whatsapp::ENTRIES,
