@@ -42,9 +42,19 @@ const MENU: &[MenuItem] = &[
     MenuItem { href: "/pesquisar", key: "menu.search", icon: "⌕", admin_only: false },
     MenuItem { href: "/respostas", key: "menu.quick_replies", icon: "⚡", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
+    MenuItem { href: "/indicadores", key: "menu.indicators", icon: "▥", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },
 ];
+
+/// Whether `u` sees a menu entry: admin-only entries for administrators,
+/// the indicators for supervisors and administrators.
+fn shown(item: &MenuItem, u: &User) -> bool {
+    match item.href {
+        "/indicadores" => u.is_admin() || u.role == crate::domain::users::Role::Supervisor,
+        _ => !item.admin_only || u.is_admin(),
+    }
+}
 
 fn head(loc: Locale, title: &str, csrf: &str) -> Markup {
     html! {
@@ -87,7 +97,7 @@ pub fn page(c: &Chrome, title: &str, content: Markup) -> Markup {
                     @if let Some(u) = c.user {
                         nav.sidebar aria-label=(t(loc, "menu.label")) {
                             ul.menu {
-                                @for item in MENU.iter().filter(|m| !m.admin_only || u.is_admin()) {
+                                @for item in MENU.iter().filter(|m| shown(m, u)) {
                                     li {
                                         a.menu-item.active[c.active == item.href] href=(item.href) {
                                             span.icon aria-hidden="true" { (item.icon) }
