@@ -55,6 +55,23 @@ pub struct Item {
     pub attachment_id: Option<i64>,
 }
 
+/// An [`Item`] from a row selecting, in this order, the outbox id, message
+/// id, conversation id, queue id, channel, recipient, payload, attempts and
+/// attachment id.
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        conversation_id: r.get(2)?,
+        queue_id: r.get(3)?,
+        channel: r.get(4)?,
+        recipient: r.get(5)?,
+        payload: r.get(6)?,
+        attempts: r.get(7)?,
+        attachment_id: r.get(8)?,
+    })
+}
+
 /// Stands for the media id in a file's payload until it is uploaded.
 pub const MEDIA_ID: &str = "__atende_media__";
 
@@ -222,19 +239,7 @@ pub fn take_due(conn: &Connection, channel: &str, now: i64, limit: usize) -> App
              JOIN messages m ON m.id = o.message_id LEFT JOIN whatsapp_numbers w ON w.queue_id = o.queue_id
              WHERE o.rn <= coalesce(w.rate_per_sec, 80) ORDER BY o.next_at, o.id LIMIT ?2",
         )?
-        .query_map(params![now, limit as i64, channel], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                message_id: r.get(1)?,
-                conversation_id: r.get(2)?,
-                queue_id: r.get(3)?,
-                channel: r.get(4)?,
-                recipient: r.get(5)?,
-                payload: r.get(6)?,
-                attempts: r.get(7)?,
-                attachment_id: r.get(8)?,
-            })
-        })?
+        .query_map(params![now, limit as i64, channel], item_from_row)?
         .collect::<Result<_, _>>()?;
     let mut up = conn.prepare_cached(
         "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_at = ?2, updated_at = ?3 WHERE id = ?1",
@@ -323,19 +328,7 @@ pub fn claim(conn: &Connection, channel: &str, queue_id: i64, now: i64, limit: u
                    WHERE o.state = 'pending' AND o.next_at <= ?3 AND o.channel = ?1 AND o.queue_id = ?2) o
              WHERE o.rn = 1 ORDER BY o.next_at, o.id LIMIT ?4",
         )?
-        .query_map(params![channel, queue_id, now, limit as i64], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                message_id: r.get(1)?,
-                conversation_id: r.get(2)?,
-                queue_id: r.get(3)?,
-                channel: r.get(4)?,
-                recipient: r.get(5)?,
-                payload: r.get(6)?,
-                attempts: r.get(7)?,
-                attachment_id: r.get(8)?,
-            })
-        })?
+        .query_map(params![channel, queue_id, now, limit as i64], item_from_row)?
         .collect::<Result<_, _>>()?;
     let mut up = conn.prepare_cached(
         "UPDATE outbox SET state = 'sending', started_at = NULL, next_at = ?2, updated_at = ?3 WHERE id = ?1",
