@@ -186,7 +186,7 @@ async fn the_workspace_switches_without_reload_and_fits_a_phone() {
         "/admin/auditoria",
         "/admin/backup",
         "/admin/agendador",
-        "/admin/relatorio-pausas",
+        "/relatorios/pausas",
         "/equipes",
     ];
     for p in admin_pages {

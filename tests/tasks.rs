@@ -318,11 +318,11 @@ async fn pauses_respect_windows_stop_offers_and_are_flagged_past_their_limit() {
     pauses::end(&app.state, &ana).await.unwrap();
     let row = app.state.db.read(move |db| conv::load(db, cid)).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.agent_id), ("offered", Some(ana.id)));
-    let rep = app.state.db.read(|c| pauses::report(c, None, 10)).await.unwrap();
+    let rep = pauses_newest(&app).await;
     assert_eq!(rep.len(), 1);
-    assert_eq!(rep[0].end_reason.as_deref(), Some("agent"));
-    assert!(rep[0].exceeded_by.unwrap() >= 4, "{:?}", rep[0].exceeded_by);
-    assert_eq!(rep[0].limit_secs, 1);
+    assert_eq!(rep[0].0.as_deref(), Some("agent"));
+    assert!(rep[0].1.unwrap() >= 4, "{:?}", rep[0].1);
+    assert_eq!(rep[0].2, 1);
 
     // A reason that ends itself at the limit: Não pronto.
     let short = pause_reason(&app, "Banheiro", 1, None, "end").await;
@@ -331,8 +331,8 @@ async fn pauses_respect_windows_stop_offers_and_are_flagged_past_their_limit() {
     assert_eq!(pauses::check_limits(&app.state).await.unwrap(), 1);
     let presence = app.state.db.read(move |c| atende::domain::routing::presence(c, ana.id)).await.unwrap();
     assert_eq!(presence, "not_ready");
-    let rep = app.state.db.read(|c| pauses::report(c, None, 10)).await.unwrap();
-    assert_eq!(rep[0].end_reason.as_deref(), Some("limit"));
+    let rep = pauses_newest(&app).await;
+    assert_eq!(rep[0].0.as_deref(), Some("limit"));
 }
 
 #[tokio::test]
@@ -356,8 +356,8 @@ async fn supervisors_end_pauses_of_their_teams_only_and_it_is_audited() {
     sup.get(&format!("/equipes/{t}")).await.has(&["Em pausa: Café", "/agentes/"]);
     assert_eq!(sup.post(&format!("/agentes/{ana_id}/encerrar-pausa"), &[]).await.status, 303);
     assert_eq!(app.audits("pause.end_by_supervisor").await, 1);
-    let rep = app.state.db.read(|c| pauses::report(c, None, 10)).await.unwrap();
-    assert_eq!(rep[0].end_reason.as_deref(), Some("supervisor"));
+    let rep = pauses_newest(&app).await;
+    assert_eq!(rep[0].0.as_deref(), Some("supervisor"));
     // An agent cannot do it to a colleague.
     let bia = app.user("bia@x.com", Role::Agent, &[t]).await;
     assert_eq!(ana.post(&format!("/agentes/{bia}/nao-pronto"), &[]).await.status, 404);
@@ -505,6 +505,21 @@ async fn the_scheduler_page_lists_jobs_with_last_and_next_runs() {
     app.user("ana@x.com", Role::Agent, &[t]).await;
     let mut ana = app.login("ana@x.com").await;
     assert_eq!(ana.get("/admin/agendador").await.status, 403);
-    assert_eq!(ana.get("/admin/relatorio-pausas").await.status, 403);
-    admin.get("/admin/relatorio-pausas").await.has(&["Relatório de pausas"]);
+    // The old pause report address leads to the Pausas report.
+    assert_eq!(admin.get("/admin/relatorio-pausas").await.status, 303);
+    assert_eq!(ana.get("/relatorios/pausas").await.status, 404);
+    admin.get("/relatorios/pausas").await.has(&["Pausas", "Cada pausa"]);
+}
+
+/// The stored pauses, newest first: (how it ended, exceeded by, limit).
+async fn pauses_newest(app: &TestApp) -> Vec<(Option<String>, Option<i64>, i64)> {
+    app.state
+        .db
+        .read(|c| {
+            Ok(c.prepare("SELECT end_reason, exceeded_by, limit_secs FROM pauses ORDER BY started_at DESC, id DESC")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap()
 }

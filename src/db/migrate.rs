@@ -29,6 +29,7 @@ pub const STEPS: &[&str] = &[
     include_str!("steps/0017_email_templates.sql"),
     include_str!("steps/0018_outbox_started.sql"),
     include_str!("steps/0019_metrics.sql"),
+    include_str!("steps/0020_reports.sql"),
 ];
 
 /// The schema version this binary writes.

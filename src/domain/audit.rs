@@ -142,6 +142,7 @@ pub const ACTIONS: &[&str] = &[
     "restore.cli",
     "export.audit",
     "export.metrics",
+    "export.report",
     "task.delete",
     "contact.merge",
     "quick_reply.create",

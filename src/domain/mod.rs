@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod pauses;
 pub mod quick_replies;
 pub mod registers;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod settings;

@@ -47,25 +47,6 @@ pub struct Current {
     pub exceeded: bool,
 }
 
-/// One stored pause, for the report.
-#[derive(Clone, Debug)]
-pub struct Record {
-    /// Agent name.
-    pub agent: String,
-    /// Reason name.
-    pub reason: String,
-    /// Start.
-    pub started_at: i64,
-    /// End, if over.
-    pub ended_at: Option<i64>,
-    /// Limit in seconds.
-    pub limit_secs: i64,
-    /// Seconds beyond the limit (when flagged or ended late).
-    pub exceeded_by: Option<i64>,
-    /// Who or what ended it: agent, supervisor, limit, logout.
-    pub end_reason: Option<String>,
-}
-
 /// Active reasons, by name.
 pub fn reasons(conn: &Connection) -> AppResult<Vec<Reason>> {
     let mut stmt = conn.prepare_cached(
@@ -344,27 +325,4 @@ pub async fn check_limits(state: &AppState) -> AppResult<usize> {
         .await?;
     state.bus.publish(changes);
     Ok(n)
-}
-
-/// Stored pauses, newest first (the pause report), optionally of one agent.
-pub fn report(conn: &Connection, agent: Option<i64>, limit: i64) -> AppResult<Vec<Record>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT u.name, p.reason_name, p.started_at, p.ended_at, p.limit_secs, p.exceeded_by, p.end_reason
-         FROM pauses p JOIN users u ON u.id = p.user_id
-         WHERE (?1 IS NULL OR p.user_id = ?1) ORDER BY p.started_at DESC, p.id DESC LIMIT ?2",
-    )?;
-    let v = stmt
-        .query_map(params![agent, limit], |r| {
-            Ok(Record {
-                agent: r.get(0)?,
-                reason: r.get(1)?,
-                started_at: r.get(2)?,
-                ended_at: r.get(3)?,
-                limit_secs: r.get(4)?,
-                exceeded_by: r.get(5)?,
-                end_reason: r.get(6)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(v)
 }

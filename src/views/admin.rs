@@ -22,7 +22,7 @@ pub fn index(loc: Locale) -> Markup {
                 ("/admin/auditoria".to_string(), "admin.audit", "admin.audit.about"),
                 ("/admin/backup".to_string(), "admin.backup", "admin.backup.about"),
                 ("/admin/agendador".to_string(), "jobs.title", "jobs.about"),
-                ("/admin/relatorio-pausas".to_string(), "pause.report", "pause.report_about"),
+                ("/relatorios/pausas".to_string(), "pause.report", "pause.report_about"),
             ])
             .collect();
     html! {

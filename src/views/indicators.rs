@@ -122,12 +122,99 @@ pub struct Page<'a> {
     pub error: Option<&'static str>,
     /// Whether the viewer may export.
     pub may_export: bool,
+    /// Received per weekday (0 Monday) and local hour.
+    pub heat: [[i64; 24]; 7],
+    /// Finished per closing reason, most first.
+    pub reasons: Vec<(String, i64)>,
+}
+
+/// The heat map: received per weekday and hour, each cell a link to the
+/// conversations behind it.
+fn heat(loc: Locale, p: &Page) -> Markup {
+    let max = p.heat.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    html! {
+        figure.ind-heat {
+            figcaption { (t(loc, "ind.heat")) }
+            div.heat-wrap {
+                table.heat #ind-heat {
+                    thead { tr { th {} @for h in 0..24 { th scope="col" { (format!("{h:02}")) } } } }
+                    tbody {
+                        @for (wd, row) in p.heat.iter().enumerate() {
+                            @let day = t(loc, WEEKDAYS[wd]);
+                            tr {
+                                th scope="row" { (day) }
+                                @for (h, n) in row.iter().enumerate() {
+                                    @let level = ((*n as f64 / max) * 4.0).ceil() as i64;
+                                    td class=(format!("heat-{level}")) title=(format!("{day} {h:02}h: {n}")) {
+                                        @if *n > 0 {
+                                            a href=(format!("/indicadores/conversas?{}&tipo=received&semana={wd}&hora={h}", p.query)) { (n) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            small.muted { (t(loc, "ind.heat_note")) }
+        }
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["ind.wd.0", "ind.wd.1", "ind.wd.2", "ind.wd.3", "ind.wd.4", "ind.wd.5", "ind.wd.6"];
+
+/// The closing reasons of the period with their share.
+fn reasons(loc: Locale, p: &Page) -> Markup {
+    let total: i64 = p.reasons.iter().map(|(_, n)| n).sum();
+    html! {
+        h2 { (t(loc, "ind.reasons")) }
+        @if p.reasons.is_empty() { p.muted #ind-no-reasons { (t(loc, "ind.no_reasons")) } }
+        @else {
+            div.table-wrap {
+                table.table.stack #ind-reasons {
+                    thead { tr { th { (t(loc, "ind.reason")) } th { (t(loc, "ind.finished")) } th { (t(loc, "ind.share")) } } }
+                    tbody {
+                        @for (name, n) in &p.reasons {
+                            tr {
+                                td data-label=(t(loc, "ind.reason")) { (name) }
+                                td data-label=(t(loc, "ind.finished")) { (n) }
+                                td data-label=(t(loc, "ind.share")) { (format!("{:.1}%", *n as f64 / total.max(1) as f64 * 100.0).replace('.', ",")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn filters_form(loc: Locale, p: &Page) -> Markup {
+    filter_form(
+        loc,
+        "/indicadores",
+        &Shown { period: p.period, preset: p.preset, filters: p.filters, choices: p.choices },
+        true,
+    )
+}
+
+/// The period and filters a page shows (the Indicadores and the reports).
+pub struct Shown<'a> {
+    /// The period shown.
+    pub period: Period,
+    /// Preset name, or "personalizado".
+    pub preset: &'a str,
+    /// Filters applied.
+    pub filters: &'a Filters,
+    /// What they may name.
+    pub choices: &'a Choices,
+}
+
+/// The period and filter form, sent to `action`; `teams_agents` false
+/// leaves out the team and agent choices (an agent's own report).
+pub fn filter_form(loc: Locale, action: &str, p: &Shown, teams_agents: bool) -> Markup {
     let sel = |cur: Option<i64>, id: i64| cur == Some(id);
     html! {
-        form.form.ind-filters method="get" action="/indicadores" {
+        form.form.ind-filters method="get" action=(action) {
             label { (t(loc, "ind.period")) " "
                 select name="periodo" {
                     @for (v, k) in [("hoje", "ind.p.today"), ("7d", "ind.p.7d"), ("30d", "ind.p.30d"), ("mes", "ind.p.month"), ("personalizado", "ind.p.custom")] {
@@ -137,17 +224,21 @@ fn filters_form(loc: Locale, p: &Page) -> Markup {
             }
             label { (t(loc, "ind.from")) " " input type="date" name="de" value=(iso(p.period.from)); }
             label { (t(loc, "ind.to")) " " input type="date" name="ate" value=(iso(p.period.to)); }
-            label { (t(loc, "ind.team")) " "
-                select name="equipe" { option value="" { (t(loc, "ind.all")) }
-                    @for (id, n) in &p.choices.teams { option value=(id) selected[sel(p.filters.team, *id)] { (n) } } }
+            @if teams_agents {
+                label { (t(loc, "ind.team")) " "
+                    select name="equipe" { option value="" { (t(loc, "ind.all")) }
+                        @for (id, n) in &p.choices.teams { option value=(id) selected[sel(p.filters.team, *id)] { (n) } } }
+                }
             }
             label { (t(loc, "ind.queue")) " "
                 select name="fila" { option value="" { (t(loc, "ind.all")) }
                     @for (id, n) in &p.choices.queues { option value=(id) selected[sel(p.filters.queue, *id)] { (n) } } }
             }
-            label { (t(loc, "ind.agent")) " "
-                select name="agente" { option value="" { (t(loc, "ind.all")) }
-                    @for (id, n) in &p.choices.agents { option value=(id) selected[sel(p.filters.agent, *id)] { (n) } } }
+            @if teams_agents {
+                label { (t(loc, "ind.agent")) " "
+                    select name="agente" { option value="" { (t(loc, "ind.all")) }
+                        @for (id, n) in &p.choices.agents { option value=(id) selected[sel(p.filters.agent, *id)] { (n) } } }
+                }
             }
             label { (t(loc, "ind.channel")) " "
                 select name="canal" { option value="" { (t(loc, "ind.all")) }
@@ -239,6 +330,8 @@ pub fn page(loc: Locale, p: &Page) -> Markup {
                 }
             }
         }
+        (heat(loc, p))
+        (reasons(loc, p))
         @if p.may_export {
             p { a.btn #ind-csv href=(format!("/indicadores.csv?{}", p.query)) { (t(loc, "ind.csv")) } }
         }

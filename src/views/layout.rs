@@ -43,6 +43,7 @@ const MENU: &[MenuItem] = &[
     MenuItem { href: "/respostas", key: "menu.quick_replies", icon: "⚡", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
     MenuItem { href: "/indicadores", key: "menu.indicators", icon: "▥", admin_only: false },
+    MenuItem { href: "/relatorios", key: "menu.reports", icon: "☰", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
     MenuItem { href: "/conta", key: "menu.account", icon: "☺", admin_only: false },
 ];

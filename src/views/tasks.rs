@@ -7,7 +7,6 @@ use maud::{Markup, html};
 
 use super::{datetime, forms};
 use crate::domain::notifications::Notification;
-use crate::domain::pauses::Record;
 use crate::domain::tasks::{KINDS, Task, due_fields};
 use crate::domain::validate::{FormErrors, Input};
 use crate::i18n::{Locale, t};
@@ -411,34 +410,4 @@ fn datetime_secs(ts: i64, tz: &TimeZone) -> String {
     jiff::Timestamp::from_second(ts)
         .map(|t| t.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M:%S").to_string())
         .unwrap_or_default()
-}
-
-/// The pause report (admin): every stored pause, newest first.
-pub fn pause_report(loc: Locale, rows: &[Record], tz: &TimeZone) -> Markup {
-    let dur = |s: i64| super::desk::elapsed(s);
-    html! {
-        div.page-head { h1 { (t(loc, "pause.report")) } }
-        div.table-wrap { table.table #pauses {
-            thead { tr {
-                th { (t(loc, "desk.agent")) } th { (t(loc, "pause.reason")) } th { (t(loc, "pause.started")) } th { (t(loc, "pause.ended")) }
-                th.num { (t(loc, "pause.limit")) } th.num { (t(loc, "pause.exceeded_by")) } th { (t(loc, "pause.ended_how")) }
-            } }
-            tbody { @for r in rows { tr.task-overdue[r.exceeded_by.is_some_and(|x| x > 0)] {
-                td { (r.agent) } td { (r.reason) } td { (datetime_secs(r.started_at, tz)) }
-                td { @if let Some(e) = r.ended_at { (datetime_secs(e, tz)) } @else { span.badge.badge-warn { (t(loc, "pause.running")) } } }
-                td.num { (dur(r.limit_secs)) }
-                td.num { @if let Some(x) = r.exceeded_by { (dur(x)) } }
-                td { @if let Some(h) = &r.end_reason { (t(loc, end_key(h))) } }
-            } } }
-        } }
-    }
-}
-
-fn end_key(how: &str) -> &'static str {
-    match how {
-        "agent" => "pause.ended.agent",
-        "supervisor" => "pause.ended.supervisor",
-        "limit" => "pause.ended.limit",
-        _ => "pause.ended.logout",
-    }
 }

@@ -18,11 +18,11 @@ use crate::views;
 use crate::views::indicators::{Better, Card, Value};
 
 /// What the query string asks.
-struct Asked {
-    period: Period,
-    preset: String,
-    filters: Filters,
-    error: Option<&'static str>,
+pub(super) struct Asked {
+    pub(super) period: Period,
+    pub(super) preset: String,
+    pub(super) filters: Filters,
+    pub(super) error: Option<&'static str>,
 }
 
 fn id(q: &Input, name: &str) -> AppResult<Option<i64>> {
@@ -32,7 +32,7 @@ fn id(q: &Input, name: &str) -> AppResult<Option<i64>> {
     }
 }
 
-fn asked(ctx: &Ctx, q: &Input) -> AppResult<Asked> {
+pub(super) fn asked(ctx: &Ctx, q: &Input) -> AppResult<Asked> {
     let tz = ctx.state.settings().tz();
     let today = jiff::Timestamp::from_second(ctx.state.now()).map_err(AppError::internal)?.to_zoned(tz).date();
     let fallback = Period::preset("7d", today).ok_or_else(|| AppError::internal("no period"))?;
@@ -57,7 +57,7 @@ fn asked(ctx: &Ctx, q: &Input) -> AppResult<Asked> {
     Ok(Asked { period, preset, filters, error })
 }
 
-fn query_string(a: &Asked) -> String {
+pub(super) fn query_string(a: &Asked) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("periodo", &a.preset);
     if a.preset == "personalizado" {
@@ -193,7 +193,7 @@ fn cards(now: &Figures, before: &Figures, spread: Option<(i64, i64)>) -> Vec<Car
 pub async fn page(ctx: Ctx, q: Input) -> AppResult<Response> {
     let (a, teams, choices) = scoped(&ctx, &q).await?;
     let (p, f) = (a.period, a.filters.clone());
-    let (now, before, days, spread) = ctx
+    let (now, before, days, spread, hours, reasons) = ctx
         .state
         .db
         .read(move |c| {
@@ -202,9 +202,20 @@ pub async fn page(ctx: Ctx, q: Input) -> AppResult<Response> {
                 query::figures(c, &teams, p.previous(), &f)?,
                 query::by_day(c, &teams, p, &f)?,
                 query::spread(c, &teams, p, &f, "handle")?,
+                query::hours(c, &teams, p, &f, false)?,
+                query::reasons(c, &teams, p, &f)?,
             ))
         })
         .await?;
+    let mut heat = [[0i64; 24]; 7];
+    for h in hours {
+        if let Some(d) = query::date_of(h.day) {
+            let wd = d.weekday().to_monday_zero_offset() as usize;
+            if let Some(cell) = heat.get_mut(wd).and_then(|r| r.get_mut(h.hour.clamp(0, 23) as usize)) {
+                *cell += h.received;
+            }
+        }
+    }
     let may_export = ctx.user()?.can(Permission::ExportReports);
     let page = views::indicators::Page {
         period: a.period,
@@ -216,6 +227,8 @@ pub async fn page(ctx: Ctx, q: Input) -> AppResult<Response> {
         query: query_string(&a),
         error: a.error,
         may_export,
+        heat,
+        reasons,
     };
     Ok(ctx.page(ctx.t("ind.title"), "/indicadores", views::indicators::page(ctx.loc, &page)))
 }
@@ -232,8 +245,15 @@ pub async fn behind(ctx: Ctx, q: Input) -> AppResult<Response> {
         }
         p = Period { from: d, to: d };
     }
+    let slot = match (q.get("semana").trim(), q.get("hora").trim()) {
+        ("", "") => None,
+        (w, h) => match (w.parse::<i8>(), h.parse::<i64>()) {
+            (Ok(weekday @ 0..=6), Ok(hour @ 0..=23)) => Some(query::Slot { weekday, hour }),
+            _ => return Err(AppError::BadRequest("ind.bad_slot")),
+        },
+    };
     let (f, k) = (a.filters.clone(), kind.clone());
-    let rows = ctx.state.db.read(move |c| query::behind(c, &teams, p, &f, &k)).await?;
+    let rows = ctx.state.db.read(move |c| query::behind(c, &teams, p, &f, &k, slot)).await?;
     let tz = ctx.state.settings().tz();
     let label = format!(
         "{} · {} – {}",

@@ -18,6 +18,7 @@ pub mod live;
 pub mod multipart;
 pub mod pages;
 pub mod registers;
+pub mod reports;
 pub mod tasks;
 pub mod whatsapp;
 pub mod widget;
@@ -448,6 +449,20 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    // -- Relatórios (each handler checks who may read which report)
+    let report_routes = warp::path("relatorios")
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(cx.clone())
+        .then(get!(reports::index, [], []))
+        .or(warp::path!("relatorios" / String).and(warp::get()).and(cx.clone()).and(query()).then(get!(
+            reports::page,
+            [name],
+            [q]
+        )))
+        .unify()
+        .boxed();
+
     let task_routes = task_routes(&cx);
     let contact_routes = contact_routes(&cx);
     let workbench_routes = workbench_routes(&cx);
@@ -476,6 +491,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(widget_routes)
         .unify()
         .or(indicator_routes)
+        .unify()
+        .or(report_routes)
         .unify();
     finish(locale_state, routes)
 }

@@ -53,7 +53,8 @@ pub(super) fn task_routes(
         .and(form())
         .then(post!(tasks::supervise_not_ready, [id]));
     let jobs = p!("admin" / "agendador").and(warp::get()).and(cx()).then(get!(tasks::jobs_page, [], []));
-    let pauses = p!("admin" / "relatorio-pausas").and(warp::get()).and(cx()).then(get!(tasks::pause_report, [], []));
+    let pauses =
+        p!("admin" / "relatorio-pausas").and(warp::get()).and(cx()).then(get!(super::reports::old_pauses, [], []));
     let pages = list.or(new).unify().or(create).unify().or(view).unify().or(edit).unify().or(update).unify().boxed();
     let actions = task_action!("pegar", tasks::take)
         .or(task_action!("finalizar", tasks::finish))

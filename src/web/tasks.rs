@@ -375,11 +375,3 @@ pub async fn jobs_page(ctx: Ctx) -> AppResult<Response> {
     let tz = ctx.state.settings().tz();
     Ok(ctx.page(ctx.t("jobs.title"), "/admin", views::tasks::jobs(ctx.loc, &jobs, &tz)))
 }
-
-/// GET /admin/relatorio-pausas — the pause report.
-pub async fn pause_report(ctx: Ctx) -> AppResult<Response> {
-    ctx.admin()?;
-    let rows = ctx.state.db.read(|c| pauses::report(c, None, 500)).await?;
-    let tz = ctx.state.settings().tz();
-    Ok(ctx.page(ctx.t("pause.report"), "/admin", views::tasks::pause_report(ctx.loc, &rows, &tz)))
-}

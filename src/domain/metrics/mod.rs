@@ -297,6 +297,27 @@ pub fn business_day(tz: &jiff::tz::TimeZone, at: i64) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 
+/// The business day (yyyymmdd) and local hour (0–23) of `at` in `tz`.
+pub fn business_hour(tz: &jiff::tz::TimeZone, at: i64) -> (i64, i64) {
+    let z = jiff::Timestamp::from_second(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(tz.clone());
+    let d = z.date();
+    (i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day()), i64::from(z.hour()))
+}
+
+/// The kinds also counted by hour (`metric_hours`, the heat map).
+pub const HOUR_KINDS: [&str; 2] = ["received", "lost_queue"];
+
+/// Counts `n` facts of `kind` (one of [`HOUR_KINDS`]) in the hour rollup.
+pub fn bump_hour(conn: &Connection, day: i64, hour: i64, place: &Place, kind: &str, n: i64) -> AppResult<()> {
+    let Some(kind) = HOUR_KINDS.iter().find(|k| **k == kind) else { return Ok(()) };
+    conn.prepare_cached(&format!(
+        "INSERT INTO metric_hours (day, hour, queue_id, team_id, channel, {kind}_n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (day, hour, queue_id, team_id, channel) DO UPDATE SET {kind}_n = {kind}_n + excluded.{kind}_n"
+    ))?
+    .execute(params![day, hour, place.queue_id, place.team_id, place.channel, n])?;
+    Ok(())
+}
+
 /// The business time zone as stored in the settings.
 pub fn business_tz(conn: &Connection) -> AppResult<jiff::tz::TimeZone> {
     let name: Option<String> =
@@ -309,14 +330,38 @@ pub fn record(conn: &Connection, conv: i64, place: &Place, at: i64, facts: &[Fac
     if facts.is_empty() {
         return Ok(());
     }
-    let day = business_day(&business_tz(conn)?, at);
+    let (day, hour) = business_hour(&business_tz(conn)?, at);
     let mut ins = conn.prepare_cached(
-        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for f in facts {
-        ins.execute(params![conv, f.kind, at, day, place.queue_id, place.team_id, f.agent, place.channel, f.secs])?;
+        ins.execute(params![
+            conv,
+            f.kind,
+            at,
+            day,
+            place.queue_id,
+            place.team_id,
+            f.agent,
+            place.channel,
+            f.secs,
+            hour
+        ])?;
         bump(conn, day, place, f.agent, f.kind, 1, f.secs)?;
+        if HOUR_KINDS.contains(&f.kind) {
+            bump_hour(conn, day, hour, place, f.kind, 1)?;
+        }
+        if f.kind == "scripted" {
+            // The finish that records it has just stored the reason.
+            conn.prepare_cached(
+                "INSERT INTO metric_reasons (day, queue_id, team_id, agent_id, channel, reason_id, n)
+                 SELECT ?1, ?2, ?3, ?4, ?5, closing_reason_id, 1 FROM conversations
+                 WHERE id = ?6 AND closing_reason_id IS NOT NULL
+                 ON CONFLICT (day, queue_id, team_id, agent_id, channel, reason_id) DO UPDATE SET n = n + 1",
+            )?
+            .execute(params![day, place.queue_id, place.team_id, f.agent, place.channel, conv])?;
+        }
     }
     Ok(())
 }
@@ -326,12 +371,22 @@ pub fn bump(conn: &Connection, day: i64, place: &Place, agent: i64, kind: &str, 
     // Only the fixed kinds ever name a column.
     let Some(kind) = KINDS.iter().find(|k| **k == kind) else { return Ok(()) };
     conn.prepare_cached(&format!(
-        "INSERT INTO metric_days (day, queue_id, team_id, agent_id, channel, {kind}_n, {kind}_secs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO metric_days (day, queue_id, team_id, agent_id, channel, {kind}_n, {kind}_secs, wait_max)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (day, queue_id, team_id, agent_id, channel)
-         DO UPDATE SET {kind}_n = {kind}_n + excluded.{kind}_n, {kind}_secs = {kind}_secs + excluded.{kind}_secs"
+         DO UPDATE SET {kind}_n = {kind}_n + excluded.{kind}_n, {kind}_secs = {kind}_secs + excluded.{kind}_secs,
+           wait_max = max(wait_max, excluded.wait_max)"
     ))?
-    .execute(params![day, place.queue_id, place.team_id, agent, place.channel, n, secs])?;
+    .execute(params![
+        day,
+        place.queue_id,
+        place.team_id,
+        agent,
+        place.channel,
+        n,
+        secs,
+        if *kind == "wait" { secs } else { 0 }
+    ])?;
     Ok(())
 }
 

@@ -103,7 +103,7 @@ fn row_figures(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Figures> {
     Ok(Figures { sums })
 }
 
-fn scope_json(teams: &Option<Vec<i64>>) -> Option<String> {
+pub(crate) fn scope_json(teams: &Option<Vec<i64>>) -> Option<String> {
     teams.as_ref().map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".into()))
 }
 
@@ -129,6 +129,99 @@ pub fn by_day(conn: &Connection, teams: &Option<Vec<i64>>, p: Period, f: &Filter
     Ok(v)
 }
 
+/// What [`grouped`] splits the figures by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// Per agent (0: facts of nobody).
+    Agent,
+    /// Per queue.
+    Queue,
+}
+
+/// The period's figures per agent or per queue, with the longest single
+/// wait of each.
+pub fn grouped(
+    conn: &Connection,
+    teams: &Option<Vec<i64>>,
+    p: Period,
+    f: &Filters,
+    by: By,
+) -> AppResult<Vec<(i64, Figures, i64)>> {
+    let col = match by {
+        By::Agent => "agent_id",
+        By::Queue => "queue_id",
+    };
+    let sql = format!(
+        "SELECT {col}, coalesce(max(wait_max), 0), {} FROM metric_days WHERE {WHERE} GROUP BY {col}",
+        sums_sql()
+    );
+    let v = conn
+        .prepare_cached(&sql)?
+        .query_map(params![p.from, p.to, f.team, f.queue, f.agent, f.channel, scope_json(teams)], |r| {
+            Ok((r.get(0)?, row_figures(r, 2)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// One row of [`hours`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HourRow {
+    /// The queue (0 when not split by queue).
+    pub queue: i64,
+    /// Business day, yyyymmdd.
+    pub day: i64,
+    /// Local hour, 0–23.
+    pub hour: i64,
+    /// Conversations received.
+    pub received: i64,
+    /// Lost in the queue.
+    pub lost: i64,
+}
+
+/// Conversations received and lost in the queue per business day and
+/// local hour (and queue with `per_queue`). The agent filter does not
+/// apply (nobody has a conversation when it arrives).
+pub fn hours(
+    conn: &Connection,
+    teams: &Option<Vec<i64>>,
+    p: Period,
+    f: &Filters,
+    per_queue: bool,
+) -> AppResult<Vec<HourRow>> {
+    let key = if per_queue { "queue_id" } else { "0" };
+    let sql = format!(
+        "SELECT {key}, day, hour, sum(received_n), sum(lost_queue_n) FROM metric_hours
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR team_id = ?3) AND (?4 IS NULL OR queue_id = ?4)
+           AND (?5 IS NULL OR ?5 IS NOT NULL) AND (?6 IS NULL OR channel = ?6)
+           AND (?7 IS NULL OR team_id IN (SELECT value FROM json_each(?7)))
+         GROUP BY 1, day, hour"
+    );
+    let v = conn
+        .prepare_cached(&sql)?
+        .query_map(params![p.from, p.to, f.team, f.queue, f.agent, f.channel, scope_json(teams)], |r| {
+            Ok(HourRow { queue: r.get(0)?, day: r.get(1)?, hour: r.get(2)?, received: r.get(3)?, lost: r.get(4)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// Finished conversations per closing reason: (reason, how many), most first.
+pub fn reasons(conn: &Connection, teams: &Option<Vec<i64>>, p: Period, f: &Filters) -> AppResult<Vec<(String, i64)>> {
+    let sql = format!(
+        "SELECT r.name, sum(m.n) FROM metric_reasons m JOIN closing_reasons r ON r.id = m.reason_id
+         WHERE {} GROUP BY m.reason_id ORDER BY 2 DESC, r.name",
+        facts_where()
+    );
+    let v = conn
+        .prepare_cached(&sql)?
+        .query_map(params![p.from, p.to, f.team, f.queue, f.agent, f.channel, scope_json(teams)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
 /// A conversation behind a figure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Behind {
@@ -146,6 +239,15 @@ pub struct Behind {
     pub secs: i64,
 }
 
+/// One cell of the heat map: a weekday (0 Monday … 6 Sunday) and local hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// 0 Monday … 6 Sunday.
+    pub weekday: i8,
+    /// 0–23.
+    pub hour: i64,
+}
+
 /// At most this many conversations behind one figure are listed.
 pub const BEHIND_LIMIT: i64 = 500;
 
@@ -157,21 +259,47 @@ pub fn behind(
     p: Period,
     f: &Filters,
     kind: &str,
+    slot: Option<Slot>,
 ) -> AppResult<Vec<Behind>> {
     if !KINDS.contains(&kind) {
         return Err(AppError::BadRequest("ind.bad_kind"));
     }
+    let (days, hour) = match &slot {
+        Some(s) => {
+            let days: Vec<i64> = p
+                .days()
+                .into_iter()
+                .filter(|d| date_of(*d).is_some_and(|d| d.weekday().to_monday_zero_offset() == s.weekday))
+                .collect();
+            (Some(serde_json::to_string(&days).map_err(AppError::internal)?), Some(s.hour))
+        }
+        None => (None, None),
+    };
     let v = conn
         .prepare_cached(&format!(
             "SELECT m.conversation_id, m.at, coalesce(ct.name, ''), q.name, coalesce(u.name, ''), m.secs
              FROM metric_facts m JOIN conversations c ON c.id = m.conversation_id
              JOIN contacts ct ON ct.id = c.contact_id JOIN queues q ON q.id = m.queue_id
              LEFT JOIN users u ON u.id = m.agent_id
-             WHERE m.kind = ?8 AND {} ORDER BY m.at DESC, m.id DESC LIMIT ?9",
+             WHERE m.kind = ?8 AND {} AND (?10 IS NULL OR m.day IN (SELECT value FROM json_each(?10)))
+               AND (?11 IS NULL OR m.hour = ?11)
+             ORDER BY m.at DESC, m.id DESC LIMIT ?9",
             facts_where()
         ))?
         .query_map(
-            params![p.from, p.to, f.team, f.queue, f.agent, f.channel, scope_json(teams), kind, BEHIND_LIMIT],
+            params![
+                p.from,
+                p.to,
+                f.team,
+                f.queue,
+                f.agent,
+                f.channel,
+                scope_json(teams),
+                kind,
+                BEHIND_LIMIT,
+                days,
+                hour
+            ],
             |r| {
                 Ok(Behind {
                     id: r.get(0)?,

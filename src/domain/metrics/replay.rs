@@ -12,7 +12,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Happened, Place, Track, business_day, business_tz, meaning, step, store};
+use super::{Happened, Place, Track, business_tz, meaning, step, store};
 use crate::error::AppResult;
 
 struct Conv {
@@ -71,8 +71,8 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
          WHERE conversation_id = ?1 AND kind IN ('in', 'out', 'system') ORDER BY id",
     )?;
     let mut ins = conn.prepare(
-        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for c in &convs {
         let timeline: Vec<Line> = lines
@@ -122,7 +122,7 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
                 Happened::Customer | Happened::Agent | Happened::Created => {}
             }
             let facts = step(&mut track, h, l.at, agent, actor);
-            let day = business_day(&tz, l.at);
+            let (day, hour) = super::business_hour(&tz, l.at);
             for f in &facts {
                 ins.execute(params![
                     c.id,
@@ -133,7 +133,8 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
                     c.place.team_id,
                     f.agent,
                     c.place.channel,
-                    f.secs
+                    f.secs,
+                    hour
                 ])?;
             }
         }
@@ -168,6 +169,7 @@ fn handed_to(rest: &[Line]) -> Option<i64> {
 /// Rebuilds `metric_days` from `metric_facts`.
 pub fn rollup(conn: &Connection) -> AppResult<()> {
     conn.execute("DELETE FROM metric_days", [])?;
+    rollup_hours(conn)?;
     let cols: Vec<String> = super::KINDS
         .iter()
         .map(|k| {
@@ -179,13 +181,33 @@ pub fn rollup(conn: &Connection) -> AppResult<()> {
     let names: Vec<String> = super::KINDS.iter().map(|k| format!("{k}_n, {k}_secs")).collect();
     conn.execute(
         &format!(
-            "INSERT INTO metric_days (day, queue_id, team_id, agent_id, channel, {})
-             SELECT day, queue_id, team_id, agent_id, channel, {} FROM metric_facts
+            "INSERT INTO metric_days (day, queue_id, team_id, agent_id, channel, wait_max, {})
+             SELECT day, queue_id, team_id, agent_id, channel,
+               coalesce(max(CASE WHEN kind = 'wait' THEN secs END), 0), {} FROM metric_facts
              GROUP BY day, queue_id, team_id, agent_id, channel",
             names.join(", "),
             cols.join(", ")
         ),
         [],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds `metric_hours` from the facts (their business day and hour)
+/// and `metric_reasons` (an older cycle counts under the conversation's
+/// latest closing reason: the timeline keeps only whether it was resolved).
+fn rollup_hours(conn: &Connection) -> AppResult<()> {
+    conn.execute_batch(
+        "DELETE FROM metric_hours;
+         INSERT INTO metric_hours (day, hour, queue_id, team_id, channel, received_n, lost_queue_n)
+         SELECT day, hour, queue_id, team_id, channel, sum(kind = 'received'), sum(kind = 'lost_queue')
+         FROM metric_facts WHERE kind IN ('received', 'lost_queue') GROUP BY day, hour, queue_id, team_id, channel;
+         DELETE FROM metric_reasons;
+         INSERT INTO metric_reasons (day, queue_id, team_id, agent_id, channel, reason_id, n)
+         SELECT m.day, m.queue_id, m.team_id, m.agent_id, m.channel, c.closing_reason_id, count(*)
+         FROM metric_facts m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.kind = 'scripted' AND c.closing_reason_id IS NOT NULL
+         GROUP BY m.day, m.queue_id, m.team_id, m.agent_id, m.channel, c.closing_reason_id;",
     )?;
     Ok(())
 }

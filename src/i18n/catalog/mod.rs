@@ -8,6 +8,7 @@ mod email_templates;
 mod faults;
 mod forms;
 mod indicators;
+mod reports;
 mod routing;
 mod security;
 mod wa_templates;
@@ -24,6 +25,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     faults::ENTRIES,
     forms::ENTRIES,
     indicators::ENTRIES,
+    reports::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
     whatsapp::ENTRIES,
