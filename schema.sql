@@ -915,3 +915,6 @@ CREATE TABLE metric_reasons (
     n          INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, queue_id, team_id, agent_id, channel, reason_id)
 ) WITHOUT ROWID;
+
+-- The closing reason of a finish with the script ('scripted' facts).
+ALTER TABLE metric_facts ADD COLUMN reason_id INTEGER;

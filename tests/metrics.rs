@@ -53,19 +53,28 @@ async fn totals(app: &TestApp, filter: &str) -> BTreeMap<&'static str, (i64, i64
     KINDS.iter().enumerate().filter(|(i, _)| v[2 * i] > 0).map(|(i, k)| (*k, (v[2 * i], v[2 * i + 1]))).collect()
 }
 
-/// Every rollup row, as stored.
+/// Every rollup row, as stored: the days, then the hours, then the closing
+/// reasons.
 async fn rollup_rows(app: &TestApp) -> Vec<Vec<String>> {
     app.state
         .db
         .read(|c| {
-            let mut st = c.prepare("SELECT * FROM metric_days ORDER BY day, queue_id, team_id, agent_id, channel")?;
-            let n = st.column_count();
-            let rows = st
-                .query_map([], |r| {
-                    (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
-                })?
-                .collect::<Result<Vec<Vec<String>>, _>>()?;
-            Ok(rows)
+            let mut all = Vec::new();
+            for sql in [
+                "SELECT * FROM metric_days ORDER BY day, queue_id, team_id, agent_id, channel",
+                "SELECT 'h', * FROM metric_hours ORDER BY day, hour, queue_id, team_id, channel",
+                "SELECT 'r', * FROM metric_reasons ORDER BY day, queue_id, team_id, agent_id, channel, reason_id",
+            ] {
+                let mut st = c.prepare(sql)?;
+                let n = st.column_count();
+                let rows = st
+                    .query_map([], |r| {
+                        (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+                    })?
+                    .collect::<Result<Vec<Vec<String>>, _>>()?;
+                all.extend(rows);
+            }
+            Ok(all)
         })
         .await
         .unwrap()

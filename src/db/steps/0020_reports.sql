@@ -55,5 +55,8 @@ CREATE TABLE metric_reasons (
     PRIMARY KEY (day, queue_id, team_id, agent_id, channel, reason_id)
 ) WITHOUT ROWID;
 
+-- The closing reason of a finish with the script ('scripted' facts).
+ALTER TABLE metric_facts ADD COLUMN reason_id INTEGER;
+
 -- Fill metric_hours from the facts on the next start.
 INSERT OR IGNORE INTO metric_backfill (id) VALUES (1);

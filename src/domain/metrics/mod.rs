@@ -332,10 +332,19 @@ pub fn record(conn: &Connection, conv: i64, place: &Place, at: i64, facts: &[Fac
     }
     let (day, hour) = business_hour(&business_tz(conn)?, at);
     let mut ins = conn.prepare_cached(
-        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour,
+           reason_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for f in facts {
+        // A finish with the script keeps its reason (stored just before).
+        let reason: Option<i64> = if f.kind == "scripted" {
+            conn.prepare_cached("SELECT closing_reason_id FROM conversations WHERE id = ?1")?
+                .query_row([conv], |r| r.get(0))
+                .optional()?
+                .flatten()
+        } else {
+            None
+        };
         ins.execute(params![
             conv,
             f.kind,
@@ -346,21 +355,20 @@ pub fn record(conn: &Connection, conv: i64, place: &Place, at: i64, facts: &[Fac
             f.agent,
             place.channel,
             f.secs,
-            hour
+            hour,
+            reason
         ])?;
         bump(conn, day, place, f.agent, f.kind, 1, f.secs)?;
         if HOUR_KINDS.contains(&f.kind) {
             bump_hour(conn, day, hour, place, f.kind, 1)?;
         }
-        if f.kind == "scripted" {
-            // The finish that records it has just stored the reason.
+        if let Some(reason) = reason {
             conn.prepare_cached(
                 "INSERT INTO metric_reasons (day, queue_id, team_id, agent_id, channel, reason_id, n)
-                 SELECT ?1, ?2, ?3, ?4, ?5, closing_reason_id, 1 FROM conversations
-                 WHERE id = ?6 AND closing_reason_id IS NOT NULL
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
                  ON CONFLICT (day, queue_id, team_id, agent_id, channel, reason_id) DO UPDATE SET n = n + 1",
             )?
-            .execute(params![day, place.queue_id, place.team_id, f.agent, place.channel, conv])?;
+            .execute(params![day, place.queue_id, place.team_id, f.agent, place.channel, reason])?;
         }
     }
     Ok(())

@@ -21,6 +21,9 @@ struct Conv {
     agent: i64,
     scripted: bool,
     resolved: bool,
+    /// The closing reason stored now (what an older scripted finish counts
+    /// under: the timeline keeps only whether it was resolved).
+    reason: Option<i64>,
 }
 
 struct Line {
@@ -53,7 +56,7 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
     let convs: Vec<Conv> = conn
         .prepare(
             "SELECT c.id, c.queue_id, q.team_id, c.channel, coalesce(c.agent_id, 0),
-               c.closing_reason_id IS NOT NULL, coalesce(c.resolved, 0)
+               c.closing_reason_id IS NOT NULL, coalesce(c.resolved, 0), c.closing_reason_id
              FROM conversations c JOIN queues q ON q.id = c.queue_id ORDER BY c.id",
         )?
         .query_map([], |r| {
@@ -63,6 +66,7 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
                 agent: r.get(4)?,
                 scripted: r.get(5)?,
                 resolved: r.get::<_, i64>(6)? != 0,
+                reason: r.get(7)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -71,8 +75,8 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
          WHERE conversation_id = ?1 AND kind IN ('in', 'out', 'system') ORDER BY id",
     )?;
     let mut ins = conn.prepare(
-        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO metric_facts (conversation_id, kind, at, day, queue_id, team_id, agent_id, channel, secs, hour,
+           reason_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for c in &convs {
         let timeline: Vec<Line> = lines
@@ -134,7 +138,8 @@ pub fn backfill(conn: &Connection) -> AppResult<usize> {
                     f.agent,
                     c.place.channel,
                     f.secs,
-                    hour
+                    hour,
+                    if f.kind == "scripted" { c.reason } else { None }
                 ])?;
             }
         }
@@ -194,8 +199,7 @@ pub fn rollup(conn: &Connection) -> AppResult<()> {
 }
 
 /// Rebuilds `metric_hours` from the facts (their business day and hour)
-/// and `metric_reasons` (an older cycle counts under the conversation's
-/// latest closing reason: the timeline keeps only whether it was resolved).
+/// and `metric_reasons` (from the reason each scripted finish kept).
 fn rollup_hours(conn: &Connection) -> AppResult<()> {
     conn.execute_batch(
         "DELETE FROM metric_hours;
@@ -204,10 +208,9 @@ fn rollup_hours(conn: &Connection) -> AppResult<()> {
          FROM metric_facts WHERE kind IN ('received', 'lost_queue') GROUP BY day, hour, queue_id, team_id, channel;
          DELETE FROM metric_reasons;
          INSERT INTO metric_reasons (day, queue_id, team_id, agent_id, channel, reason_id, n)
-         SELECT m.day, m.queue_id, m.team_id, m.agent_id, m.channel, c.closing_reason_id, count(*)
-         FROM metric_facts m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.kind = 'scripted' AND c.closing_reason_id IS NOT NULL
-         GROUP BY m.day, m.queue_id, m.team_id, m.agent_id, m.channel, c.closing_reason_id;",
+         SELECT day, queue_id, team_id, agent_id, channel, reason_id, count(*) FROM metric_facts
+         WHERE kind = 'scripted' AND reason_id IS NOT NULL
+         GROUP BY day, queue_id, team_id, agent_id, channel, reason_id;",
     )?;
     Ok(())
 }
