@@ -53,8 +53,8 @@ async fn totals(app: &TestApp, filter: &str) -> BTreeMap<&'static str, (i64, i64
     KINDS.iter().enumerate().filter(|(i, _)| v[2 * i] > 0).map(|(i, k)| (*k, (v[2 * i], v[2 * i + 1]))).collect()
 }
 
-/// Every rollup row, as stored: the days, then the hours, then the closing
-/// reasons.
+/// Every rollup row, as stored: the days, the hours, the closing reasons and
+/// the handling-time histogram.
 async fn rollup_rows(app: &TestApp) -> Vec<Vec<String>> {
     app.state
         .db
@@ -64,6 +64,7 @@ async fn rollup_rows(app: &TestApp) -> Vec<Vec<String>> {
                 "SELECT * FROM metric_days ORDER BY day, queue_id, team_id, agent_id, channel",
                 "SELECT 'h', * FROM metric_hours ORDER BY day, hour, queue_id, team_id, channel",
                 "SELECT 'r', * FROM metric_reasons ORDER BY day, queue_id, team_id, agent_id, channel, reason_id",
+                "SELECT 's', * FROM metric_spread ORDER BY day, team_id, bucket",
             ] {
                 let mut st = c.prepare(sql)?;
                 let n = st.column_count();

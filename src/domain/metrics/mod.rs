@@ -304,6 +304,23 @@ pub fn business_hour(tz: &jiff::tz::TimeZone, at: i64) -> (i64, i64) {
     (i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day()), i64::from(z.hour()))
 }
 
+/// The histogram bucket of a duration: the seconds to two significant digits,
+/// rounded down (45 → 45, 1_234 → 1_200), at most 10% under the duration.
+pub fn bucket(secs: i64) -> i64 {
+    let s = secs.max(0);
+    let mut m = 1;
+    while s / m >= 100 {
+        m *= 10;
+    }
+    s / m * m
+}
+
+/// [`bucket`] in SQL, of the column `secs`.
+pub const BUCKET_SQL: &str = "CASE WHEN secs < 100 THEN max(secs, 0) WHEN secs < 1000 THEN secs / 10 * 10
+     WHEN secs < 10000 THEN secs / 100 * 100 WHEN secs < 100000 THEN secs / 1000 * 1000
+     WHEN secs < 1000000 THEN secs / 10000 * 10000 WHEN secs < 10000000 THEN secs / 100000 * 100000
+     ELSE secs / 1000000 * 1000000 END";
+
 /// The kinds also counted by hour (`metric_hours`, the heat map).
 pub const HOUR_KINDS: [&str; 2] = ["received", "lost_queue"];
 
@@ -361,6 +378,13 @@ pub fn record(conn: &Connection, conv: i64, place: &Place, at: i64, facts: &[Fac
         bump(conn, day, place, f.agent, f.kind, 1, f.secs)?;
         if HOUR_KINDS.contains(&f.kind) {
             bump_hour(conn, day, hour, place, f.kind, 1)?;
+        }
+        if f.kind == "handle" {
+            conn.prepare_cached(
+                "INSERT INTO metric_spread (day, team_id, bucket, n) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (day, team_id, bucket) DO UPDATE SET n = n + 1",
+            )?
+            .execute(params![day, place.team_id, bucket(f.secs)])?;
         }
         if let Some(reason) = reason {
             conn.prepare_cached(
@@ -528,6 +552,19 @@ mod tests {
         assert_eq!(kinds(&step(&mut t, Happened::Agent, 80, 4, 4)), [("reply", 4, 30)]);
         let late = step(&mut t, Happened::Reopened { to_agent: true }, 8 * 86_400 + 80, 4, 4);
         assert_eq!(kinds(&late), [("reopened", 4, 0), ("assigned", 4, 0)], "after 7 days no reopened_7d");
+    }
+
+    #[test]
+    fn buckets_keep_two_significant_digits() {
+        for (s, b) in [(-3, 0), (0, 0), (45, 45), (99, 99), (100, 100), (109, 100), (1_234, 1_200), (86_399, 86_000)] {
+            assert_eq!(bucket(s), b, "{s}");
+        }
+        let conn = Connection::open_in_memory().unwrap();
+        for s in [-3i64, 7, 99, 100, 555, 9_999, 12_345, 999_999, 1_234_567, 98_765_432] {
+            let sql: i64 =
+                conn.query_row(&format!("SELECT {} FROM (SELECT ?1 AS secs)", BUCKET_SQL), [s], |r| r.get(0)).unwrap();
+            assert_eq!(sql, bucket(s), "{s}");
+        }
     }
 
     #[test]

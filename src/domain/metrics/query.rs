@@ -364,7 +364,9 @@ pub fn choices(conn: &Connection, teams: &Option<Vec<i64>>) -> AppResult<Choices
 }
 
 /// The median and 90th percentile of the durations of `kind` in the
-/// period (None: there were none).
+/// period (None: there were none). The handling time without a queue,
+/// agent or channel filter reads the daily histogram (`metric_spread`, two
+/// significant digits); otherwise the facts themselves.
 pub fn spread(
     conn: &Connection,
     teams: &Option<Vec<i64>>,
@@ -372,6 +374,17 @@ pub fn spread(
     f: &Filters,
     kind: &str,
 ) -> AppResult<Option<(i64, i64)>> {
+    if kind == "handle" && f.queue.is_none() && f.agent.is_none() && f.channel.is_none() {
+        let buckets: Vec<(i64, i64)> = conn
+            .prepare_cached(
+                "SELECT bucket, sum(n) FROM metric_spread WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR team_id = ?3)
+                   AND (?4 IS NULL OR team_id IN (SELECT value FROM json_each(?4)))
+                 GROUP BY bucket ORDER BY bucket",
+            )?
+            .query_map(params![p.from, p.to, f.team, scope_json(teams)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        return Ok(quantiles(&buckets));
+    }
     let w = facts_where();
     let args = params![p.from, p.to, f.team, f.queue, f.agent, f.channel, scope_json(teams), kind];
     let n: i64 = conn
@@ -392,6 +405,27 @@ pub fn spread(
             )?)
     };
     Ok(Some((at(0.5)?, at(0.9)?)))
+}
+
+/// The median and p90 of a histogram of (value, how many) in value order,
+/// at the same ranks as the exact reading: round((n − 1) × q).
+fn quantiles(buckets: &[(i64, i64)]) -> Option<(i64, i64)> {
+    let n: i64 = buckets.iter().map(|(_, c)| c).sum();
+    if n == 0 {
+        return None;
+    }
+    let at = |q: f64| {
+        let rank = (((n - 1) as f64) * q).round() as i64;
+        let mut seen = 0;
+        for (v, c) in buckets {
+            seen += c;
+            if seen > rank {
+                return *v;
+            }
+        }
+        buckets.last().map(|(v, _)| *v).unwrap_or(0)
+    };
+    Some((at(0.5), at(0.9)))
 }
 
 /// yyyymmdd of a date.
@@ -476,6 +510,17 @@ impl Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantiles_of_a_histogram() {
+        assert_eq!(quantiles(&[]), None);
+        assert_eq!(quantiles(&[(30, 1)]), Some((30, 30)));
+        // 1..=10 once each: rank 5 (6) and rank 8 (9) as the exact reading.
+        let v: Vec<(i64, i64)> = (1..=10).map(|i| (i, 1)).collect();
+        assert_eq!(quantiles(&v), Some((6, 9)));
+        assert_eq!(quantiles(&[(10, 9), (600, 1)]), Some((10, 10)));
+        assert_eq!(quantiles(&[(10, 8), (600, 2)]), Some((10, 600)));
+    }
 
     #[test]
     fn periods_and_the_one_before() {

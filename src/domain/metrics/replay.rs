@@ -198,11 +198,15 @@ pub fn rollup(conn: &Connection) -> AppResult<()> {
     Ok(())
 }
 
-/// Rebuilds `metric_hours` from the facts (their business day and hour)
-/// and `metric_reasons` (from the reason each scripted finish kept).
+/// Rebuilds `metric_spread`, `metric_hours` (from the facts' business day
+/// and hour) and `metric_reasons` (from the reason each scripted finish
+/// kept) from the facts.
 fn rollup_hours(conn: &Connection) -> AppResult<()> {
-    conn.execute_batch(
-        "DELETE FROM metric_hours;
+    conn.execute_batch(&format!(
+        "DELETE FROM metric_spread;
+         INSERT INTO metric_spread (day, team_id, bucket, n)
+         SELECT day, team_id, {}, count(*) FROM metric_facts WHERE kind = 'handle' GROUP BY 1, 2, 3;
+         DELETE FROM metric_hours;
          INSERT INTO metric_hours (day, hour, queue_id, team_id, channel, received_n, lost_queue_n)
          SELECT day, hour, queue_id, team_id, channel, sum(kind = 'received'), sum(kind = 'lost_queue')
          FROM metric_facts WHERE kind IN ('received', 'lost_queue') GROUP BY day, hour, queue_id, team_id, channel;
@@ -211,6 +215,7 @@ fn rollup_hours(conn: &Connection) -> AppResult<()> {
          SELECT day, queue_id, team_id, agent_id, channel, reason_id, count(*) FROM metric_facts
          WHERE kind = 'scripted' AND reason_id IS NOT NULL
          GROUP BY day, queue_id, team_id, agent_id, channel, reason_id;",
-    )?;
+        super::BUCKET_SQL
+    ))?;
     Ok(())
 }

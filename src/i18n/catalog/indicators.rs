@@ -79,8 +79,8 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ),
     (
         "ind.help.tma_spread",
-        "Metade dos atendimentos dura até a mediana; 90% até o p90.",
-        "Half the conversations last up to the median; 90% up to the p90.",
+        "Metade dos atendimentos dura até a mediana; 90% até o p90. Sem filtro de fila, agente ou canal, lidos do histograma diário com dois algarismos significativos (até 10% abaixo do valor exato).",
+        "Half the conversations last up to the median; 90% up to the p90. Without a queue, agent or channel filter, read from the daily histogram with two significant digits (at most 10% under the exact value).",
     ),
     (
         "ind.help.tme",
