@@ -14,7 +14,7 @@ use super::indicators::{Asked, asked, query_string};
 use crate::app::AppState;
 use crate::domain::audit;
 use crate::domain::metrics::query::{self, Choices};
-use crate::domain::reports::{self, Cell, Col, Cursor, Report, Viewer, conversations};
+use crate::domain::reports::{self, Ask, Cell, Col, Cursor, Report, Viewer, conversations};
 use crate::domain::users::{Permission, Role};
 use crate::domain::validate::Input;
 use crate::error::{AppError, AppResult};
@@ -64,22 +64,31 @@ async fn ready(ctx: &Ctx, name: &str, q: &Input) -> AppResult<Ready> {
     Ok(Ready { viewer, asked: a, choices })
 }
 
+fn ask(state: &AppState, r: &Ready, cursor: Cursor) -> Ask {
+    Ask {
+        viewer: r.viewer.clone(),
+        choices: r.choices.clone(),
+        tz: state.settings().tz(),
+        period: r.asked.period,
+        filters: r.asked.filters.clone(),
+        cursor,
+        now: state.now(),
+    }
+}
+
 async fn build(state: &Arc<AppState>, r: &Ready, name: &str, cursor: Cursor) -> AppResult<(Report, Vec<i64>)> {
-    let tz = state.settings().tz();
-    let now = state.now();
-    let (v, p, f, choices, name) =
-        (r.viewer.clone(), r.asked.period, r.asked.filters.clone(), r.choices.clone(), name.to_string());
+    let (a, name) = (ask(state, r, cursor), name.to_string());
     state
         .db
         .read(move |c| match name.as_str() {
-            "agentes" => Ok((reports::agents::report(c, &v, &choices, &tz, p, &f, now)?, vec![])),
+            "agentes" => Ok((reports::agents::report(c, &a)?, vec![])),
             "atendimentos" => {
-                let (rep, rows) = conversations::report(c, &v, &tz, p, &f, cursor, now)?;
+                let (rep, rows) = conversations::report(c, &a)?;
                 Ok((rep, rows.iter().map(|r| r.contact_id).collect()))
             }
-            "filas" => Ok((reports::queues::report(c, &v, &choices, p, &f)?, vec![])),
-            "pausas" => Ok((reports::pauses::report(c, &v, &tz, p, &f, cursor, now)?, vec![])),
-            _ => Ok((reports::reopens::report(c, &v, &tz, p, &f, cursor)?, vec![])),
+            "filas" => Ok((reports::queues::report(c, &a)?, vec![])),
+            "pausas" => Ok((reports::pauses::report(c, &a)?, vec![])),
+            _ => Ok((reports::reopens::report(c, &a)?, vec![])),
         })
         .await
 }
@@ -201,8 +210,8 @@ async fn csv(ctx: Ctx, name: &str, q: Input) -> AppResult<Response> {
 fn stream_conversations(state: Arc<AppState>, loc: Locale, r: Ready) -> impl Reply {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     tokio::spawn(async move {
-        let tz = state.settings().tz();
-        let now = state.now();
+        let base = ask(&state, &r, Cursor::First);
+        let tz = base.tz.clone();
         let mut head = csv::WriterBuilder::new().delimiter(b';').from_writer("\u{feff}".as_bytes().to_vec());
         let sample = conversations::cells(&conversations::Row {
             id: 0,
@@ -229,8 +238,8 @@ fn stream_conversations(state: Arc<AppState>, loc: Locale, r: Ready) -> impl Rep
         }
         let mut cursor = Cursor::First;
         loop {
-            let (v, p, f, tz2) = (r.viewer.clone(), r.asked.period, r.asked.filters.clone(), tz.clone());
-            let rows = match state.db.read(move |c| conversations::rows(c, &v, &tz2, p, &f, cursor, CHUNK, now)).await {
+            let a = base.clone();
+            let rows = match state.db.read(move |c| conversations::rows(c, &a, cursor, CHUNK)).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!(error = %e, "report export stopped");

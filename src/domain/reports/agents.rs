@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
-use super::{Cell, Col, Report, Table, Viewer, bounds};
-use crate::domain::metrics::query::{self, By, Choices, Figures, Filters, Period};
+use super::{Ask, Cell, Col, Report, Table, bounds};
+use crate::domain::metrics::query::{self, By, Figures};
 use crate::error::AppResult;
 
 /// Seconds an agent spent in each presence within [a, b).
@@ -70,16 +70,8 @@ pub fn presence(conn: &Connection, agent: i64, a: i64, b: i64, now: i64) -> AppR
 
 /// The report: one row per agent in scope (narrowed by the filters), and
 /// the totals.
-#[allow(clippy::too_many_arguments)]
-pub fn report(
-    conn: &Connection,
-    v: &Viewer,
-    choices: &Choices,
-    tz: &jiff::tz::TimeZone,
-    p: Period,
-    f: &Filters,
-    now: i64,
-) -> AppResult<Report> {
+pub fn report(conn: &Connection, ask: &Ask) -> AppResult<Report> {
+    let (v, choices, tz, p, f, now) = (&ask.viewer, &ask.choices, &ask.tz, ask.period, &ask.filters, ask.now);
     let (a, b) = bounds(tz, p)?;
     let teams = v.teams();
     let figs: HashMap<i64, Figures> =

@@ -5,8 +5,8 @@
 
 use rusqlite::{Connection, params};
 
-use super::{Cell, Col, Cursor, Paging, Report, Table, Viewer, bounds, page_of};
-use crate::domain::metrics::query::{self, Filters, Period};
+use super::{Ask, Cell, Col, Cursor, Paging, Report, Table, bounds, page_of};
+use crate::domain::metrics::query;
 use crate::error::AppResult;
 
 /// One conversation of the report.
@@ -106,17 +106,8 @@ fn ids(conn: &Connection, start: i64, end: i64) -> AppResult<(i64, i64)> {
 
 /// Up to `limit` rows of the period from `cursor` on (newest first, or
 /// oldest first after an [`Cursor::After`]).
-#[allow(clippy::too_many_arguments)]
-pub fn rows(
-    conn: &Connection,
-    v: &Viewer,
-    tz: &jiff::tz::TimeZone,
-    p: Period,
-    f: &Filters,
-    cursor: Cursor,
-    limit: usize,
-    now: i64,
-) -> AppResult<Vec<Row>> {
+pub fn rows(conn: &Connection, ask: &Ask, cursor: Cursor, limit: usize) -> AppResult<Vec<Row>> {
+    let (v, tz, p, f, now) = (&ask.viewer, &ask.tz, ask.period, &ask.filters, ask.now);
     let (start, end) = bounds(tz, p)?;
     let f = v.pin(f);
     let (lo, hi) = ids(conn, start, end)?;
@@ -204,17 +195,9 @@ fn status_key(s: &str) -> &'static str {
 
 /// The report page: a page of rows and the totals from the rollups
 /// (conversations started; with an agent, those they took or started).
-#[allow(clippy::too_many_arguments)]
-pub fn report(
-    conn: &Connection,
-    v: &Viewer,
-    tz: &jiff::tz::TimeZone,
-    p: Period,
-    f: &Filters,
-    cursor: Cursor,
-    now: i64,
-) -> AppResult<(Report, Vec<Row>)> {
-    let rows = rows(conn, v, tz, p, f, cursor, super::PAGE + 1, now)?;
+pub fn report(conn: &Connection, ask: &Ask) -> AppResult<(Report, Vec<Row>)> {
+    let (v, p, f, cursor) = (&ask.viewer, ask.period, &ask.filters, ask.cursor);
+    let rows = rows(conn, ask, cursor, super::PAGE + 1)?;
     let (rows, paging): (Vec<Row>, Paging) = page_of(rows, cursor, |r| r.id);
     let pinned = v.pin(f);
     let fig = query::figures(conn, &v.teams(), p, &pinned)?;

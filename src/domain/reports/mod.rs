@@ -158,6 +158,26 @@ pub enum Cursor {
 /// Rows per page.
 pub const PAGE: usize = 50;
 
+/// What a report is asked: by whom, the period and filters, which page, and
+/// the business time zone and instant it is read in.
+#[derive(Clone, Debug)]
+pub struct Ask {
+    /// Whose data.
+    pub viewer: Viewer,
+    /// What the filters may name (the teams, queues and agents in scope).
+    pub choices: Choices,
+    /// The business time zone.
+    pub tz: jiff::tz::TimeZone,
+    /// Business days covered.
+    pub period: Period,
+    /// Filters (checked against `choices`).
+    pub filters: Filters,
+    /// Which page of a paged table.
+    pub cursor: Cursor,
+    /// Now (the current presence, pause or wait counts up to it).
+    pub now: i64,
+}
+
 /// A report: its tables and, for a paged one, where it goes on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {

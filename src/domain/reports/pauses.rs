@@ -5,8 +5,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::{Cell, Col, Cursor, Report, Table, Viewer, bounds, page_of};
-use crate::domain::metrics::query::{Filters, Period};
+use super::{Ask, Cell, Col, Cursor, Report, Table, bounds, page_of};
 use crate::error::AppResult;
 
 // ?1 start, ?2 end, ?3 team, ?4 agent, ?5 scope.
@@ -16,15 +15,8 @@ const WHERE: &str = "p.started_at >= ?1 AND p.started_at < ?2
      AND (?5 IS NULL OR p.user_id IN (SELECT user_id FROM user_teams WHERE team_id IN (SELECT value FROM json_each(?5))))";
 
 /// The report.
-pub fn report(
-    conn: &Connection,
-    v: &Viewer,
-    tz: &jiff::tz::TimeZone,
-    p: Period,
-    f: &Filters,
-    cursor: Cursor,
-    now: i64,
-) -> AppResult<Report> {
+pub fn report(conn: &Connection, ask: &Ask) -> AppResult<Report> {
+    let (v, tz, p, f, cursor, now) = (&ask.viewer, &ask.tz, ask.period, &ask.filters, ask.cursor, ask.now);
     let (a, b) = bounds(tz, p)?;
     let scope = v.teams_json();
     let sum_sql = format!(

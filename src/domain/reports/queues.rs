@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use rusqlite::Connection;
 
-use super::{Cell, Col, Report, Table, Viewer};
-use crate::domain::metrics::query::{self, By, Choices, Figures, Filters, Period};
+use super::{Ask, Cell, Col, Report, Table};
+use crate::domain::metrics::query::{self, By, Choices, Figures, Filters};
 use crate::error::AppResult;
 
 /// Conversations waiting now per queue (queued or offered).
@@ -38,7 +38,8 @@ fn queues(conn: &Connection, choices: &Choices, f: &Filters) -> AppResult<Vec<(i
 }
 
 /// The report: the queue table and the table by hour of the day.
-pub fn report(conn: &Connection, v: &Viewer, choices: &Choices, p: Period, f: &Filters) -> AppResult<Report> {
+pub fn report(conn: &Connection, ask: &Ask) -> AppResult<Report> {
+    let (v, choices, p, f) = (&ask.viewer, &ask.choices, ask.period, &ask.filters);
     let teams = v.teams();
     let figs: HashMap<i64, (Figures, i64)> =
         query::grouped(conn, &teams, p, f, By::Queue)?.into_iter().map(|(id, fig, max)| (id, (fig, max))).collect();

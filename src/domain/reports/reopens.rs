@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
-use super::{Cell, Col, Cursor, Report, Table, Viewer, bounds, page_of};
-use crate::domain::metrics::query::{Filters, Period};
+use super::{Ask, Cell, Col, Cursor, Report, Table, bounds, page_of};
 use crate::error::AppResult;
 
 /// The timeline lines this report reads, in the partial index's terms.
@@ -28,14 +27,8 @@ const WHO: &str = "CASE WHEN m.body IN ('ev.reopen_scheduled', 'ev.reopen_cancel
          AND s.body = 'ev.reopen_scheduled' AND s.id < m.id ORDER BY s.id DESC LIMIT 1) END";
 
 /// The report.
-pub fn report(
-    conn: &Connection,
-    v: &Viewer,
-    tz: &jiff::tz::TimeZone,
-    p: Period,
-    f: &Filters,
-    cursor: Cursor,
-) -> AppResult<Report> {
+pub fn report(conn: &Connection, ask: &Ask) -> AppResult<Report> {
+    let (v, tz, p, f, cursor) = (&ask.viewer, &ask.tz, ask.period, &ask.filters, ask.cursor);
     let (a, b) = bounds(tz, p)?;
     let scope = v.teams_json();
     let sql = format!(
