@@ -18,6 +18,7 @@ pub mod registers;
 pub mod routing;
 pub mod search;
 pub mod settings;
+pub mod supervision;
 pub mod tasks;
 pub mod teams;
 pub mod users;

@@ -14,6 +14,7 @@ pub mod indicators;
 pub mod labels;
 pub mod layout;
 pub mod registers;
+pub mod supervision;
 pub mod tasks;
 pub mod transcript;
 pub mod whatsapp;

@@ -18,6 +18,7 @@ pub mod live;
 pub mod multipart;
 pub mod pages;
 pub mod registers;
+pub mod supervision;
 pub mod tasks;
 pub mod whatsapp;
 pub mod widget;
@@ -86,7 +87,9 @@ fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
 }
 
 mod subtrees;
-use subtrees::{contact_routes, mail_template_routes, task_routes, whatsapp_routes, workbench_routes};
+use subtrees::{
+    contact_routes, mail_template_routes, supervision_routes, task_routes, whatsapp_routes, workbench_routes,
+};
 
 /// Builds the whole application.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -476,6 +479,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(widget_routes)
         .unify()
         .or(indicator_routes)
+        .unify()
+        .or(supervision_routes(&cx))
         .unify();
     finish(locale_state, routes)
 }

@@ -10,6 +10,7 @@ mod forms;
 mod indicators;
 mod routing;
 mod security;
+mod supervision;
 mod wa_templates;
 mod whatsapp;
 mod widget;
@@ -26,6 +27,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     indicators::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
+    supervision::ENTRIES,
     whatsapp::ENTRIES,
     wa_templates::ENTRIES,
     widget::ENTRIES,
