@@ -243,7 +243,7 @@ async fn the_figures_of_a_hand_built_morning() {
     let page = s.get("/acompanhamento").await;
     let bia = row(&page, &format!("sup-agent-{}", w.bia.id));
     for needle in
-        ["Pronto", "Vendas web", "<strong class=\"sup-load\">1/1</strong>", "Segundo", "1 finalizados · 2 atendidos"]
+        ["Pronto", "Vendas web", "<strong class=\"sup-load\">1/1</strong>", "Segundo", "Finalizados: 1 · Atendidos: 2"]
     {
         assert!(bia.contains(needle), "{needle:?} in {bia}");
     }

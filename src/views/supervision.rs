@@ -150,7 +150,7 @@ fn agent_row(loc: Locale, csrf: &str, me: i64, a: &Agent, now: i64) -> Markup {
             td data-label=(t(loc, "sup.col.today")) {
                 (tf(loc, "sup.today_counts", &[&a.finished_today.to_string(), &a.taken_today.to_string()]))
             }
-            td.sup-actions data-label=(t(loc, "sup.col.actions")) {
+            td data-label=(t(loc, "sup.col.actions")) { div.sup-actions {
                 @if a.id != me {
                     @if a.pause.is_some() {
                         form.inline method="post" action=(format!("{base}/encerrar-pausa")) {
@@ -165,7 +165,7 @@ fn agent_row(loc: Locale, csrf: &str, me: i64, a: &Agent, now: i64) -> Markup {
                         }
                     }
                 }
-            }
+            } }
         }
     }
 }
@@ -276,12 +276,12 @@ fn conv_table(loc: Locale, csrf: &str, p: &Panel, rows: &[Row], waiting: bool, b
                                     data-sup-alert=[waiting.then_some(r.alert_minutes * 60)] {
                                     (since(loc, r.since, now))
                                 }
-                                td.sup-actions data-label=(t(loc, "sup.col.actions")) {
+                                td data-label=(t(loc, "sup.col.actions")) { div.sup-actions {
                                     a.btn.btn-sm href=(format!("/acompanhamento/atendimentos/{}", r.id)) { (t(loc, "sup.open")) }
                                     (moves(loc, csrf, back, r.id, r.queue_id, r.agent_id,
                                         p.candidates.get(&r.queue_id).map(Vec::as_slice).unwrap_or(&[]),
                                         p.targets.get(&r.channel).map(Vec::as_slice).unwrap_or(&[])))
-                                }
+                                } }
                             }
                         }
                     }

@@ -223,8 +223,8 @@ pub fn panel(
     let in_service = rows(conn, scope, only, false, &alerts)?;
     let mut candidates: HashMap<i64, Vec<Candidate>> = HashMap::new();
     for qid in waiting.iter().chain(in_service.iter()).map(|r| r.queue_id) {
-        if !candidates.contains_key(&qid) {
-            candidates.insert(qid, candidates_of(conn, scope, qid)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = candidates.entry(qid) {
+            e.insert(candidates_of(conn, scope, qid)?);
         }
     }
     let mut targets: HashMap<String, Vec<(i64, String)>> = HashMap::new();
@@ -297,13 +297,12 @@ pub fn candidates_of(conn: &Connection, scope: &Scope, queue_id: i64) -> AppResu
     Ok(v)
 }
 
+/// Where a conversation could go: agents of its queue, and queues (id, name).
+pub type Choices = (Vec<Candidate>, Vec<(i64, String)>);
+
 /// What the read-only view of one conversation offers its supervisor: the
 /// agents of its queue and the queues of its channel.
-pub fn choices_for(
-    conn: &Connection,
-    scope: &Scope,
-    c: &conv::Conversation,
-) -> AppResult<(Vec<Candidate>, Vec<(i64, String)>)> {
+pub fn choices_for(conn: &Connection, scope: &Scope, c: &conv::Conversation) -> AppResult<Choices> {
     let agents = candidates_of(conn, scope, c.queue_id)?;
     let queues =
         queues_of(conn, scope, None)?.into_iter().filter(|q| q.channel == c.channel).map(|q| (q.id, q.name)).collect();

@@ -107,7 +107,7 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("sup.no_alert", "Esta fila não tem alerta de espera.", "This queue has no wait alert."),
     ("sup.no_queue", "Nenhuma", "None"),
     ("sup.no_queues", "Nenhuma fila ativa nas suas equipes.", "No active queues in your teams."),
-    ("sup.nobody_connected", "Ninguém conectado à fila", "Nobody connected to the queue"),
+    ("sup.nobody_connected", "Nenhum outro agente conectado à fila", "No other agent connected to the queue"),
     ("sup.none_in_service", "Nenhum atendimento em andamento.", "No conversation in service."),
     ("sup.none_waiting", "Ninguém aguardando.", "Nobody waiting."),
     (
@@ -130,7 +130,7 @@ pub static ENTRIES: &[(&str, &str, &str)] = &[
     ("sup.tab.agents", "Agentes", "Agents"),
     ("sup.tab.queues", "Atendimentos", "Conversations"),
     ("sup.title", "Acompanhamento", "Live panels"),
-    ("sup.today_counts", "{} finalizados · {} atendidos", "{} finished · {} taken"),
+    ("sup.today_counts", "Finalizados: {} · Atendidos: {}", "Finished: {} · Taken: {}"),
     ("sup.transfer", "Transferir", "Transfer"),
     ("sup.transfer_to", "Transferir para…", "Move to…"),
     ("sup.waiting_list", "Aguardando", "Waiting"),
