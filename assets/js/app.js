@@ -543,6 +543,7 @@
   }
   function onOpen() {
     setLive(true);
+    document.dispatchEvent(new CustomEvent("atende:live", { detail: { type: "open", data: "" } }));
     // Whatever happened while disconnected is caught up by the stream itself;
     // refreshing once more costs little and covers a server restart.
     refreshLists(false);
@@ -560,6 +561,8 @@
     if (show) { typingTimer = setTimeout(function () { el.hidden = true; }, 6000); }
   }
   function onEvent(type, raw) {
+    // Other parts of the page (the supervision panels) follow the same stream.
+    document.dispatchEvent(new CustomEvent("atende:live", { detail: { type: type, data: raw } }));
     if (type === "visitor_typing") {
       var d = {};
       try { d = JSON.parse(raw); } catch (e) { return; }
@@ -589,7 +592,7 @@
       if (type === "conversation" || type === "reload") { refreshPanes(); }
     }
   }
-  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks", "visitor_typing", "delivery"];
+  var KINDS = ["queue", "message", "offer", "conversation", "reload", "notification", "presence", "tasks", "visitor_typing", "delivery", "supervision"];
   function openStream(share) {
     var source = new EventSource("/eventos");
     source.onopen = function () { onOpen(); if (share) { share({ t: "open" }); } };
@@ -627,4 +630,85 @@
     window.addEventListener("pagehide", function () { solo.close(); });
     window.addEventListener("pageshow", function (ev) { if (ev.persisted) { solo = openStream(null); } });
   }
+})();
+
+// ---- Acompanhamento ----------------------------------------------------------
+// The supervision panels reload their fragment when the live stream says
+// something they show changed (debounced), and every 15 s in any case; the
+// durations tick every second from the server's clock (data-now), so a
+// browser clock that is off does not matter.
+(function () {
+  "use strict";
+  var root = document.getElementById("sup") || document.getElementById("sup-conversation");
+  if (!root) { return; }
+  var offset = 0;
+  function sync(el) {
+    var now = el && parseInt(el.getAttribute("data-now"), 10);
+    if (now) { offset = now - Math.floor(Date.now() / 1000); }
+  }
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  function fmt(s) {
+    s = Math.max(0, s);
+    if (s < 3600) { return pad(Math.floor(s / 60)) + ":" + pad(s % 60); }
+    return Math.floor(s / 3600) + " h " + pad(Math.floor((s % 3600) / 60)) + " min";
+  }
+  function tick() {
+    var now = Math.floor(Date.now() / 1000) + offset;
+    root.querySelectorAll("[data-sup-since]").forEach(function (el) {
+      el.textContent = fmt(now - parseInt(el.getAttribute("data-sup-since"), 10));
+    });
+    // A pause turns red when its limit passes, before the next reload says so.
+    root.querySelectorAll("tr[data-sup-limit]").forEach(function (tr) {
+      if (now >= parseInt(tr.getAttribute("data-sup-limit"), 10)) { tr.classList.add("sup-over"); }
+    });
+    root.querySelectorAll("[data-sup-alert]").forEach(function (td) {
+      var alert = parseInt(td.getAttribute("data-sup-alert"), 10);
+      var since = td.querySelector("[data-sup-since]");
+      if (!alert || !since) { return; }
+      var waited = now - parseInt(since.getAttribute("data-sup-since"), 10);
+      td.classList.toggle("sup-warn", waited >= alert && waited < 2 * alert);
+      td.classList.toggle("sup-over", waited >= 2 * alert);
+      td.classList.toggle("sup-calm", waited < alert);
+    });
+  }
+  var panel = root.querySelector(".sup-panel");
+  sync(panel || root);
+  var timer = null, busy = false, again = false;
+  function reload() {
+    panel = root.querySelector(".sup-panel");
+    if (!panel) { return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(panel.getAttribute("data-src"), { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (r) {
+      if (r.status === 401 || r.redirected) { window.location.reload(); return null; }
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html === null) { return; }
+      // A form being filled in (a select opened) is not swept away.
+      var active = document.activeElement;
+      if (active && panel.contains(active) && active.tagName === "SELECT") { setTimeout(schedule, 2000); return; }
+      var tmp = document.createElement("div");
+      tmp.innerHTML = html;
+      var fresh = tmp.querySelector(".sup-panel");
+      if (!fresh) { return; }
+      panel.replaceWith(fresh);
+      panel = fresh;
+      sync(fresh);
+      tick();
+      root.setAttribute("data-refreshed", String(Date.now()));
+    }).finally(function () {
+      busy = false;
+      if (again) { again = false; schedule(); }
+    });
+  }
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(reload, 150);
+  }
+  var KINDS = ["open", "reload", "supervision", "presence", "queue", "conversation", "offer", "message"];
+  document.addEventListener("atende:live", function (ev) {
+    if (KINDS.indexOf(ev.detail && ev.detail.type) >= 0) { schedule(); }
+  });
+  setInterval(tick, 1000);
+  setInterval(schedule, 15000);
 })();

@@ -153,4 +153,6 @@ pub const ACTIONS: &[&str] = &[
     "whatsapp.number_saved",
     "email.mailbox_saved",
     "email.template_saved",
+    "supervision.assign",
+    "supervision.transfer",
 ];

@@ -19,6 +19,7 @@ pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod settings;
+pub mod supervision;
 pub mod tasks;
 pub mod teams;
 pub mod users;

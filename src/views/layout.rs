@@ -42,6 +42,7 @@ const MENU: &[MenuItem] = &[
     MenuItem { href: "/pesquisar", key: "menu.search", icon: "⌕", admin_only: false },
     MenuItem { href: "/respostas", key: "menu.quick_replies", icon: "⚡", admin_only: false },
     MenuItem { href: "/equipes", key: "menu.teams", icon: "◎", admin_only: false },
+    MenuItem { href: "/acompanhamento", key: "menu.supervision", icon: "◉", admin_only: false },
     MenuItem { href: "/indicadores", key: "menu.indicators", icon: "▥", admin_only: false },
     MenuItem { href: "/relatorios", key: "menu.reports", icon: "☰", admin_only: false },
     MenuItem { href: "/admin", key: "menu.admin", icon: "⚙", admin_only: true },
@@ -49,10 +50,10 @@ const MENU: &[MenuItem] = &[
 ];
 
 /// Whether `u` sees a menu entry: admin-only entries for administrators,
-/// the indicators for supervisors and administrators.
+/// the live panels and the indicators for supervisors and administrators.
 fn shown(item: &MenuItem, u: &User) -> bool {
     match item.href {
-        "/indicadores" => u.is_admin() || u.role == crate::domain::users::Role::Supervisor,
+        "/indicadores" | "/acompanhamento" => u.is_admin() || u.role == crate::domain::users::Role::Supervisor,
         _ => !item.admin_only || u.is_admin(),
     }
 }

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod layout;
 pub mod registers;
 pub mod reports;
+pub mod supervision;
 pub mod tasks;
 pub mod transcript;
 pub mod whatsapp;

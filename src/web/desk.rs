@@ -276,27 +276,29 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
     let u2 = user.clone();
     let queues = ctx.state.db.read(move |c| conv::visible_queues(c, &u2)).await?;
     let uid = user.id;
-    let allowed = move |e: &Event| -> bool {
-        match e.kind {
+    // What a supervisor also sees comes under its own event name (see `live::Watch`).
+    let watch = super::live::Watch::load(&ctx.state, &user).await?;
+    let allowed = move |e: &Event| -> Option<&'static str> {
+        let own = match e.kind {
             "offer" | "conversation" | "notification" | "presence" | "tasks" | "session_ended" => {
                 e.agent_id == Some(uid)
             }
             _ => {
                 e.agent_id == Some(uid) || queues.as_ref().is_none_or(|qs| e.queue_id.is_some_and(|q| qs.contains(&q)))
             }
-        }
+        };
+        if own { Some(e.kind) } else { watch.sees(e).then_some(super::live::SUPERVISION) }
     };
     let (rx, backlog) = ctx.state.bus.subscribe(last);
-    let to_sse = |e: &Event| SseEvent::default().id(e.seq.to_string()).event(e.kind).json_data(e).ok();
+    let to_sse = |e: &Event, name: &str| SseEvent::default().id(e.seq.to_string()).event(name).json_data(e).ok();
     let head: Vec<Result<SseEvent, Infallible>> = match backlog {
-        Some(events) => events.iter().filter(|e| allowed(e)).filter_map(to_sse).map(Ok).collect(),
+        Some(events) => events.iter().filter_map(|e| allowed(e).and_then(|n| to_sse(e, n))).map(Ok).collect(),
         None => vec![Ok(SseEvent::default().id(ctx.state.bus.last_seq().to_string()).event("reload").data("{}"))],
     };
     let allowed2 = allowed.clone();
     let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |r| {
         let out = match r {
-            Ok(e) if allowed2(&e) => to_sse(&e).map(Ok),
-            Ok(_) => None,
+            Ok(e) => allowed2(&e).and_then(|n| to_sse(&e, n)).map(Ok),
             // Fell behind: the page reloads its lists instead of missing events.
             Err(_) => Some(Ok(SseEvent::default().event("reload").data("{}"))),
         };

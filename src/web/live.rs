@@ -13,6 +13,7 @@
 //! every [`RECHECK`] in any case (expiry, the session cleanup job, a change
 //! made by the command line from another process).
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,9 @@ use warp::reply::{Reply, Response};
 use super::ctx::Ctx;
 use crate::app::AppState;
 use crate::domain::auth;
+use crate::domain::users::User;
 use crate::error::AppResult;
+use crate::events::Event;
 
 /// Longest time a stream outlives its session when nothing announced the end.
 pub const RECHECK: Duration = Duration::from_secs(5);
@@ -37,6 +40,46 @@ pub async fn events(ctx: Ctx, last: Option<u64>) -> AppResult<Response> {
     let state = ctx.state.clone();
     let r = super::desk::events(ctx, last).await?;
     Ok(bound_to_session(state, uid, token_hash, r))
+}
+
+/// The SSE event name of what a stream carries only because its user
+/// supervises: the Acompanhamento page follows it, the desk ignores it.
+pub const SUPERVISION: &str = "supervision";
+
+/// What a supervisor's stream carries besides their own events: the
+/// presence and list changes of the agents of their teams, and the offers,
+/// lists and messages of their teams' queues (administrators: everyone's).
+/// Read when the stream opens; a change of teams counts from the next
+/// reconnect (streams end every `desk::STREAM_LIFETIME`). Agents watch
+/// nobody.
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    all: bool,
+    agents: HashSet<i64>,
+    queues: HashSet<i64>,
+}
+
+impl Watch {
+    /// What `user` watches.
+    pub async fn load(state: &AppState, user: &User) -> AppResult<Watch> {
+        use crate::domain::supervision::{Scope, watched_ids};
+        let Ok(scope) = Scope::of(user) else { return Ok(Watch::default()) };
+        if scope.teams.is_none() {
+            return Ok(Watch { all: true, ..Watch::default() });
+        }
+        let (agents, queues) = state.db.read(move |c| watched_ids(c, &scope)).await?;
+        Ok(Watch { all: false, agents: agents.into_iter().collect(), queues: queues.into_iter().collect() })
+    }
+
+    /// Whether `e` concerns someone or something watched. Notifications,
+    /// tasks, typing and the like stay their own user's.
+    pub fn sees(&self, e: &Event) -> bool {
+        match e.kind {
+            "presence" | "conversation" => e.agent_id.is_some_and(|a| self.all || self.agents.contains(&a)),
+            "offer" | "queue" | "message" => e.queue_id.is_some_and(|q| self.all || self.queues.contains(&q)),
+            _ => false,
+        }
+    }
 }
 
 /// `r` (a streaming response) ending when the session `token_hash` of user

@@ -19,6 +19,7 @@ pub mod multipart;
 pub mod pages;
 pub mod registers;
 pub mod reports;
+pub mod supervision;
 pub mod tasks;
 pub mod whatsapp;
 pub mod widget;
@@ -87,7 +88,9 @@ fn query() -> impl Filter<Extract = (Input,), Error = Infallible> + Clone {
 }
 
 mod subtrees;
-use subtrees::{contact_routes, mail_template_routes, task_routes, whatsapp_routes, workbench_routes};
+use subtrees::{
+    contact_routes, mail_template_routes, supervision_routes, task_routes, whatsapp_routes, workbench_routes,
+};
 
 /// Builds the whole application.
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
@@ -493,6 +496,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(indicator_routes)
         .unify()
         .or(report_routes)
+        .unify()
+        .or(supervision_routes(&cx))
         .unify();
     finish(locale_state, routes)
 }

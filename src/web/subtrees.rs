@@ -11,7 +11,8 @@ use warp::reply::Response;
 
 use super::ctx::Ctx;
 use super::{
-    FORM_LIMIT, contacts, desk, email, email_templates, form, query, tasks, template_form, whatsapp, workbench,
+    FORM_LIMIT, contacts, desk, email, email_templates, form, query, supervision, tasks, template_form, whatsapp,
+    workbench,
 };
 use crate::domain::validate::Input;
 
@@ -364,4 +365,54 @@ pub(super) fn mail_template_routes(
         .or(preview)
         .unify()
         .boxed()
+}
+
+/// Acompanhamento (supervisors and administrators; each handler checks the
+/// scope): the page, its panels' fragments, the read-only conversation and
+/// the supervisor's actions.
+pub(super) fn supervision_routes(
+    cx: &(impl Filter<Extract = (Ctx,), Error = Infallible> + Clone + Send + Sync + 'static),
+) -> BoxedFilter<(Response,)> {
+    use warp::path as p;
+    let cx = || cx.clone();
+    let page = p("acompanhamento").and(warp::path::end()).and(warp::get()).and(cx()).and(query()).then(get!(
+        supervision::page,
+        [],
+        [q]
+    ));
+    let agents =
+        p!("acompanhamento" / "agentes").and(warp::get()).and(cx()).then(get!(supervision::agents_fragment, [], []));
+    let queues = p!("acompanhamento" / "atendimentos").and(warp::get()).and(cx()).and(query()).then(get!(
+        supervision::queues_fragment,
+        [],
+        [q]
+    ));
+    let view = p!("acompanhamento" / "atendimentos" / i64).and(warp::get()).and(cx()).and(query()).then(get!(
+        supervision::view,
+        [id],
+        [q]
+    ));
+    let end_pause = p!("acompanhamento" / "agentes" / i64 / "encerrar-pausa")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(supervision::end_pause, [id]));
+    let not_ready = p!("acompanhamento" / "agentes" / i64 / "nao-pronto")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(supervision::not_ready, [id]));
+    let assign = p!("acompanhamento" / "atendimentos" / i64 / "atribuir")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(supervision::assign, [id]));
+    let transfer = p!("acompanhamento" / "atendimentos" / i64 / "transferir")
+        .and(warp::post())
+        .and(cx())
+        .and(form())
+        .then(post!(supervision::transfer, [id]));
+    let pages = page.or(agents).unify().or(queues).unify().or(view).unify().boxed();
+    let actions = end_pause.or(not_ready).unify().or(assign).unify().or(transfer).unify().boxed();
+    pages.or(actions).unify().boxed()
 }

@@ -70,12 +70,30 @@ pub(super) fn release_agent(conn: &Connection, c: &Conversation, now: i64) -> Ap
     Ok(changes)
 }
 
-/// Only the agent holding a conversation (or an administrator) hands it on.
+/// Whether `user` supervises the queue of `c`: an administrator, or a
+/// supervisor of the queue's team (the live panels act through this).
+pub fn supervises_queue(user: &User, c: &Conversation) -> bool {
+    user.is_admin() || (user.role == crate::domain::users::Role::Supervisor && user.team_ids.contains(&c.team_id))
+}
+
+/// Only the agent holding a conversation hands it on; an administrator or a
+/// supervisor of its queue's team may hand on one in service too.
 pub(super) fn check_held(user: &User, c: &Conversation) -> AppResult<()> {
-    if c.status != "assigned" || (c.agent_id != Some(user.id) && !user.is_admin()) {
+    if c.status != "assigned" || (c.agent_id != Some(user.id) && !supervises_queue(user, c)) {
         return Err(AppError::Conflict("conv.not_yours"));
     }
     Ok(())
+}
+
+/// Who may transfer a conversation or give it to an agent: whoever
+/// [`check_held`] lets hand it on and, while it still waits (queued or
+/// offered), its queue's supervisors and the administrators. An agent's rule
+/// is unchanged: only the one holding it.
+pub(super) fn check_movable(user: &User, c: &Conversation) -> AppResult<()> {
+    if matches!(c.status.as_str(), "queued" | "offered") && supervises_queue(user, c) {
+        return Ok(());
+    }
+    check_held(user, c)
 }
 
 /// The closing script's answers: the contact reason and whether it was resolved.

@@ -60,7 +60,7 @@ pub async fn transfer_to_team(state: &AppState, user: &User, id: i64, team_id: i
     let user = user.clone();
     apply(state, move |conn, now| {
         let c = load_for(conn, &user, id)?;
-        check_held(&user, &c)?;
+        check_movable(&user, &c)?;
         let queue: i64 = conn
             .prepare_cached(
                 "SELECT id FROM queues WHERE team_id = ?1 AND channel = ?2 AND active = 1 ORDER BY id LIMIT 1",
@@ -68,39 +68,76 @@ pub async fn transfer_to_team(state: &AppState, user: &User, id: i64, team_id: i
             .query_row(params![team_id, c.channel], |r| r.get(0))
             .optional()?
             .ok_or(AppError::BadRequest("transfer.no_queue"))?;
-        conn.prepare_cached(
-            "UPDATE conversations SET status = 'queued', agent_id = NULL, queue_id = ?1, queued_at = ?2 WHERE id = ?3",
-        )?
-        .execute(params![queue, now, id])?;
-        event(conn, id, "ev.transferred_team", Some(&user), now)?;
-        let mut changes = vec![Change::queue(c.queue_id, id), Change::queue(queue, id)];
-        changes.extend(release_agent(conn, &c, now)?);
-        changes.extend(routing::route(conn, queue, now)?);
-        Ok(((), changes))
+        Ok(((), requeue(conn, &user, &c, queue, now)?))
     })
     .await
+}
+
+/// Transfers to one queue (a supervisor's choice in Acompanhamento): it must
+/// be active, of the conversation's channel and not its queue already. Runs
+/// in the caller's write job; returns the live changes.
+pub fn transfer_to_queue_in(
+    conn: &Connection,
+    user: &User,
+    id: i64,
+    queue_id: i64,
+    now: i64,
+) -> AppResult<Vec<Change>> {
+    let c = load_for(conn, user, id)?;
+    check_movable(user, &c)?;
+    if queue_id == c.queue_id {
+        return Err(AppError::BadRequest("transfer.same_queue"));
+    }
+    let ok: bool = conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM queues WHERE id = ?1 AND channel = ?2 AND active = 1)")?
+        .query_row(params![queue_id, c.channel], |r| r.get(0))?;
+    if !ok {
+        return Err(AppError::BadRequest("transfer.no_queue"));
+    }
+    requeue(conn, user, &c, queue_id, now)
+}
+
+/// Puts `c` in `queue` to wait again, frees whoever had it (or its offer)
+/// and routes the queue.
+fn requeue(conn: &Connection, user: &User, c: &Conversation, queue: i64, now: i64) -> AppResult<Vec<Change>> {
+    let id = c.id;
+    conn.prepare_cached(
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, offer_expires_at = NULL, queue_id = ?1,
+         queued_at = ?2 WHERE id = ?3",
+    )?
+    .execute(params![queue, now, id])?;
+    event(conn, id, "ev.transferred_team", Some(user), now)?;
+    let mut changes = vec![Change::queue(c.queue_id, id), Change::queue(queue, id)];
+    changes.extend(release_agent(conn, c, now)?);
+    changes.extend(routing::route(conn, queue, now)?);
+    Ok(changes)
 }
 
 /// Transfers to a specific agent, who must be available.
 pub async fn transfer_to_agent(state: &AppState, user: &User, id: i64, agent: i64) -> AppResult<()> {
     let user = user.clone();
-    apply(state, move |conn, now| {
-        let c = load_for(conn, &user, id)?;
-        check_held(&user, &c)?;
-        let in_team: bool = conn
-            .prepare_cached("SELECT EXISTS(SELECT 1 FROM user_teams WHERE user_id = ?1 AND team_id = ?2)")?
-            .query_row([agent, c.team_id], |r| r.get(0))?;
-        if !in_team || Some(agent) == c.agent_id {
-            return Err(AppError::BadRequest("val.invalid_choice"));
-        }
-        if let Some(reason) = unavailable_reason(conn, agent, c.queue_id)? {
-            return Err(AppError::Conflict(reason));
-        }
-        assign(conn, &c, agent, now)?;
-        event(conn, id, "ev.transferred_agent", Some(&user), now)?;
-        let mut changes = vec![Change::queue(c.queue_id, id), Change::agent(agent, id)];
-        changes.extend(release_agent(conn, &c, now)?);
-        Ok(((), changes))
-    })
-    .await
+    apply(state, move |conn, now| Ok(((), transfer_to_agent_in(conn, &user, id, agent, now)?))).await
+}
+
+/// [`transfer_to_agent`] in the caller's write job: the conversation held
+/// (or, for its queue's supervisors, still waiting) goes straight to
+/// `agent`, a member of its queue's team who is available; an offer it had
+/// is withdrawn. Returns the live changes.
+pub fn transfer_to_agent_in(conn: &Connection, user: &User, id: i64, agent: i64, now: i64) -> AppResult<Vec<Change>> {
+    let c = load_for(conn, user, id)?;
+    check_movable(user, &c)?;
+    let in_team: bool = conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM user_teams WHERE user_id = ?1 AND team_id = ?2)")?
+        .query_row([agent, c.team_id], |r| r.get(0))?;
+    if !in_team || Some(agent) == c.agent_id {
+        return Err(AppError::BadRequest("val.invalid_choice"));
+    }
+    if let Some(reason) = unavailable_reason(conn, agent, c.queue_id)? {
+        return Err(AppError::Conflict(reason));
+    }
+    assign(conn, &c, agent, now)?;
+    event(conn, id, "ev.transferred_agent", Some(user), now)?;
+    let mut changes = vec![Change::queue(c.queue_id, id), Change::agent(agent, id)];
+    changes.extend(release_agent(conn, &c, now)?);
+    Ok(changes)
 }

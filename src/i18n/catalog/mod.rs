@@ -11,6 +11,7 @@ mod indicators;
 mod reports;
 mod routing;
 mod security;
+mod supervision;
 mod wa_templates;
 mod whatsapp;
 mod widget;
@@ -28,6 +29,7 @@ pub static PARTS: &[&[(&str, &str, &str)]] = &[
     reports::ENTRIES,
     routing::ENTRIES,
     security::ENTRIES,
+    supervision::ENTRIES,
     whatsapp::ENTRIES,
     wa_templates::ENTRIES,
     widget::ENTRIES,
