@@ -484,19 +484,22 @@ async fn the_supervisors_stream_carries_their_agents_presence_only() {
     let hs = tokio::task::spawn_blocking(move || read_sse(addr, &cs, Duration::from_secs(20), &until));
     subscribed(&app, before, 2).await;
     let before = app.state.bus.subscribers();
-    let hd = tokio::task::spawn_blocking(move || read_sse(addr, &cd, Duration::from_secs(3), ""));
+    // Dan's stream is read until his own pause shows, which comes last.
+    let dan_mark = format!("\"agent_id\":{}", w.dan.id);
+    let hd = tokio::task::spawn_blocking(move || read_sse(addr, &cd, Duration::from_secs(20), &dan_mark));
     subscribed(&app, before, 2).await;
     // Another team's agent first, then one of the supervisor's: events are
     // delivered in order, so had the first been let through it would show.
     pauses::start(&app.state, &w.caio, coffee).await.unwrap();
     pauses::start(&app.state, &w.bia, coffee).await.unwrap();
+    pauses::start(&app.state, &w.dan, coffee).await.unwrap();
     let got = hs.await.unwrap();
     assert!(got.contains("event:supervision"), "{got}");
     assert!(got.contains(&bia_mark), "their agent's presence: {got}");
     assert!(!got.contains(&format!("\"agent_id\":{}", w.caio.id)), "another team's agent: {got}");
     // An agent's stream carries nobody else's presence.
     let other = hd.await.unwrap();
-    assert!(other.contains("text/event-stream"), "{other}");
+    assert!(other.contains(&format!("\"agent_id\":{}", w.dan.id)), "his own pause: {other}");
     assert!(!other.contains("event:supervision") && !other.contains(&bia_mark), "{other}");
 }
 
