@@ -12,7 +12,8 @@ pub async fn set_ready(state: &AppState, user: &User, ready: bool) -> AppResult<
     let uid = user.id;
     apply(state, move |conn, now| {
         routing::set_presence(conn, uid, if ready { routing::READY } else { routing::NOT_READY }, now)?;
-        let mut changes = vec![];
+        // The agent's other tabs and their supervisors' panels follow.
+        let mut changes = vec![Change::user("presence", uid)];
         if ready {
             routing::fresh_start(conn, uid)?;
             for q in routing::member_queues(conn, uid)? {

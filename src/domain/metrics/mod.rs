@@ -201,7 +201,9 @@ pub fn step(t: &mut Track, h: Happened, at: i64, agent: i64, actor: i64) -> Vec<
         Happened::Requeued => {
             out.push(fact("transfer", actor, 0));
             out.push(fact("queued", 0, 0));
-            t.waiting_since = Some(at);
+            // One still waiting (a supervisor moved it) keeps waiting from
+            // when it began: the wait is not cut in two.
+            t.waiting_since = Some(t.waiting_since.unwrap_or(at));
         }
         Happened::TransferredAgent => {
             out.push(fact("transfer", actor, 0));
@@ -552,6 +554,15 @@ mod tests {
         assert_eq!(kinds(&step(&mut t, Happened::Agent, 80, 4, 4)), [("reply", 4, 30)]);
         let late = step(&mut t, Happened::Reopened { to_agent: true }, 8 * 86_400 + 80, 4, 4);
         assert_eq!(kinds(&late), [("reopened", 4, 0), ("assigned", 4, 0)], "after 7 days no reopened_7d");
+    }
+
+    #[test]
+    fn a_waiting_conversation_moved_to_another_queue_keeps_its_wait() {
+        let mut t = Track::default();
+        step(&mut t, Happened::Created, 100, 0, 0);
+        step(&mut t, Happened::Requeued, 160, 0, 7);
+        let got = step(&mut t, Happened::Assigned, 190, 3, 3);
+        assert!(got.contains(&fact("wait", 3, 90)), "{got:?}");
     }
 
     #[test]
