@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use atende::db;
 use atende::domain::metrics::query::{self, Filters, Period};
-use atende::domain::reports::{Cursor, Viewer, conversations};
+use atende::domain::reports::{Ask, Cursor, Viewer, conversations};
 use rusqlite::Connection;
 
 use crate::common::{R, err, ms, pct};
@@ -78,7 +78,8 @@ pub fn atendimentos(path: &Path, label: &str, p: Period, f: &Filters, cursor: Cu
     let c = db::open_ro(path).map_err(err)?;
     let tz = jiff::tz::TimeZone::get("America/Sao_Paulo").map_err(err)?;
     let e = |x: atende::error::AppError| x.to_string();
-    let rows = time(3, || conversations::rows(&c, &Viewer::All, &tz, p, f, cursor, 51, now).map_err(e))?;
+    let ask = Ask { viewer: Viewer::All, choices: Default::default(), tz, period: p, filters: f.clone(), cursor, now };
+    let rows = time(3, || conversations::rows(&c, &ask, cursor, 51).map_err(e))?;
     let totals = time(3, || query::figures(&c, &None, p, f).map_err(e))?;
     println!("diag_{label} rows_ms={rows:.1} totals_ms={totals:.1} (through the library, median of 3)");
     Ok(())

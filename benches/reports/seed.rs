@@ -665,7 +665,7 @@ pub fn seed(data: &Path, n: i64) -> R<Seeded> {
             let name: &str = match p.who {
                 Who::Agent(a) => &s.agents[a].name,
                 Who::Admin => "Admin",
-                Who::Customer => &*p.name,
+                Who::Customer => &p.name,
                 Who::Nobody => "",
             };
             msg.execute(params![p.conv, p.kind, author, name, p.body, p.at]).map_err(err)?;
